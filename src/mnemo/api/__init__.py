@@ -1,0 +1,1 @@
+"""HTTP layer: routes parse and validate, call one service function, shape the reply."""

@@ -1,0 +1,132 @@
+"""`/v1/dev/user/memories` routes (the Omi Developer API, plus GET by id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Security
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from mnemo.api.deps import AuthenticatedRoute, CurrentKey, Service, bearer_scheme
+from mnemo.errors import Unprocessable
+from mnemo.models import (
+    DEFAULT_LIST_LIMIT,
+    DeleteResult,
+    ErrorBody,
+    Memory,
+    MemoryBatchCreate,
+    MemoryBatchResult,
+    MemoryCreate,
+    MemoryUpdate,
+)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing, unknown or revoked key"},
+    403: {"model": ErrorBody, "description": "The key lacks the scope"},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such memory for this user"}
+}
+
+router = APIRouter(
+    prefix="/v1/dev/user/memories",
+    tags=["memories"],
+    route_class=AuthenticatedRoute,
+    dependencies=[Security(bearer_scheme)],
+    responses=_ERRORS,
+)
+
+_UPDATE_FIELDS = ("content", "visibility", "tags", "category")
+
+
+def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
+    """Validate a PATCH body with the contract's checks, in the contract's order."""
+    given = {name: raw[name] for name in _UPDATE_FIELDS if raw.get(name) is not None}
+    if not given:
+        raise Unprocessable(
+            "At least one field (content, visibility, tags, or category) must be provided"
+        )
+    if "visibility" in given and given["visibility"] not in ("public", "private"):
+        raise Unprocessable("visibility must be 'public' or 'private'")
+    content = given.get("content")
+    if isinstance(content, str) and content and not content.strip():
+        raise Unprocessable("content cannot be empty")
+    try:
+        return MemoryUpdate.model_validate(given)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)],
+            body=raw,
+        ) from None
+
+
+@router.get("", response_model=list[Memory], summary="List memories")
+async def list_memories(
+    key: CurrentKey,
+    service: Service,
+    limit: int = DEFAULT_LIST_LIMIT,
+    offset: int = 0,
+    categories: str | None = None,
+) -> list[Memory]:
+    """The user's memories, most important first. `limit` is clamped to 1-1000 and
+    `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
+    return await service.list(key.user_id, categories, limit, offset)
+
+
+@router.post("", response_model=Memory, summary="Create a memory")
+async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> Memory:
+    """Without `category`, the server picks `system` or `interesting`."""
+    return await service.create(key.user_id, body)
+
+
+@router.post("/batch", response_model=MemoryBatchResult, summary="Create up to 25 memories")
+async def create_memories(
+    key: CurrentKey, service: Service, body: MemoryBatchCreate
+) -> MemoryBatchResult:
+    """All or nothing: if any item is invalid, nothing is written."""
+    created = await service.create_batch(key.user_id, body.memories)
+    return MemoryBatchResult(memories=created, created_count=len(created))
+
+
+@router.get(
+    "/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory"
+)
+async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Memory:
+    return await service.get(key.user_id, memory_id)
+
+
+# The body is taken as a plain object so the contract's checks run in its order;
+# the OpenAPI document still describes it as `MemoryUpdate` (see mnemo.app).
+_UPDATE_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/MemoryUpdate"}}
+        },
+    }
+}
+
+
+@router.patch(
+    "/{memory_id}",
+    response_model=Memory,
+    responses=_NOT_FOUND,
+    summary="Update a memory",
+    openapi_extra=_UPDATE_BODY_DOC,
+)
+async def update_memory(
+    key: CurrentKey, service: Service, memory_id: str, body: dict[str, Any] = Body(...)
+) -> Memory:
+    """Any of `content`, `visibility`, `category`, `tags` (tags replace the list);
+    a field sent as null counts as not given. Atomic: a failed request changes nothing."""
+    return await service.update(key.user_id, memory_id, parse_update(body))
+
+
+@router.delete(
+    "/{memory_id}", response_model=DeleteResult, responses=_NOT_FOUND, summary="Delete a memory"
+)
+async def delete_memory(key: CurrentKey, service: Service, memory_id: str) -> DeleteResult:
+    """Permanent and immediate."""
+    await service.delete(key.user_id, memory_id)
+    return DeleteResult()

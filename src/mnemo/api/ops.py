@@ -1,0 +1,35 @@
+"""Operational routes: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from mnemo.api.deps import App
+from mnemo.errors import StoreError
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The database answers",
+    responses={503: {"description": "The database cannot be reached"}},
+)
+async def readyz(app: App) -> Response:
+    try:
+        await app.store.ping()
+    except StoreError:
+        return JSONResponse({"detail": "Database unavailable"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", summary="Prometheus metrics of this process")
+async def metrics(app: App) -> Response:
+    return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)

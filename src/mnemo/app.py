@@ -1,0 +1,100 @@
+"""`create_app(settings)`: routers, middleware, error handlers and the store's lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+
+from mnemo.api import memories, ops
+from mnemo.api.deps import Components
+from mnemo.api.limits import BodySizeLimit
+from mnemo.auth import Authenticator
+from mnemo.categorize import Categorizer, default_categorizer
+from mnemo.config import Settings
+from mnemo.errors import MnemoError
+from mnemo.metrics import Metrics, MetricsMiddleware
+from mnemo.models import MemoryUpdate
+from mnemo.service import MemoryService
+from mnemo.store import store_for
+
+log = logging.getLogger("mnemo")
+
+
+async def _project_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, MnemoError)
+    if error.status_code >= 500:
+        log.error("%s %s failed: %r", request.method, request.url.path, error.__cause__ or error)
+    return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, categorizer: Categorizer | None = None) -> FastAPI:
+    """Build a mnemo app; its store is opened on start-up and closed on shutdown."""
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = store_for(settings)
+        await store.open()
+        app.state.mnemo = Components(
+            settings=settings,
+            store=store,
+            service=MemoryService(store, categorizer or default_categorizer()),
+            authenticator=Authenticator(store, settings.key_touch_interval_s),
+            metrics=metrics,
+        )
+        try:
+            yield
+        finally:
+            await store.close()
+
+    from mnemo import __version__
+
+    app = FastAPIOffline(
+        title="mnemo",
+        version=__version__,
+        summary="Self-hosted memories for AI assistants, Omi-compatible",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.include_router(memories.router)
+    app.include_router(ops.router)
+    app.add_exception_handler(MnemoError, _project_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    _document_update_body(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (each worker reads `MNEMO_*` itself)."""
+    return create_app(Settings())
+
+
+def _document_update_body(app: FastAPI) -> None:
+    """Add `MemoryUpdate` to the OpenAPI components (the PATCH route refers to it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schema = MemoryUpdate.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            components.update(schema.pop("$defs", {}))
+            components["MemoryUpdate"] = schema
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,125 @@
+"""API keys: their format, hashing, issuing, and authenticating a request.
+
+A key is `omi_dev_` + 32 hex characters (128 bits from `secrets`). Only its
+SHA-256 is stored: with that much entropy a slow hash adds nothing, and the
+lookup stays one indexed query. The stored hash is compared in constant time.
+Nothing is cached, so a revoked key fails on the next request in every worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import Iterable
+
+from mnemo.clock import new_id, now_us
+from mnemo.errors import BadRequest, Forbidden, MnemoError, Unauthorized
+from mnemo.store.base import ALL_SCOPES, ApiKey, Store, User
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "omi_dev_"
+_KEY_PATTERN = re.compile(r"omi_dev_[0-9a-f]{32}")
+_USER_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+SHOWN_PREFIX_CHARS = 12  # "omi_dev_" and four hex characters: enough to recognise a key
+
+MISSING_HEADER = "Missing or invalid Authorization header. Must be 'Bearer API_KEY'"
+INVALID_KEY = "Invalid API Key"
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_hex(16)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
+    """Validated scopes in canonical order; `BadRequest` for an unknown one."""
+    items = scopes.split(",") if isinstance(scopes, str) else list(scopes)
+    wanted = {item.strip() for item in items if item.strip()}
+    unknown = wanted.difference(ALL_SCOPES)
+    if unknown or not wanted:
+        raise BadRequest(
+            f"Unknown scope(s) {sorted(unknown)}; choose from {', '.join(ALL_SCOPES)}"
+            if unknown
+            else "At least one scope is required"
+        )
+    return tuple(scope for scope in ALL_SCOPES if scope in wanted)
+
+
+def check_user_name(name: str) -> str:
+    if not _USER_NAME_PATTERN.fullmatch(name):
+        raise BadRequest(
+            "A user name is 1-64 characters: letters, digits and _ . @ - "
+            "(starting with a letter or digit)"
+        )
+    return name
+
+
+async def ensure_user(store: Store, name: str) -> User:
+    """The user with this name, created if missing."""
+    user = await store.get_user(check_user_name(name))
+    if user is None:
+        user = await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+    return user
+
+
+async def issue_key(
+    store: Store, user_name: str, *, name: str = "", scopes: Iterable[str] = ALL_SCOPES
+) -> tuple[ApiKey, str]:
+    """Create a key for the user (creating the user if needed): its record and the secret."""
+    checked_scopes = parse_scopes(scopes)
+    user = await ensure_user(store, user_name)
+    secret = generate_key()
+    record = ApiKey(
+        id=secrets.token_hex(6),
+        user_id=user.id,
+        user_name=user.name,
+        name=name,
+        prefix=secret[:SHOWN_PREFIX_CHARS],
+        scopes=checked_scopes,
+        created_at=now_us(),
+        last_used_at=None,
+        revoked_at=None,
+    )
+    await store.create_key(record, hash_key(secret))
+    return record, secret
+
+
+class Authenticator:
+    """Turns an `Authorization` header into the key's record, or raises 401/403."""
+
+    def __init__(self, store: Store, touch_interval_s: int = 60) -> None:
+        self._store = store
+        self._touch_interval_us = touch_interval_s * 1_000_000
+
+    async def authenticate(self, authorization: str | None, scope: str) -> ApiKey:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized(MISSING_HEADER)
+        token = token.strip()
+        if not _KEY_PATTERN.fullmatch(token):
+            raise Unauthorized(INVALID_KEY)
+        digest = hash_key(token)
+        found = await self._store.key_by_hash(digest)
+        if found is None or not hmac.compare_digest(found[1], digest):
+            raise Unauthorized(INVALID_KEY)
+        key = found[0]
+        if scope not in key.scopes:
+            raise Forbidden(f"Insufficient permissions. Required scope: {scope}")
+        await self._touch(key)
+        return key
+
+    async def _touch(self, key: ApiKey) -> None:
+        now = now_us()
+        if key.last_used_at is not None and now - key.last_used_at < self._touch_interval_us:
+            return
+        try:
+            await self._store.touch_key(key.id, now)
+        except MnemoError:
+            log.warning("could not record last use of key %s", key.id)

@@ -1,0 +1,263 @@
+"""The `mnemo` command: run the service and administer users and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from mnemo import __version__
+from mnemo.auth import issue_key
+from mnemo.clock import now_us, to_datetime
+from mnemo.config import Settings
+from mnemo.errors import MnemoError
+from mnemo.store import ALL_SCOPES, Store, store_for
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="mnemo: a self-hosted memory service speaking the Omi Developer Memories API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="List and create users.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://... [env: MNEMO_DATABASE_URL; "
+        "default: sqlite:///./data/mnemo.db]",
+        show_default=False,
+    ),
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with command-line flags taking precedence."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as error:
+        _fail(f"invalid setting: {error}")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store (applying migrations), run `work`, close it; errors exit 1."""
+
+    async def run() -> T:
+        try:
+            store = store_for(settings)
+        except ValueError as error:
+            _fail(str(error))
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except MnemoError as error:
+        _fail(error.detail)
+
+
+def _when(us: int | None) -> str:
+    if us is None:
+        return "-"
+    return to_datetime(us).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
+    for row in [headers, *rows]:
+        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind [env: MNEMO_HOST; default: 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [env: MNEMO_PORT; default: 8080]")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes sharing the database [env: MNEMO_WORKERS; default: 1]"),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="critical|error|warning|info|debug [env: MNEMO_LOG_LEVEL]")
+    ] = None,
+) -> None:
+    """Run the HTTP service (migrating the database first).
+
+    On the first start with no API key, creates user `default` and prints its key once.
+    """
+    import uvicorn
+
+    settings = _settings(
+        host=host, port=port, database_url=database_url, workers=workers, log_level=log_level
+    )
+
+    async def prepare(store: Store) -> str | None:
+        if await store.count_active_keys():
+            return None
+        _, secret = await issue_key(store, "default", name="first start")
+        return secret
+
+    first_key = _with_store(settings, prepare)
+    local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{local}:{settings.port}"
+    typer.echo(f"mnemo {__version__} on {settings.database_url}")
+    typer.echo(
+        f"Listening on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker{'s' if settings.workers > 1 else ''}); API docs at {base}/docs"
+    )
+    if first_key:
+        typer.echo("First start: created user 'default' and this API key (shown only once):")
+        typer.echo(f"    {first_key}")
+        typer.echo("Try it:")
+        typer.echo(
+            f'    curl -H "Authorization: Bearer {first_key}" {base}/v1/dev/user/memories'
+        )
+    typer.echo("Get an API key for a user: mnemo keys create --user NAME")
+    sys.stdout.flush()
+    # Workers are separate processes: hand them the resolved settings.
+    for name, value in settings.model_dump().items():
+        os.environ[f"MNEMO_{name.upper()}"] = str(value)
+    uvicorn.run(
+        "mnemo.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the database schema, then print its version."""
+    version = _with_store(_settings(database_url=database_url), lambda s: s.schema_version())
+    typer.echo(f"schema version {version}")
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Option(help="The key's user (created if missing).")],
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated scopes.")
+    ] = ",".join(ALL_SCOPES),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a key; its secret is printed once, alone on the last line of stdout."""
+    record, secret = _with_store(
+        _settings(database_url=database_url),
+        lambda store: issue_key(store, user, name=name, scopes=scopes.split(",")),
+    )
+    typer.echo(
+        f"Created key {record.id} for user '{record.user_name}' "
+        f"(scopes: {','.join(record.scopes)}). Shown only once:"
+    )
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's keys.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List keys (never the secrets): id, user, name, scopes, created, last used, status."""
+
+    async def fetch(store: Store) -> list[Any]:
+        user_id = None
+        if user is not None:
+            found = await store.get_user(user)
+            if found is None:
+                _fail(f"no user named '{user}'")
+            user_id = found.id
+        return await store.list_keys(user_id)
+
+    keys = _with_store(_settings(database_url=database_url), fetch)
+    _table(
+        ["ID", "USER", "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "STATUS"],
+        [
+            [
+                k.id,
+                k.user_name,
+                k.name or "-",
+                k.prefix + "...",
+                ",".join(k.scopes),
+                _when(k.created_at),
+                _when(k.last_used_at),
+                "revoked " + _when(k.revoked_at) if k.revoked_at else "active",
+            ]
+            for k in keys
+        ],
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, database_url: DatabaseUrl = None) -> None:
+    """Revoke a key: it stops working at once, in every worker."""
+    revoked = _with_store(
+        _settings(database_url=database_url), lambda store: store.revoke_key(key_id, now_us())
+    )
+    if not revoked:
+        _fail(f"no active key with id '{key_id}'")
+    typer.echo(f"Revoked key {key_id}")
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseUrl = None) -> None:
+    """List users with their memory counts."""
+    users = _with_store(_settings(database_url=database_url), lambda store: store.list_users())
+    _table(
+        ["NAME", "ID", "MEMORIES", "CREATED"],
+        [[u.name, u.id, str(count), _when(u.created_at)] for u, count in users],
+    )
+
+
+@users_app.command("create")
+def users_create(name: str, database_url: DatabaseUrl = None) -> None:
+    """Create a user (without a key; `mnemo keys create --user NAME` makes one)."""
+    from mnemo.auth import check_user_name
+    from mnemo.clock import new_id
+    from mnemo.store import User
+
+    def create(store: Store) -> Awaitable[User]:
+        return store.create_user(User(id=new_id(), name=check_user_name(name), created_at=now_us()))
+
+    user = _with_store(_settings(database_url=database_url), create)
+    typer.echo(f"Created user '{user.name}' ({user.id})")
+
+
+@app.callback(invoke_without_command=False)
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+    ] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,43 @@
+"""Settings: one typed object, read once from `MNEMO_*` environment variables.
+
+Every field is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/mnemo.db"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one mnemo process."""
+
+    model_config = SettingsConfigDict(env_prefix="MNEMO_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="sqlite:///PATH (relative) or sqlite:////ABS/PATH, or postgresql://...",
+    )
+    host: str = Field("127.0.0.1", description="Interface `mnemo serve` binds to.")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port `mnemo serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes for `mnemo serve`.")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted; larger is a 413."
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    sqlite_busy_timeout_ms: int = Field(
+        30_000, ge=0, description="How long a SQLite writer waits for the file lock."
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
+        "FULL", description="SQLite `synchronous` pragma; FULL fsyncs the WAL on every commit."
+    )
+    sqlite_read_connections: int = Field(
+        4, ge=1, le=64, description="Read connections per process (one writer besides)."
+    )
+    key_touch_interval_s: int = Field(
+        60, ge=0, description="A key's `last used` is written at most this often."
+    )

@@ -1,0 +1,65 @@
+"""The project's own errors; each carries the HTTP status it becomes.
+
+    MnemoError (500)
+    ├── BadRequest (400)            e.g. an unknown category in a list filter
+    ├── Unauthorized (401)          missing header, unknown or revoked key
+    ├── Forbidden (403)             key lacks the scope
+    ├── NotFound (404)              unknown id, or another user's id
+    ├── Unprocessable (422)         a rule of the contract, not a schema error
+    ├── Conflict (409)              e.g. a user name that already exists
+    └── StoreError (500)            the database failed in a way we did not expect
+        └── StoreUnavailable (503)  the database cannot be reached or written now
+
+One exception handler (in `mnemo.app`) turns each into `{"detail": ...}`.
+Nothing above `mnemo.store` sees a driver exception: stores raise these.
+"""
+
+from __future__ import annotations
+
+
+class MnemoError(Exception):
+    status_code = 500
+    default_detail = "Internal Server Error"
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        super().__init__(self.detail)
+
+
+class BadRequest(MnemoError):
+    status_code = 400
+    default_detail = "Bad Request"
+
+
+class Unauthorized(MnemoError):
+    status_code = 401
+    default_detail = "Invalid API Key"
+
+
+class Forbidden(MnemoError):
+    status_code = 403
+    default_detail = "Forbidden"
+
+
+class NotFound(MnemoError):
+    status_code = 404
+    default_detail = "Memory not found"
+
+
+class Conflict(MnemoError):
+    status_code = 409
+    default_detail = "Conflict"
+
+
+class Unprocessable(MnemoError):
+    status_code = 422
+    default_detail = "Unprocessable Entity"
+
+
+class StoreError(MnemoError):
+    status_code = 500
+
+
+class StoreUnavailable(StoreError):
+    status_code = 503
+    default_detail = "Database unavailable, try again shortly"

@@ -1,0 +1,140 @@
+"""The memory rules: ownership, validation the schema cannot express, categorisation,
+ordering keys and atomic updates. Routes call one function here each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from mnemo.categorize import Categorizer
+from mnemo.clock import new_id, now_us, scoring, to_datetime, to_us
+from mnemo.errors import BadRequest, NotFound, Unprocessable
+from mnemo.models import (
+    MAX_LIST_LIMIT,
+    MAX_OFFSET,
+    Memory,
+    MemoryCategory,
+    MemoryCreate,
+    MemoryUpdate,
+)
+from mnemo.store import Store
+
+_CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
+_MAX_ID_CHARS = 128
+
+
+def parse_categories(raw: str | None) -> list[str]:
+    """Comma-separated category names, blanks ignored; 400 for an unknown one."""
+    names = [item.strip() for item in (raw or "").split(",") if item.strip()]
+    for name in names:
+        if name not in _CATEGORY_NAMES:
+            raise BadRequest(f"Invalid category '{name}' is not a valid MemoryCategory")
+    return list(dict.fromkeys(names))
+
+
+def _plausible_id(memory_id: str) -> bool:
+    """Ids are short printable ASCII; anything else cannot exist, so it is a 404."""
+    return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
+
+
+class MemoryService:
+    def __init__(self, store: Store, categorizer: Categorizer) -> None:
+        self.store = store
+        self.categorizer = categorizer
+
+    async def list(
+        self, user_id: str, categories: str | None, limit: int, offset: int
+    ) -> list[Memory]:
+        names = parse_categories(categories)
+        limit = min(max(limit, 1), MAX_LIST_LIMIT)
+        offset = min(max(offset, 0), MAX_OFFSET)
+        return await self.store.list_memories(user_id, names, limit, offset)
+
+    async def get(self, user_id: str, memory_id: str) -> Memory:
+        memory = await self.store.get_memory(user_id, memory_id) if _plausible_id(
+            memory_id
+        ) else None
+        if memory is None:
+            raise NotFound()
+        return memory
+
+    async def create(self, user_id: str, body: MemoryCreate) -> Memory:
+        if not body.content.strip():
+            raise Unprocessable("content cannot be empty")
+        return (await self._insert(user_id, [body]))[0]
+
+    async def create_batch(self, user_id: str, bodies: Sequence[MemoryCreate]) -> list[Memory]:
+        if any(not body.content.strip() for body in bodies):
+            raise Unprocessable("All memories must have non-empty content")
+        return await self._insert(user_id, bodies)
+
+    async def _insert(self, user_id: str, bodies: Sequence[MemoryCreate]) -> list[Memory]:
+        if not bodies:
+            return []
+        contents = [body.content.strip() for body in bodies]
+        missing = [i for i, body in enumerate(bodies) if body.category is None]
+        chosen = await self.categorizer.categorize([contents[i] for i in missing])
+        categories = [body.category.value if body.category else "" for body in bodies]
+        for i, result in zip(missing, chosen, strict=True):
+            categories[i] = result.category
+        created_us = now_us()
+        created = to_datetime(created_us)
+        memories = [
+            Memory(
+                id=new_id(),
+                content=content,
+                category=category,
+                visibility=body.visibility.value,
+                tags=body.tags,
+                created_at=created,
+                updated_at=created,
+                manually_added=True,
+                scoring=scoring(manually_added=True, category=category, created_us=created_us),
+                reviewed=True,
+                user_review=True,
+                edited=False,
+            )
+            for body, content, category in zip(bodies, contents, categories, strict=True)
+        ]
+        await self.store.insert_memories(user_id, memories)
+        return memories
+
+    async def update(self, user_id: str, memory_id: str, patch: MemoryUpdate) -> Memory:
+        """Apply a validated patch atomically; 404 if the user has no such memory."""
+        requested_us = now_us()
+
+        def change(current: Memory) -> Memory:
+            fields: dict[str, object] = {
+                # updated_at always moves forward, even within one microsecond.
+                "updated_at": max(
+                    to_datetime(requested_us), current.updated_at + timedelta(microseconds=1)
+                )
+            }
+            if patch.content is not None:
+                fields["content"] = patch.content.strip()
+                fields["edited"] = True
+            if patch.visibility is not None:
+                fields["visibility"] = patch.visibility.value
+            if patch.tags is not None:
+                fields["tags"] = patch.tags
+            if patch.category is not None:
+                fields["category"] = patch.category.value
+                fields["scoring"] = scoring(
+                    manually_added=current.manually_added,
+                    category=patch.category.value,
+                    created_us=to_us(current.created_at),
+                )
+            return current.model_copy(update=fields)
+
+        updated = (
+            await self.store.update_memory(user_id, memory_id, change)
+            if _plausible_id(memory_id)
+            else None
+        )
+        if updated is None:
+            raise NotFound()
+        return updated
+
+    async def delete(self, user_id: str, memory_id: str) -> None:
+        if not (_plausible_id(memory_id) and await self.store.delete_memory(user_id, memory_id)):
+            raise NotFound()

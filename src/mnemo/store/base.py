@@ -1,0 +1,109 @@
+"""The storage protocol every backend implements, and the records it deals in.
+
+Every memory method takes the owning user's id as its first argument: no query
+can forget whose memory it touches. Another user's memory behaves exactly like
+one that does not exist. Backends raise only `mnemo.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from mnemo.models import Memory
+
+READ_SCOPE = "memories:read"
+WRITE_SCOPE = "memories:write"
+ALL_SCOPES = (READ_SCOPE, WRITE_SCOPE)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    created_at: int  # microseconds since the epoch
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key's record; the key itself is never stored, only its hash."""
+
+    id: str
+    user_id: str
+    user_name: str
+    name: str
+    prefix: str  # the first characters of the key, safe to show in listings
+    scopes: tuple[str, ...]
+    created_at: int
+    last_used_at: int | None
+    revoked_at: int | None
+
+
+MemoryChange = Callable[[Memory], Memory]
+
+
+class Store(Protocol):
+    """What the service needs from a database."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (safe if several processes race)."""
+
+    async def close(self) -> None:
+        """Release every connection."""
+
+    async def ping(self) -> None:
+        """Return if the database answers a query; raise `StoreUnavailable` if not."""
+
+    async def schema_version(self) -> int:
+        """The highest migration applied."""
+
+    # users
+    async def create_user(self, user: User) -> User:
+        """Insert a user; `Conflict` if the name is taken."""
+
+    async def get_user(self, name: str) -> User | None:
+        """The user with this name, or None."""
+
+    async def list_users(self) -> list[tuple[User, int]]:
+        """Every user with their memory count, by name."""
+
+    # keys
+    async def create_key(self, key: ApiKey, key_hash: str) -> None:
+        """Store a key's record and its hash."""
+
+    async def list_keys(self, user_id: str | None = None) -> list[ApiKey]:
+        """Keys (revoked ones too), oldest first, optionally of one user."""
+
+    async def count_active_keys(self) -> int:
+        """How many keys are not revoked."""
+
+    async def revoke_key(self, key_id: str, revoked_at: int) -> bool:
+        """Revoke a key; False if no active key has that id."""
+
+    async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
+        """The active (not revoked) key with this hash, with the stored hash."""
+
+    async def touch_key(self, key_id: str, used_at: int) -> None:
+        """Record when a key was last used."""
+
+    # memories
+    async def list_memories(
+        self, user_id: str, categories: Sequence[str], limit: int, offset: int
+    ) -> list[Memory]:
+        """A page of the user's memories in `scoring`, `created_at`, `id` descending
+        order, filtered to `categories` (all when empty) before paging."""
+
+    async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
+        """One of the user's memories, or None."""
+
+    async def insert_memories(self, user_id: str, memories: Sequence[Memory]) -> None:
+        """Insert all of them in one transaction, or none."""
+
+    async def update_memory(
+        self, user_id: str, memory_id: str, change: MemoryChange
+    ) -> Memory | None:
+        """Atomically replace the memory with `change(current)`; None if not found."""
+
+    async def delete_memory(self, user_id: str, memory_id: str) -> bool:
+        """Delete permanently; False if not found."""

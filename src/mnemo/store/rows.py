@@ -1,0 +1,75 @@
+"""Row <-> record conversion shared by the SQL backends (same columns on each)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mnemo.clock import to_datetime, to_us
+from mnemo.models import Memory
+from mnemo.store.base import ApiKey, User
+
+MEMORY_COLUMNS = (
+    "id, content, category, visibility, tags, created_at, updated_at, "
+    "manually_added, scoring, reviewed, user_review, edited"
+)
+KEY_COLUMNS = (
+    "k.id, k.user_id, u.name, k.name, k.prefix, k.scopes, k.created_at, "
+    "k.last_used_at, k.revoked_at"
+)
+USER_COLUMNS = "id, name, created_at"
+
+
+def memory_from_row(row: Sequence[Any]) -> Memory:
+    user_review = row[10]
+    return Memory.model_construct(
+        id=row[0],
+        content=row[1],
+        category=row[2],
+        visibility=row[3],
+        tags=json.loads(row[4]),
+        created_at=to_datetime(row[5]),
+        updated_at=to_datetime(row[6]),
+        manually_added=bool(row[7]),
+        scoring=row[8],
+        reviewed=bool(row[9]),
+        user_review=None if user_review is None else bool(user_review),
+        edited=bool(row[11]),
+    )
+
+
+def memory_values(m: Memory) -> tuple[Any, ...]:
+    """Values in MEMORY_COLUMNS order (booleans as Python bools)."""
+    return (
+        m.id,
+        m.content,
+        m.category,
+        m.visibility,
+        json.dumps(m.tags, ensure_ascii=False),
+        to_us(m.created_at),
+        to_us(m.updated_at),
+        m.manually_added,
+        m.scoring,
+        m.reviewed,
+        m.user_review,
+        m.edited,
+    )
+
+
+def key_from_row(row: Sequence[Any]) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        user_id=row[1],
+        user_name=row[2],
+        name=row[3],
+        prefix=row[4],
+        scopes=tuple(row[5].split()),
+        created_at=row[6],
+        last_used_at=row[7],
+        revoked_at=row[8],
+    )
+
+
+def user_from_row(row: Sequence[Any]) -> User:
+    return User(id=row[0], name=row[1], created_at=row[2])

@@ -1,0 +1,413 @@
+"""The embedded SQLite backend.
+
+One writer thread owns the only connection that writes, so this process never
+contends with itself for the write lock; every write is one `BEGIN IMMEDIATE`
+transaction run to completion on that thread (a cancelled request cannot leave
+it half done). Reads run on a small pool of threads, each with its own
+connection; WAL mode lets them proceed while a write commits. Other processes
+on the same file wait on the busy timeout.
+
+Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
+that truncates the write-ahead log follows every delete within about a second,
+so the bytes leave the WAL too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
+from mnemo.models import Memory
+from mnemo.store import migrations
+from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.rows import (
+    KEY_COLUMNS,
+    MEMORY_COLUMNS,
+    USER_COLUMNS,
+    key_from_row,
+    memory_from_row,
+    memory_values,
+    user_from_row,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
+_PURGE_DELAY_S = 0.5
+
+
+def _translate(error: sqlite3.Error) -> MnemoError:
+    message = str(error).lower()
+    if isinstance(error, sqlite3.OperationalError) and any(
+        hint in message for hint in _UNAVAILABLE_HINTS
+    ):
+        log.warning("sqlite unavailable: %s", error)
+        return StoreUnavailable()
+    log.error("sqlite error: %r", error)
+    return StoreError()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (triggers included)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise RuntimeError(f"incomplete statement in migration: {buffer[:80]!r}")
+    return statements
+
+
+class SQLiteStore:
+    """Store on one SQLite file; see the module docstring for the concurrency model."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        busy_timeout_ms: int = 30_000,
+        synchronous: str = "FULL",
+        read_connections: int = 4,
+    ) -> None:
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._synchronous = synchronous
+        self._read_connections = read_connections
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._purge_wanted = asyncio.Event()
+        self._purger: asyncio.Task[None] | None = None
+
+    # -- connections -------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=self._busy_timeout_ms / 1000,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...], write: bool) -> T:
+        try:
+            conn = self._connection()
+            if not write:
+                return fn(conn, *args)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn, *args)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+        except sqlite3.Error as error:
+            raise _translate(error) from error
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._readers is not None, "store is not open"
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._in_thread, fn, args, False)
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._writer is not None, "store is not open"
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._in_thread, fn, args, True)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def open(self) -> None:
+        Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="mnemo-sqlite-writer")
+        self._readers = ThreadPoolExecutor(
+            self._read_connections, thread_name_prefix="mnemo-sqlite-reader"
+        )
+        await self._write(_migrate)
+        self._purger = asyncio.create_task(self._purge_loop())
+
+    async def close(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+            self._purger = None
+        if self._writer is not None:
+            with contextlib.suppress(MnemoError):
+                await self._checkpoint()
+        for pool in (self._writer, self._readers):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writer = self._readers = None
+        with self._connections_lock:
+            for conn in self._connections:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    async def ping(self) -> None:
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def schema_version(self) -> int:
+        return await self._read(_schema_version)
+
+    # -- purging deleted bytes from the WAL --------------------------------
+
+    async def _checkpoint(self) -> bool:
+        """Truncate the WAL; True if done, False if readers kept it busy."""
+        loop = asyncio.get_running_loop()
+        assert self._writer is not None
+        row = await loop.run_in_executor(
+            self._writer,
+            self._in_thread,
+            lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(),
+            (),
+            False,
+        )
+        return bool(row is not None and row[0] == 0)
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await self._purge_wanted.wait()
+            await asyncio.sleep(_PURGE_DELAY_S)
+            self._purge_wanted.clear()
+            try:
+                done = await self._checkpoint()
+            except MnemoError:
+                done = False
+            if not done:
+                self._purge_wanted.set()
+
+    def _purge_soon(self) -> None:
+        self._purge_wanted.set()
+
+    # -- users and keys ----------------------------------------------------
+
+    async def create_user(self, user: User) -> User:
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)",
+                    (user.id, user.name, user.created_at),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(f"User '{user.name}' already exists") from None
+
+        await self._write(insert)
+        return user
+
+    async def get_user(self, name: str) -> User | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        )
+        return None if row is None else user_from_row(row)
+
+    async def list_users(self) -> list[tuple[User, int]]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT u.id, u.name, u.created_at,"
+                " (SELECT count(*) FROM memories m WHERE m.user_id = u.id)"
+                " FROM users u ORDER BY u.name"
+            ).fetchall()
+        )
+        return [(user_from_row(row), row[3]) for row in rows]
+
+    async def create_key(self, key: ApiKey, key_hash: str) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes,"
+                " created_at, last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key.id,
+                    key.user_id,
+                    key.name,
+                    key.prefix,
+                    key_hash,
+                    " ".join(key.scopes),
+                    key.created_at,
+                    key.last_used_at,
+                    key.revoked_at,
+                ),
+            )
+        )
+
+    async def list_keys(self, user_id: str | None = None) -> list[ApiKey]:
+        where, params = ("WHERE k.user_id = ?", (user_id,)) if user_id else ("", ())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {KEY_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id"
+                f" {where} ORDER BY k.created_at, k.id",
+                params,
+            ).fetchall()
+        )
+        return [key_from_row(row) for row in rows]
+
+    async def count_active_keys(self) -> int:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"
+            ).fetchone()
+        )
+        return int(row[0])
+
+    async def revoke_key(self, key_id: str, revoked_at: int) -> bool:
+        cursor = await self._write(
+            lambda conn: conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (revoked_at, key_id),
+            )
+        )
+        return bool(cursor.rowcount)
+
+    async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
+                " JOIN users u ON u.id = k.user_id"
+                " WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+                (key_hash,),
+            ).fetchone()
+        )
+        return None if row is None else (key_from_row(row), row[9])
+
+    async def touch_key(self, key_id: str, used_at: int) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (used_at, key_id)
+            )
+        )
+
+    # -- memories ----------------------------------------------------------
+
+    async def list_memories(
+        self, user_id: str, categories: Sequence[str], limit: int, offset: int
+    ) -> list[Memory]:
+        sql = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ?"
+        params: list[Any] = [user_id]
+        if categories:
+            sql += f" AND category IN ({', '.join('?' * len(categories))})"
+            params.extend(categories)
+        sql += " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT ? OFFSET ?"
+        params.extend((limit, offset))
+        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [memory_from_row(row) for row in rows]
+
+    async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
+        row = await self._read(_select_memory, user_id, memory_id)
+        return None if row is None else memory_from_row(row)
+
+    async def insert_memories(self, user_id: str, memories: Sequence[Memory]) -> None:
+        rows = [(user_id, *memory_values(m)) for m in memories]
+        if rows:
+            await self._write(
+                lambda conn: conn.executemany(
+                    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            )
+
+    async def update_memory(
+        self, user_id: str, memory_id: str, change: MemoryChange
+    ) -> Memory | None:
+        def update(conn: sqlite3.Connection) -> tuple[Memory, bool] | None:
+            row = _select_memory(conn, user_id, memory_id)
+            if row is None:
+                return None
+            current = memory_from_row(row)
+            new = change(current)
+            v = memory_values(new)
+            conn.execute(
+                "UPDATE memories SET content = ?, category = ?, visibility = ?, tags = ?,"
+                " updated_at = ?, manually_added = ?, scoring = ?, reviewed = ?,"
+                " user_review = ?, edited = ? WHERE user_id = ? AND id = ?",
+                (*v[1:5], *v[6:], user_id, memory_id),
+            )
+            return new, new.content != current.content
+
+        result = await self._write(update)
+        if result is None:
+            return None
+        new, content_changed = result
+        if content_changed:
+            self._purge_soon()
+        return new
+
+    async def delete_memory(self, user_id: str, memory_id: str) -> bool:
+        cursor = await self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
+            )
+        )
+        deleted = bool(cursor.rowcount)
+        if deleted:
+            self._purge_soon()
+        return deleted
+
+
+def _select_memory(conn: sqlite3.Connection, user_id: str, memory_id: str) -> Any:
+    return conn.execute(
+        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ? AND id = ?",
+        (user_id, memory_id),
+    ).fetchone()
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations inside the caller's write transaction."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = _schema_version(conn)
+    for migration in migrations.load("sqlite"):
+        if migration.version <= current:
+            continue
+        for statement in _statements(migration.sql):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)"
+            " VALUES (?, ?, datetime('now'))",
+            (migration.version, migration.name),
+        )
+        log.info("applied sqlite migration %04d_%s", migration.version, migration.name)
