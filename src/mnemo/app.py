@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, categorizer: Categorizer | N
         app.state.mnemo = Components(
             settings=settings,
             store=store,
-            service=MemoryService(store, categorizer or default_categorizer()),
+            service=MemoryService(store, categorizer or default_categorizer(settings)),
             authenticator=Authenticator(store, settings.key_touch_interval_s),
             metrics=metrics,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/mnemo.db"
@@ -40,4 +40,13 @@ class Settings(BaseSettings):
     )
     key_touch_interval_s: int = Field(
         60, ge=0, description="A key's `last used` is written at most this often."
+    )
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) used to "
+        "categorise memories; unset: the offline classifier alone."
+    )
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM endpoint.")
+    llm_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="After this, the offline classifier answers instead."
     )
