@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
@@ -31,6 +34,19 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
     if error.status_code >= 500:
         log.error("%s %s failed: %r", request.method, request.url.path, error.__cause__ or error)
     return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: safe even when it echoes a lone surrogate."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's validation body, rendered so any echoed input can be encoded."""
+    assert isinstance(error, RequestValidationError)
+    return _AsciiJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -71,6 +87,7 @@ def create_app(settings: Settings | None = None, *, categorizer: Categorizer | N
     app.include_router(memories.router)
     app.include_router(ops.router)
     app.add_exception_handler(MnemoError, _project_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -84,7 +101,7 @@ def create_app_from_env() -> FastAPI:
 
 
 def _document_update_body(app: FastAPI) -> None:
-    """Add `MemoryUpdate` to the OpenAPI components (the PATCH route refers to it)."""
+    """Describe the PATCH body (taken as a plain object) as `MemoryUpdate` in OpenAPI."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -94,6 +111,10 @@ def _document_update_body(app: FastAPI) -> None:
             components = document.setdefault("components", {}).setdefault("schemas", {})
             components.update(schema.pop("$defs", {}))
             components["MemoryUpdate"] = schema
+            operation = document["paths"][f"{memories.router.prefix}/{{memory_id}}"]["patch"]
+            operation["requestBody"]["content"]["application/json"]["schema"] = {
+                "$ref": "#/components/schemas/MemoryUpdate"
+            }
             app.openapi_schema = document
         return app.openapi_schema
 

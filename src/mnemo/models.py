@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MAX_CONTENT_CHARS = 500
 MAX_TAGS = 32
@@ -54,6 +54,11 @@ def _storable(value: str) -> str:
     return value
 
 
+def _strip(value: object) -> object:
+    """Strip surrounding white space as Python does (the same rule as for content)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _unique_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
@@ -65,8 +70,9 @@ Content = Annotated[
 ]
 Tag = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_CHARS),
+    StringConstraints(min_length=1, max_length=MAX_TAG_CHARS),
     AfterValidator(_storable),
+    BeforeValidator(_strip),
 ]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_tags)]
 

@@ -96,28 +96,17 @@ async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Memor
     return await service.get(key.user_id, memory_id)
 
 
-# The body is taken as a plain object so the contract's checks run in its order;
-# the OpenAPI document still describes it as `MemoryUpdate` (see mnemo.app).
-_UPDATE_BODY_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/MemoryUpdate"}}
-        },
-    }
-}
-
-
 @router.patch(
     "/{memory_id}",
     response_model=Memory,
     responses=_NOT_FOUND,
     summary="Update a memory",
-    openapi_extra=_UPDATE_BODY_DOC,
 )
 async def update_memory(
     key: CurrentKey, service: Service, memory_id: str, body: dict[str, Any] = Body(...)
 ) -> Memory:
+    # The body is taken as a plain object so the contract's checks run in its order;
+    # the OpenAPI document still describes it as `MemoryUpdate` (see mnemo.app).
     """Any of `content`, `visibility`, `category`, `tags` (tags replace the list);
     a field sent as null counts as not given. Atomic: a failed request changes nothing."""
     return await service.update(key.user_id, memory_id, parse_update(body))

@@ -1,0 +1,51 @@
+"""Hypothesis round trips: what is created is what is fetched and listed."""
+
+from __future__ import annotations
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mnemo.models import MemoryCategory
+from tests.helpers import MEMORIES
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=500,
+).filter(lambda s: s.strip())
+_tag = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=64,
+).filter(lambda s: s.strip())
+_body = st.fixed_dictionaries(
+    {"content": _text},
+    optional={
+        "category": st.sampled_from([c.value for c in MemoryCategory]),
+        "visibility": st.sampled_from(["public", "private"]),
+        "tags": st.lists(_tag, max_size=8),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bodies=st.lists(_body, min_size=1, max_size=5))
+async def test_created_is_fetched_and_listed(client: httpx.AsyncClient, make_key, bodies) -> None:
+    headers = await make_key("prop")
+    response = await client.post(f"{MEMORIES}/batch", json={"memories": bodies}, headers=headers)
+    assert response.status_code == 200, response.text
+    created = response.json()["memories"]
+    for body, memory in zip(bodies, created, strict=True):
+        assert memory["content"] == body["content"].strip()
+        assert memory["category"] == body.get("category", memory["category"])
+        assert memory["visibility"] == body.get("visibility", "private")
+        assert memory["tags"] == list(dict.fromkeys(t.strip() for t in body.get("tags", [])))
+        fetched = await client.get(f"{MEMORIES}/{memory['id']}", headers=headers)
+        assert fetched.json() == memory
+    listed = {m["id"]: m for m in (await client.get(
+        MEMORIES, params={"limit": 1000}, headers=headers)).json()}
+    for memory in created:
+        assert listed[memory["id"]] == memory
+    for memory in created:
+        assert (await client.delete(f"{MEMORIES}/{memory['id']}", headers=headers)).status_code == 200
