@@ -8,8 +8,18 @@ import httpx
 
 MEMORIES = "/v1/dev/user/memories"
 MEMORY_FIELDS = {
-    "id", "content", "category", "visibility", "tags", "created_at", "updated_at",
-    "manually_added", "scoring", "reviewed", "user_review", "edited",
+    "id",
+    "content",
+    "category",
+    "visibility",
+    "tags",
+    "created_at",
+    "updated_at",
+    "manually_added",
+    "scoring",
+    "reviewed",
+    "user_review",
+    "edited",
 }
 
 

@@ -54,7 +54,9 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
 
-def create_app(settings: Settings | None = None, *, categorizer: Categorizer | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, categorizer: Categorizer | None = None
+) -> FastAPI:
     """Build a mnemo app; its store is opened on start-up and closed on shutdown."""
     settings = settings or Settings()
     metrics = Metrics()

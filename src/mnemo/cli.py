@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -49,7 +49,7 @@ def _settings(**overrides: Any) -> Settings:
         _fail(f"invalid setting: {error}")
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
 
@@ -91,9 +91,7 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to bind [env: MNEMO_HOST; default: 127.0.0.1]")
     ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port [env: MNEMO_PORT; default: 8080]")
-    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port [env: MNEMO_PORT; default: 8080]")] = None,
     database_url: DatabaseUrl = None,
     workers: Annotated[
         int | None,
@@ -131,9 +129,7 @@ def serve(
         typer.echo("First start: created user 'default' and this API key (shown only once):")
         typer.echo(f"    {first_key}")
         typer.echo("Try it:")
-        typer.echo(
-            f'    curl -H "Authorization: Bearer {first_key}" {base}/v1/dev/user/memories'
-        )
+        typer.echo(f'    curl -H "Authorization: Bearer {first_key}" {base}/v1/dev/user/memories')
     typer.echo("Get an API key for a user: mnemo keys create --user NAME")
     sys.stdout.flush()
     # Workers are separate processes: hand them the resolved settings.
@@ -161,9 +157,7 @@ def migrate(database_url: DatabaseUrl = None) -> None:
 def keys_create(
     user: Annotated[str, typer.Option(help="The key's user (created if missing).")],
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-    scopes: Annotated[
-        str, typer.Option(help="Comma-separated scopes.")
-    ] = ",".join(ALL_SCOPES),
+    scopes: Annotated[str, typer.Option(help="Comma-separated scopes.")] = ",".join(ALL_SCOPES),
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key; its secret is printed once, alone on the last line of stdout."""

@@ -42,8 +42,9 @@ class Settings(BaseSettings):
         60, ge=0, description="A key's `last used` is written at most this often."
     )
     llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) used to "
-        "categorise memories; unset: the offline classifier alone."
+        None,
+        description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) used to "
+        "categorise memories; unset: the offline classifier alone.",
     )
     llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM endpoint.")

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 MAX_CONTENT_CHARS = 500
 MAX_TAGS = 32
@@ -19,7 +26,7 @@ DEFAULT_LIST_LIMIT = 25
 MAX_OFFSET = 2**62
 
 
-class MemoryCategory(str, Enum):
+class MemoryCategory(StrEnum):
     """Every category name Omi accepts; stored as given."""
 
     system = "system"
@@ -38,7 +45,7 @@ class MemoryCategory(str, Enum):
     auto = "auto"
 
 
-class MemoryVisibility(str, Enum):
+class MemoryVisibility(StrEnum):
     public = "public"
     private = "private"
 

@@ -42,7 +42,7 @@ class MemoryService:
         self.store = store
         self.categorizer = categorizer
 
-    async def list(
+    async def list_memories(
         self, user_id: str, categories: str | None, limit: int, offset: int
     ) -> list[Memory]:
         names = parse_categories(categories)
@@ -50,20 +50,21 @@ class MemoryService:
         offset = min(max(offset, 0), MAX_OFFSET)
         return await self.store.list_memories(user_id, names, limit, offset)
 
-    async def get(self, user_id: str, memory_id: str) -> Memory:
-        memory = await self.store.get_memory(user_id, memory_id) if _plausible_id(
-            memory_id
-        ) else None
+    async def get_memory(self, user_id: str, memory_id: str) -> Memory:
+        memory = (
+            await self.store.get_memory(user_id, memory_id) if _plausible_id(memory_id) else None
+        )
         if memory is None:
             raise NotFound()
         return memory
 
-    async def create(self, user_id: str, body: MemoryCreate) -> Memory:
+    async def create_memory(self, user_id: str, body: MemoryCreate) -> Memory:
         if not body.content.strip():
             raise Unprocessable("content cannot be empty")
-        return (await self._insert(user_id, [body]))[0]
+        (memory,) = await self._insert(user_id, [body])
+        return memory
 
-    async def create_batch(self, user_id: str, bodies: Sequence[MemoryCreate]) -> list[Memory]:
+    async def create_memories(self, user_id: str, bodies: Sequence[MemoryCreate]) -> list[Memory]:
         if any(not body.content.strip() for body in bodies):
             raise Unprocessable("All memories must have non-empty content")
         return await self._insert(user_id, bodies)
@@ -99,7 +100,7 @@ class MemoryService:
         await self.store.insert_memories(user_id, memories)
         return memories
 
-    async def update(self, user_id: str, memory_id: str, patch: MemoryUpdate) -> Memory:
+    async def update_memory(self, user_id: str, memory_id: str, patch: MemoryUpdate) -> Memory:
         """Apply a validated patch atomically; 404 if the user has no such memory."""
         requested_us = now_us()
 
@@ -135,6 +136,6 @@ class MemoryService:
             raise NotFound()
         return updated
 
-    async def delete(self, user_id: str, memory_id: str) -> None:
+    async def delete_memory(self, user_id: str, memory_id: str) -> None:
         if not (_plausible_id(memory_id) and await self.store.delete_memory(user_id, memory_id)):
             raise NotFound()

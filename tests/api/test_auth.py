@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import httpx
 
@@ -17,16 +18,26 @@ INVALID = {"detail": "Invalid API Key"}
 
 async def test_missing_or_malformed_header_is_401(client: httpx.AsyncClient, alice) -> None:
     key = alice["Authorization"].removeprefix("Bearer ")
-    for headers in ({}, {"Authorization": key}, {"Authorization": "Basic abc"},
-                    {"Authorization": "Bearer"}, {"Authorization": "Bearer   "},
-                    {"Authorization": f"Token {key}"}):
+    for headers in (
+        {},
+        {"Authorization": key},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer   "},
+        {"Authorization": f"Token {key}"},
+    ):
         response = await client.get(MEMORIES, headers=headers)
         assert (response.status_code, response.json()) == (401, MISSING), headers
 
 
 async def test_unknown_key_is_401(client, alice) -> None:
-    for token in ("omi_dev_" + "0" * 32, "omi_dev_short", "sk-123", "omi_dev_" + "G" * 32,
-                  alice["Authorization"].removeprefix("Bearer ") + "0"):
+    for token in (
+        "omi_dev_" + "0" * 32,
+        "omi_dev_short",
+        "sk-123",
+        "omi_dev_" + "G" * 32,
+        alice["Authorization"].removeprefix("Bearer ") + "0",
+    ):
         response = await client.get(MEMORIES, headers={"Authorization": f"Bearer {token}"})
         assert (response.status_code, response.json()) == (401, INVALID), token
 
@@ -55,9 +66,12 @@ async def test_scopes_are_enforced_per_method(client, make_key) -> None:
     path = f"{MEMORIES}/{memory['id']}"
     need_write = {"detail": "Insufficient permissions. Required scope: memories:write"}
     need_read = {"detail": "Insufficient permissions. Required scope: memories:read"}
-    for method, url, body in [("POST", MEMORIES, {"content": "x"}),
-                              ("POST", f"{MEMORIES}/batch", {"memories": []}),
-                              ("PATCH", path, {"content": "x"}), ("DELETE", path, None)]:
+    for method, url, body in [
+        ("POST", MEMORIES, {"content": "x"}),
+        ("POST", f"{MEMORIES}/batch", {"memories": []}),
+        ("PATCH", path, {"content": "x"}),
+        ("DELETE", path, None),
+    ]:
         response = await client.request(method, url, json=body, headers=reader)
         assert (response.status_code, response.json()) == (403, need_write), (method, url)
     for url in (MEMORIES, path):
@@ -71,11 +85,13 @@ async def test_auth_is_checked_before_the_body(client, make_key) -> None:
     reader = await make_key("dave", scopes=[READ_SCOPE])
     bad_bodies = [b"{not json", b'{"content": ""}', b"x" * 10]
     for body in bad_bodies:
-        response = await client.post(MEMORIES, content=body,
-                                     headers={"Content-Type": "application/json"})
+        response = await client.post(
+            MEMORIES, content=body, headers={"Content-Type": "application/json"}
+        )
         assert (response.status_code, response.json()) == (401, MISSING)
-        response = await client.post(MEMORIES, content=body, headers={
-            **reader, "Content-Type": "application/json"})
+        response = await client.post(
+            MEMORIES, content=body, headers={**reader, "Content-Type": "application/json"}
+        )
         assert response.status_code == 403
 
 
@@ -85,8 +101,7 @@ async def test_keys_are_stored_only_as_hashes(app, alice, settings) -> None:
     with sqlite3.connect(path) as conn:
         rows = conn.execute("SELECT key_hash, prefix FROM api_keys").fetchall()
     assert rows == [(hash_key(secret), secret[:12])]
-    with open(path, "rb") as db:
-        assert secret.encode() not in db.read()
+    assert secret.encode() not in Path(path).read_bytes()
 
 
 async def test_last_used_is_recorded(client, app, alice) -> None:

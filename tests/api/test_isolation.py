@@ -19,16 +19,21 @@ async def test_every_route_treats_another_users_id_as_unknown(
     secret = await create(client, alice, content="Alice's secret", tags=["private"])
     path = f"{MEMORIES}/{secret['id']}"
     unknown = f"{MEMORIES}/{secret['id'][:-4]}ffff"
-    for method, body in [("GET", None), ("PATCH", {"content": "pwned"}),
-                         ("PATCH", {"visibility": "public"}), ("DELETE", None)]:
+    for method, body in [
+        ("GET", None),
+        ("PATCH", {"content": "pwned"}),
+        ("PATCH", {"visibility": "public"}),
+        ("DELETE", None),
+    ]:
         theirs = await client.request(method, path, json=body, headers=bob)
         nobody = await client.request(method, unknown, json=body, headers=bob)
         assert await _answer(theirs) == await _answer(nobody) == NOT_FOUND, method
         assert theirs.headers.get("content-length") == nobody.headers.get("content-length")
     assert await list_all(client, bob) == []
     assert await list_all(client, bob, categories=secret["category"]) == []
-    batch = await client.post(f"{MEMORIES}/batch", json={"memories": [{"content": "b"}]},
-                              headers=bob)
+    batch = await client.post(
+        f"{MEMORIES}/batch", json={"memories": [{"content": "b"}]}, headers=bob
+    )
     assert secret["id"] not in [m["id"] for m in batch.json()["memories"]]
     # Alice's memory is untouched by all of it.
     assert await list_all(client, alice) == [secret]

@@ -44,8 +44,13 @@ async def test_tags_keep_order_drop_duplicates_and_strip(client, alice) -> None:
 
 
 async def test_get_by_id_and_list_return_what_create_returned(client, alice) -> None:
-    created = await create(client, alice, content="User's sister Sarah lives in Portland",
-                           visibility="public", tags=["family"])
+    created = await create(
+        client,
+        alice,
+        content="User's sister Sarah lives in Portland",
+        visibility="public",
+        tags=["family"],
+    )
     got = await client.get(f"{MEMORIES}/{created['id']}", headers=alice)
     assert got.status_code == 200 and got.json() == created
     assert await list_all(client, alice) == [created]
@@ -127,6 +132,7 @@ async def test_content_bound_applies_to_text_as_sent(client, alice) -> None:
 async def test_list_limit_and_offset_clamps(client, alice) -> None:
     for i in range(5):
         await create(client, alice, content=f"m{i}", category="system")
+
     async def page(**params) -> list:
         response = await client.get(MEMORIES, params=params, headers=alice)
         assert response.status_code == 200, response.text
@@ -179,8 +185,12 @@ async def test_patch_changes_fields_and_moves_updated_at(client, alice) -> None:
     memory = await create(client, alice, content="User likes tea", category="system", tags=["x"])
     response = await client.patch(
         f"{MEMORIES}/{memory['id']}",
-        json={"visibility": "public", "tags": ["drinks", "drinks"], "category": "interesting",
-              "content": None},
+        json={
+            "visibility": "public",
+            "tags": ["drinks", "drinks"],
+            "category": "interesting",
+            "content": None,
+        },
         headers=alice,
     )
     assert response.status_code == 200
@@ -207,10 +217,14 @@ async def test_patch_checks_in_contract_order_and_changes_nothing(client, alice)
     path = f"{MEMORIES}/{memory['id']}"
     cases = [
         ({}, "At least one field (content, visibility, tags, or category) must be provided"),
-        ({"content": None, "tags": None}, "At least one field (content, visibility, tags, or "
-         "category) must be provided"),
-        ({"visibility": "friends", "content": "x" * 600},
-         "visibility must be 'public' or 'private'"),
+        (
+            {"content": None, "tags": None},
+            "At least one field (content, visibility, tags, or category) must be provided",
+        ),
+        (
+            {"visibility": "friends", "content": "x" * 600},
+            "visibility must be 'public' or 'private'",
+        ),
         ({"content": "   ", "tags": ["new"]}, "content cannot be empty"),
     ]
     for body, detail in cases:

@@ -23,7 +23,8 @@ async def test_openapi_documents_every_route_and_bearer_auth(client) -> None:
     assert set(paths[f"{MEMORIES}/{{memory_id}}"]) == {"get", "patch", "delete"}
     patch_body = paths[f"{MEMORIES}/{{memory_id}}"]["patch"]["requestBody"]
     assert patch_body["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/MemoryUpdate"}
+        "$ref": "#/components/schemas/MemoryUpdate"
+    }
     schemas = document["components"]["schemas"]
     assert {"MemoryUpdate", "MemoryCreate", "Memory", "MemoryCategory"} <= set(schemas)
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
@@ -42,7 +43,12 @@ async def test_metrics_count_requests_by_route(client, alice) -> None:
     await create(client, alice)
     await client.get(f"{MEMORIES}/missing", headers=alice)
     text = (await client.get("/metrics")).text
-    assert 'mnemo_http_requests_total{method="POST",route="/v1/dev/user/memories",status="200"} 1.0' in text
-    assert ('mnemo_http_requests_total{method="GET",route="/v1/dev/user/memories/{memory_id}",'
-            'status="404"} 1.0') in text
+    assert (
+        'mnemo_http_requests_total{method="POST",route="/v1/dev/user/memories",status="200"} 1.0'
+        in text
+    )
+    assert (
+        'mnemo_http_requests_total{method="GET",route="/v1/dev/user/memories/{memory_id}",'
+        'status="404"} 1.0'
+    ) in text
     assert "omi_dev_" not in text

@@ -29,7 +29,9 @@ _body = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(bodies=st.lists(_body, min_size=1, max_size=5))
 async def test_created_is_fetched_and_listed(client: httpx.AsyncClient, make_key, bodies) -> None:
     headers = await make_key("prop")
@@ -43,9 +45,13 @@ async def test_created_is_fetched_and_listed(client: httpx.AsyncClient, make_key
         assert memory["tags"] == list(dict.fromkeys(t.strip() for t in body.get("tags", [])))
         fetched = await client.get(f"{MEMORIES}/{memory['id']}", headers=headers)
         assert fetched.json() == memory
-    listed = {m["id"]: m for m in (await client.get(
-        MEMORIES, params={"limit": 1000}, headers=headers)).json()}
+    listed = {
+        m["id"]: m
+        for m in (await client.get(MEMORIES, params={"limit": 1000}, headers=headers)).json()
+    }
     for memory in created:
         assert listed[memory["id"]] == memory
     for memory in created:
-        assert (await client.delete(f"{MEMORIES}/{memory['id']}", headers=headers)).status_code == 200
+        assert (
+            await client.delete(f"{MEMORIES}/{memory['id']}", headers=headers)
+        ).status_code == 200

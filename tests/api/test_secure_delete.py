@@ -21,8 +21,9 @@ def _holds(settings, marker: bytes) -> bool:
     return any(marker in path.read_bytes() for path in _files(settings))
 
 
-async def test_deleted_and_edited_content_leaves_the_files(client: httpx.AsyncClient, alice,
-                                                            settings) -> None:
+async def test_deleted_and_edited_content_leaves_the_files(
+    client: httpx.AsyncClient, alice, settings
+) -> None:
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("file-level check of the SQLite backend")
     deleted_marker = f"deleted-{uuid.uuid4().hex}"
@@ -33,12 +34,14 @@ async def test_deleted_and_edited_content_leaves_the_files(client: httpx.AsyncCl
     await create(client, alice, content=f"User keeps {kept_marker}")
     assert _holds(settings, deleted_marker.encode())
     assert (await client.delete(f"{MEMORIES}/{doomed['id']}", headers=alice)).status_code == 200
-    response = await client.patch(f"{MEMORIES}/{edited['id']}", json={"content": "User new"},
-                                  headers=alice)
+    response = await client.patch(
+        f"{MEMORIES}/{edited['id']}", json={"content": "User new"}, headers=alice
+    )
     assert response.status_code == 200
     for _ in range(50):
         if not _holds(settings, deleted_marker.encode()) and not _holds(
-                settings, edited_marker.encode()):
+            settings, edited_marker.encode()
+        ):
             break
         await asyncio.sleep(0.1)
     assert not _holds(settings, deleted_marker.encode())

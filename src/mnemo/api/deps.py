@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -45,9 +45,9 @@ class AuthenticatedRoute(APIRoute):
     GET routes need `memories:read`; every other method needs `memories:write`.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        scope = READ_SCOPE if self.methods <= _READ_METHODS else WRITE_SCOPE
+        scope = READ_SCOPE if (self.methods or set()) <= _READ_METHODS else WRITE_SCOPE
 
         async def authenticated(request: Request) -> Response:
             authenticator = components(request).authenticator

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Security
 from fastapi.exceptions import RequestValidationError
@@ -71,13 +71,13 @@ async def list_memories(
 ) -> list[Memory]:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
     `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
-    return await service.list(key.user_id, categories, limit, offset)
+    return await service.list_memories(key.user_id, categories, limit, offset)
 
 
 @router.post("", response_model=Memory, summary="Create a memory")
 async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> Memory:
     """Without `category`, the server picks `system` or `interesting`."""
-    return await service.create(key.user_id, body)
+    return await service.create_memory(key.user_id, body)
 
 
 @router.post("/batch", response_model=MemoryBatchResult, summary="Create up to 25 memories")
@@ -85,15 +85,13 @@ async def create_memories(
     key: CurrentKey, service: Service, body: MemoryBatchCreate
 ) -> MemoryBatchResult:
     """All or nothing: if any item is invalid, nothing is written."""
-    created = await service.create_batch(key.user_id, body.memories)
+    created = await service.create_memories(key.user_id, body.memories)
     return MemoryBatchResult(memories=created, created_count=len(created))
 
 
-@router.get(
-    "/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory"
-)
+@router.get("/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory")
 async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Memory:
-    return await service.get(key.user_id, memory_id)
+    return await service.get_memory(key.user_id, memory_id)
 
 
 @router.patch(
@@ -103,13 +101,13 @@ async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Memor
     summary="Update a memory",
 )
 async def update_memory(
-    key: CurrentKey, service: Service, memory_id: str, body: dict[str, Any] = Body(...)
+    key: CurrentKey, service: Service, memory_id: str, body: Annotated[dict[str, Any], Body()]
 ) -> Memory:
     # The body is taken as a plain object so the contract's checks run in its order;
     # the OpenAPI document still describes it as `MemoryUpdate` (see mnemo.app).
     """Any of `content`, `visibility`, `category`, `tags` (tags replace the list);
     a field sent as null counts as not given. Atomic: a failed request changes nothing."""
-    return await service.update(key.user_id, memory_id, parse_update(body))
+    return await service.update_memory(key.user_id, memory_id, parse_update(body))
 
 
 @router.delete(
@@ -117,5 +115,5 @@ async def update_memory(
 )
 async def delete_memory(key: CurrentKey, service: Service, memory_id: str) -> DeleteResult:
     """Permanent and immediate."""
-    await service.delete(key.user_id, memory_id)
+    await service.delete_memory(key.user_id, memory_id)
     return DeleteResult()

@@ -23,6 +23,4 @@ def store_for(settings: Settings) -> Store:
             synchronous=settings.sqlite_synchronous,
             read_connections=settings.sqlite_read_connections,
         )
-    raise ValueError(
-        f"unsupported database URL {url!r}: use sqlite:///PATH"
-    )
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH")

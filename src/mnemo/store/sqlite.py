@@ -100,6 +100,7 @@ class SQLiteStore:
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path,
                 isolation_level=None,
@@ -117,6 +118,8 @@ class SQLiteStore:
         return conn
 
     def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...], write: bool) -> T:
+        """Run `fn(conn, *args)` on this thread's connection. `fn` must not return a
+        cursor: cursors are bound to the connection's thread."""
         try:
             conn = self._connection()
             if not write:
@@ -146,7 +149,6 @@ class SQLiteStore:
     # -- lifecycle ---------------------------------------------------------
 
     async def open(self) -> None:
-        Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="mnemo-sqlite-writer")
         self._readers = ThreadPoolExecutor(
             self._read_connections, thread_name_prefix="mnemo-sqlite-reader"
@@ -259,7 +261,7 @@ class SQLiteStore:
                     key.last_used_at,
                     key.revoked_at,
                 ),
-            )
+            ).close()
         )
 
     async def list_keys(self, user_id: str | None = None) -> list[ApiKey]:
@@ -282,13 +284,15 @@ class SQLiteStore:
         return int(row[0])
 
     async def revoke_key(self, key_id: str, revoked_at: int) -> bool:
-        cursor = await self._write(
-            lambda conn: conn.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                (revoked_at, key_id),
+        changed = await self._write(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                    (revoked_at, key_id),
+                ).rowcount
             )
         )
-        return bool(cursor.rowcount)
+        return bool(changed)
 
     async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
         row = await self._read(
@@ -305,7 +309,7 @@ class SQLiteStore:
         await self._write(
             lambda conn: conn.execute(
                 "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (used_at, key_id)
-            )
+            ).close()
         )
 
     # -- memories ----------------------------------------------------------
@@ -335,7 +339,7 @@ class SQLiteStore:
                     f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
-                )
+                ).close()
             )
 
     async def update_memory(
@@ -365,12 +369,15 @@ class SQLiteStore:
         return new
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
-        cursor = await self._write(
-            lambda conn: conn.execute(
-                "DELETE FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
+        deleted = bool(
+            await self._write(
+                lambda conn: (
+                    conn.execute(
+                        "DELETE FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
+                    ).rowcount
+                )
             )
         )
-        deleted = bool(cursor.rowcount)
         if deleted:
             self._purge_soon()
         return deleted

@@ -1,0 +1,160 @@
+"""The Store protocol's promises; every backend must pass (parametrised by `database_url`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo.errors import Conflict, MnemoError
+from mnemo.models import Memory
+from mnemo.store import ApiKey, Store, User
+
+
+def _memory(content: str, *, category: str = "system", created_us: int | None = None) -> Memory:
+    created_us = created_us if created_us is not None else now_us()
+    at = to_datetime(created_us)
+    return Memory(
+        id=new_id(),
+        content=content,
+        category=category,
+        visibility="private",
+        tags=["t"],
+        created_at=at,
+        updated_at=at,
+        manually_added=True,
+        scoring=scoring(manually_added=True, category=category, created_us=created_us),
+        reviewed=True,
+        user_review=None,
+        edited=False,
+    )
+
+
+async def _user(store: Store, name: str) -> User:
+    return await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+
+
+async def test_schema_is_current(store: Store) -> None:
+    assert await store.schema_version() >= 1
+    await store.ping()
+
+
+async def test_users_are_unique_by_name(store: Store) -> None:
+    alice = await _user(store, "alice")
+    with pytest.raises(Conflict):
+        await _user(store, "alice")
+    assert await store.get_user("alice") == alice
+    assert await store.get_user("nobody") is None
+    await store.insert_memories(alice.id, [_memory("a"), _memory("b")])
+    await _user(store, "bob")
+    assert [(u.name, n) for u, n in await store.list_users()] == [("alice", 2), ("bob", 0)]
+
+
+async def test_memories_round_trip_exactly(store: Store) -> None:
+    user = await _user(store, "u")
+    memory = _memory("User's sister Sarah lives in Portland 🌲")
+    await store.insert_memories(user.id, [memory])
+    assert await store.get_memory(user.id, memory.id) == memory
+    assert await store.list_memories(user.id, [], 10, 0) == [memory]
+
+
+async def test_list_order_filter_and_paging(store: Store) -> None:
+    user = await _user(store, "u")
+    base = now_us()
+    older_system = _memory("old system", created_us=base - 5_000_000)
+    newer_work = _memory("new work", category="work", created_us=base)
+    newer_system = _memory("new system", created_us=base)
+    same_time = [_memory(f"same {i}", created_us=base - 1_000_000) for i in range(3)]
+    await store.insert_memories(user.id, [older_system, newer_work, newer_system, *same_time])
+    listed = await store.list_memories(user.id, [], 100, 0)
+    expected = [newer_system, *reversed(same_time), older_system, newer_work]
+    assert [m.content for m in listed] == [m.content for m in expected]
+    assert [m.content for m in await store.list_memories(user.id, [], 2, 1)] == [
+        m.content for m in expected[1:3]
+    ]
+    assert await store.list_memories(user.id, ["work"], 100, 0) == [newer_work]
+    assert await store.list_memories(user.id, ["work", "system"], 1, 4) == [older_system]
+    assert await store.list_memories(user.id, ["manual"], 100, 0) == []
+    assert await store.list_memories(user.id, [], 100, 2**62) == []
+
+
+async def test_insert_is_all_or_nothing(store: Store) -> None:
+    user = await _user(store, "u")
+    first = _memory("first")
+    await store.insert_memories(user.id, [first])
+    clash = [_memory("would be new"), first.model_copy(update={"content": "dup id"})]
+    with pytest.raises(MnemoError):
+        await store.insert_memories(user.id, clash)
+    assert await store.list_memories(user.id, [], 10, 0) == [first]
+
+
+async def test_update_is_atomic_and_owned(store: Store) -> None:
+    alice, bob = await _user(store, "alice"), await _user(store, "bob")
+    memory = _memory("User likes tea")
+    await store.insert_memories(alice.id, [memory])
+
+    def change(current: Memory) -> Memory:
+        return current.model_copy(
+            update={
+                "content": "User likes coffee",
+                "edited": True,
+                "updated_at": current.updated_at + timedelta(seconds=1),
+            }
+        )
+
+    assert await store.update_memory(bob.id, memory.id, change) is None
+    assert await store.get_memory(alice.id, memory.id) == memory
+
+    def failing(current: Memory) -> Memory:
+        raise MnemoError("rule failed mid-update")
+
+    with pytest.raises(MnemoError):
+        await store.update_memory(alice.id, memory.id, failing)
+    assert await store.get_memory(alice.id, memory.id) == memory
+
+    updated = await store.update_memory(alice.id, memory.id, change)
+    assert updated is not None and updated.content == "User likes coffee"
+    assert await store.get_memory(alice.id, memory.id) == updated
+
+
+async def test_delete_is_owned_and_final(store: Store) -> None:
+    alice, bob = await _user(store, "alice"), await _user(store, "bob")
+    memory = _memory("secret")
+    await store.insert_memories(alice.id, [memory])
+    assert await store.get_memory(bob.id, memory.id) is None
+    assert await store.list_memories(bob.id, [], 10, 0) == []
+    assert not await store.delete_memory(bob.id, memory.id)
+    assert await store.get_memory(alice.id, memory.id) == memory
+    assert await store.delete_memory(alice.id, memory.id)
+    assert not await store.delete_memory(alice.id, memory.id)
+    assert await store.get_memory(alice.id, memory.id) is None
+
+
+async def test_keys_lookup_revoke_touch(store: Store) -> None:
+    user = await _user(store, "alice")
+    key = ApiKey(
+        id="k1",
+        user_id=user.id,
+        user_name="alice",
+        name="laptop",
+        prefix="omi_dev_abcd",
+        scopes=("memories:read",),
+        created_at=now_us(),
+        last_used_at=None,
+        revoked_at=None,
+    )
+    await store.create_key(key, "hash-1")
+    assert await store.key_by_hash("hash-1") == (key, "hash-1")
+    assert await store.key_by_hash("hash-2") is None
+    assert await store.count_active_keys() == 1
+    await store.touch_key("k1", key.created_at + 5)
+    (listed,) = await store.list_keys(user.id)
+    assert listed.last_used_at == key.created_at + 5
+    assert await store.list_keys("someone-else") == []
+    assert await store.revoke_key("k1", now_us())
+    assert not await store.revoke_key("k1", now_us())
+    assert await store.key_by_hash("hash-1") is None
+    assert await store.count_active_keys() == 0
+    (revoked,) = await store.list_keys()
+    assert revoked.revoked_at is not None
