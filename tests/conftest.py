@@ -6,7 +6,7 @@ it (directly or through `store`, `app` or `client`) runs once per backend.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 
 import httpx
 import pytest
@@ -15,18 +15,27 @@ from fastapi import FastAPI
 from mnemo import Settings, create_app
 from mnemo.auth import issue_key
 from mnemo.store import ALL_SCOPES, Store, store_for
+from tests import pg
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 
 Headers = dict[str, str]
 MakeKey = Callable[..., Awaitable[Headers]]
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new schema on the real PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db')}/mnemo.db"
-    raise AssertionError(request.param)
+        yield f"sqlite:///{tmp_path_factory.mktemp('db')}/mnemo.db"
+        return
+    schema, url = pg.create_schema()
+    try:
+        yield url
+    finally:
+        pg.drop_schema(schema)
 
 
 @pytest.fixture

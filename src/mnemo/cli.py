@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TextIO, TypeVar
 
 import typer
 
@@ -240,6 +241,59 @@ def users_create(name: str, database_url: DatabaseUrl = None) -> None:
 
     user = _with_store(_settings(database_url=database_url), create)
     typer.echo(f"Created user '{user.name}' ({user.id})")
+
+
+@app.command("export")
+def export_command(
+    user: Annotated[str | None, typer.Option(help="Only this user (default: every user).")] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write, or - for stdout.")
+    ] = "-",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write users, key records (hashes, never keys) and memories as JSON Lines."""
+    from mnemo.transfer import export_lines
+
+    async def write(store: Store) -> int:
+        count = 0
+        with _open_output(output) as sink:
+            async for line in export_lines(store, user):
+                sink.write(line + "\n")
+                count += 1
+        return count
+
+    count = _with_store(_settings(database_url=database_url), write)
+    typer.echo(f"exported {count} records", err=True)
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[str, typer.Argument(help="A file from `mnemo export`, or - for stdin.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import an export; running it again with the same file adds nothing twice."""
+    from mnemo.transfer import import_lines
+
+    if source != "-" and not os.path.isfile(source):
+        _fail(f"no such file: {source}")
+
+    async def load(store: Store) -> Any:
+        if source == "-":
+            return await import_lines(store, sys.stdin)
+        with open(source, encoding="utf-8") as stream:  # noqa: ASYNC230 (a CLI, one task)
+            return await import_lines(store, stream)
+
+    counts = _with_store(_settings(database_url=database_url), load)
+    typer.echo(f"imported {counts.summary()}")
+
+
+@contextlib.contextmanager
+def _open_output(output: str) -> Iterator[TextIO]:
+    if output == "-":
+        yield sys.stdout
+        return
+    with open(output, "w", encoding="utf-8") as sink:
+        yield sink
 
 
 @app.callback(invoke_without_command=False)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     sqlite_read_connections: int = Field(
         4, ge=1, le=64, description="Read connections per process (one writer besides)."
     )
+    postgres_pool_size: int = Field(
+        10, ge=1, le=200, description="Most PostgreSQL connections one process opens."
+    )
     key_touch_interval_s: int = Field(
         60, ge=0, description="A key's `last used` is written at most this often."
     )

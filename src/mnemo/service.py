@@ -74,7 +74,9 @@ class MemoryService:
             return []
         contents = [body.content.strip() for body in bodies]
         missing = [i for i, body in enumerate(bodies) if body.category is None]
-        chosen = await self.categorizer.categorize([contents[i] for i in missing])
+        chosen = (
+            await self.categorizer.categorize([contents[i] for i in missing]) if missing else []
+        )
         categories = [body.category.value if body.category else "" for body in bodies]
         for i, result in zip(missing, chosen, strict=True):
             categories[i] = result.category

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -10,6 +9,7 @@ import httpx
 from mnemo.auth import hash_key
 from mnemo.clock import now_us
 from mnemo.store import READ_SCOPE, WRITE_SCOPE
+from tests import pg
 from tests.helpers import MEMORIES, create
 
 MISSING = {"detail": "Missing or invalid Authorization header. Must be 'Bearer API_KEY'"}
@@ -97,11 +97,11 @@ async def test_auth_is_checked_before_the_body(client, make_key) -> None:
 
 async def test_keys_are_stored_only_as_hashes(app, alice, settings) -> None:
     secret = alice["Authorization"].removeprefix("Bearer ")
-    path = settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT key_hash, prefix FROM api_keys").fetchall()
+    rows = pg.fetch(settings.database_url, "SELECT key_hash, prefix FROM api_keys")
     assert rows == [(hash_key(secret), secret[:12])]
-    assert secret.encode() not in Path(path).read_bytes()
+    if settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        assert secret.encode() not in path.read_bytes()
 
 
 async def test_last_used_is_recorded(client, app, alice) -> None:

@@ -23,4 +23,8 @@ def store_for(settings: Settings) -> Store:
             synchronous=settings.sqlite_synchronous,
             read_connections=settings.sqlite_read_connections,
         )
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH")
+    if url.startswith(POSTGRES_PREFIXES):
+        from mnemo.store.postgres import PostgresStore
+
+        return PostgresStore(url, max_connections=settings.postgres_pool_size)
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")

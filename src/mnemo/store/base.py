@@ -107,3 +107,16 @@ class Store(Protocol):
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
         """Delete permanently; False if not found."""
+
+    # export and import
+    async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
+        """Up to `limit` of the user's memories with id > `after_id`, in id order."""
+
+    async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
+        """Insert those whose id is not stored yet, in one transaction; how many."""
+
+    async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
+        """The user's keys (revoked ones too) with their stored hashes, oldest first."""
+
+    async def import_key(self, key: ApiKey, key_hash: str) -> bool:
+        """Insert the key unless its id or hash is stored already; whether it was."""

@@ -19,6 +19,9 @@ KEY_COLUMNS = (
     "k.last_used_at, k.revoked_at"
 )
 USER_COLUMNS = "id, name, created_at"
+KEY_INSERT_COLUMNS = (
+    "id, user_id, name, prefix, key_hash, scopes, created_at, last_used_at, revoked_at"
+)
 
 
 def memory_from_row(row: Sequence[Any]) -> Memory:
@@ -68,6 +71,21 @@ def key_from_row(row: Sequence[Any]) -> ApiKey:
         created_at=row[6],
         last_used_at=row[7],
         revoked_at=row[8],
+    )
+
+
+def key_values(key: ApiKey, key_hash: str) -> tuple[Any, ...]:
+    """Values in KEY_INSERT_COLUMNS order."""
+    return (
+        key.id,
+        key.user_id,
+        key.name,
+        key.prefix,
+        key_hash,
+        " ".join(key.scopes),
+        key.created_at,
+        key.last_used_at,
+        key.revoked_at,
     )
 
 

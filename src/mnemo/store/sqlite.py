@@ -30,9 +30,11 @@ from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.rows import (
     KEY_COLUMNS,
+    KEY_INSERT_COLUMNS,
     MEMORY_COLUMNS,
     USER_COLUMNS,
     key_from_row,
+    key_values,
     memory_from_row,
     memory_values,
     user_from_row,
@@ -248,19 +250,8 @@ class SQLiteStore:
     async def create_key(self, key: ApiKey, key_hash: str) -> None:
         await self._write(
             lambda conn: conn.execute(
-                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes,"
-                " created_at, last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key.id,
-                    key.user_id,
-                    key.name,
-                    key.prefix,
-                    key_hash,
-                    " ".join(key.scopes),
-                    key.created_at,
-                    key.last_used_at,
-                    key.revoked_at,
-                ),
+                f"INSERT INTO api_keys ({KEY_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                key_values(key, key_hash),
             ).close()
         )
 
@@ -381,6 +372,54 @@ class SQLiteStore:
         if deleted:
             self._purge_soon()
         return deleted
+
+
+    # -- export and import -------------------------------------------------
+
+    async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ? AND id > ?"
+                " ORDER BY id LIMIT ?",
+                (user_id, after_id, limit),
+            ).fetchall()
+        )
+        return [memory_from_row(row) for row in rows]
+
+    async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
+        rows = [(user_id, *memory_values(m)) for m in memories]
+
+        def insert(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(
+                f"INSERT OR IGNORE INTO memories (user_id, {MEMORY_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            ).close()
+            return conn.total_changes - before
+
+        return await self._write(insert) if rows else 0
+
+    async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
+                " JOIN users u ON u.id = k.user_id WHERE k.user_id = ?"
+                " ORDER BY k.created_at, k.id",
+                (user_id,),
+            ).fetchall()
+        )
+        return [(key_from_row(row), row[9]) for row in rows]
+
+    async def import_key(self, key: ApiKey, key_hash: str) -> bool:
+        changed = await self._write(
+            lambda conn: conn.execute(
+                f"INSERT OR IGNORE INTO api_keys ({KEY_INSERT_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                key_values(key, key_hash),
+            ).rowcount
+        )
+        return bool(changed)
 
 
 def _select_memory(conn: sqlite3.Connection, user_id: str, memory_id: str) -> Any:

@@ -1,0 +1,379 @@
+"""The PostgreSQL backend: a pool of asyncpg connections, parameterised statements
+(asyncpg prepares and caches them), one transaction per write.
+
+Driver errors never leave this module: a lost or refused connection becomes
+`StoreUnavailable` (503), anything else `StoreError` (a masked 500). When a
+connection is lost, the pool's other connections are expired too (they likely died
+with it) and a read is retried once on a fresh connection, so the service recovers
+as soon as the server is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+
+from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
+from mnemo.models import Memory
+from mnemo.store import migrations
+from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.rows import (
+    KEY_COLUMNS,
+    KEY_INSERT_COLUMNS,
+    MEMORY_COLUMNS,
+    USER_COLUMNS,
+    key_from_row,
+    key_values,
+    memory_from_row,
+    memory_values,
+    user_from_row,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Any number will do, as long as every mnemo process uses the same one.
+_MIGRATION_LOCK = 0x6D6E656D6F  # "mnemo"
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.OperatorInterventionError,  # pg_terminate_backend, shutdown
+    asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+)
+_MEMORY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 14))
+_KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
+
+Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise types
+
+
+class PostgresStore:
+    """Store on a PostgreSQL database; see the module docstring."""
+
+    def __init__(self, dsn: str, *, min_connections: int = 1, max_connections: int = 10) -> None:
+        self._dsn = dsn
+        self._min = min_connections
+        self._max = max_connections
+        self._pool: asyncpg.Pool | None = None
+
+    # -- connections -------------------------------------------------------
+
+    async def _new_pool(self) -> asyncpg.Pool:
+        try:
+            return await asyncpg.create_pool(
+                self._dsn,
+                min_size=self._min,
+                max_size=self._max,
+                command_timeout=30,
+                timeout=10,
+                server_settings={"application_name": "mnemo"},
+            )
+        except _CONNECTION_ERRORS as error:
+            log.warning("postgres unavailable: %r", error)
+            raise StoreUnavailable() from error
+        except asyncpg.PostgresError as error:
+            log.error("postgres error: %r", error)
+            raise StoreError() from error
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection, released on every path; driver errors translated."""
+        if self._pool is None:
+            self._pool = await self._new_pool()
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except MnemoError:
+            raise
+        except _CONNECTION_ERRORS as error:
+            log.warning("postgres unavailable: %r", error)
+            if self._pool is not None:
+                self._pool.expire_connections()
+            raise StoreUnavailable() from error
+        except asyncpg.PostgresError as error:
+            log.error("postgres error: %r", error)
+            raise StoreError() from error
+
+    async def _read(self, query: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run a read, retried once on a fresh connection if the first one was lost."""
+        try:
+            async with self._connection() as conn:
+                return await query(conn)
+        except StoreUnavailable:
+            async with self._connection() as conn:
+                return await query(conn)
+
+    async def _write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work` in one transaction (never retried: it may have committed)."""
+        async with self._connection() as conn, conn.transaction():
+            return await work(conn)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def open(self) -> None:
+        self._pool = await self._new_pool()
+        await self._write(_migrate)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def ping(self) -> None:
+        await self._read(lambda conn: conn.fetchval("SELECT 1"))
+
+    async def schema_version(self) -> int:
+        return int(await self._read(lambda conn: conn.fetchval(_VERSION_SQL)))
+
+    # -- users and keys ----------------------------------------------------
+
+    async def create_user(self, user: User) -> User:
+        async def insert(conn: Connection) -> None:
+            try:
+                await conn.execute(
+                    "INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3)",
+                    user.id,
+                    user.name,
+                    user.created_at,
+                )
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"User '{user.name}' already exists") from None
+
+        await self._write(insert)
+        return user
+
+    async def get_user(self, name: str) -> User | None:
+        row = await self._read(
+            lambda conn: conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE name = $1", name)
+        )
+        return None if row is None else user_from_row(row)
+
+    async def list_users(self) -> list[tuple[User, int]]:
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                "SELECT u.id, u.name, u.created_at,"
+                " (SELECT count(*) FROM memories m WHERE m.user_id = u.id)"
+                " FROM users u ORDER BY u.name"
+            )
+        )
+        return [(user_from_row(row), row[3]) for row in rows]
+
+    async def create_key(self, key: ApiKey, key_hash: str) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                f"INSERT INTO api_keys ({KEY_INSERT_COLUMNS}) VALUES ({_KEY_PLACEHOLDERS})",
+                *key_values(key, key_hash),
+            )
+        )
+
+    async def list_keys(self, user_id: str | None = None) -> list[ApiKey]:
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                f"SELECT {KEY_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id"
+                " WHERE $1::text IS NULL OR k.user_id = $1 ORDER BY k.created_at, k.id",
+                user_id,
+            )
+        )
+        return [key_from_row(row) for row in rows]
+
+    async def count_active_keys(self) -> int:
+        return int(
+            await self._read(
+                lambda conn: conn.fetchval(
+                    "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"
+                )
+            )
+        )
+
+    async def revoke_key(self, key_id: str, revoked_at: int) -> bool:
+        status = await self._write(
+            lambda conn: conn.execute(
+                "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                revoked_at,
+                key_id,
+            )
+        )
+        return _affected(status) > 0
+
+    async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
+        row = await self._read(
+            lambda conn: conn.fetchrow(
+                f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
+                " JOIN users u ON u.id = k.user_id"
+                " WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                key_hash,
+            )
+        )
+        return None if row is None else (key_from_row(row), row[9])
+
+    async def touch_key(self, key_id: str, used_at: int) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2", used_at, key_id
+            )
+        )
+
+    # -- memories ----------------------------------------------------------
+
+    async def list_memories(
+        self, user_id: str, categories: Sequence[str], limit: int, offset: int
+    ) -> list[Memory]:
+        if categories:
+            sql = (
+                f"SELECT {MEMORY_COLUMNS} FROM memories"
+                " WHERE user_id = $1 AND category = ANY($2::text[])"
+                " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT $3 OFFSET $4"
+            )
+            args: tuple[Any, ...] = (user_id, list(categories), limit, offset)
+        else:
+            sql = (
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1"
+                " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT $2 OFFSET $3"
+            )
+            args = (user_id, limit, offset)
+        rows = await self._read(lambda conn: conn.fetch(sql, *args))
+        return [memory_from_row(row) for row in rows]
+
+    async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
+        row = await self._read(lambda conn: _select_memory(conn, user_id, memory_id))
+        return None if row is None else memory_from_row(row)
+
+    async def insert_memories(self, user_id: str, memories: Sequence[Memory]) -> None:
+        rows = [(user_id, *memory_values(m)) for m in memories]
+        if rows:
+            await self._write(
+                lambda conn: conn.executemany(
+                    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+                    f" VALUES ({_MEMORY_PLACEHOLDERS})",
+                    rows,
+                )
+            )
+
+    async def update_memory(
+        self, user_id: str, memory_id: str, change: MemoryChange
+    ) -> Memory | None:
+        async def update(conn: Connection) -> Memory | None:
+            row = await _select_memory(conn, user_id, memory_id, lock=True)
+            if row is None:
+                return None
+            new = change(memory_from_row(row))
+            v = memory_values(new)
+            await conn.execute(
+                "UPDATE memories SET content = $1, category = $2, visibility = $3, tags = $4,"
+                " updated_at = $5, manually_added = $6, scoring = $7, reviewed = $8,"
+                " user_review = $9, edited = $10 WHERE user_id = $11 AND id = $12",
+                *v[1:5],
+                *v[6:],
+                user_id,
+                memory_id,
+            )
+            return new
+
+        return await self._write(update)
+
+    async def delete_memory(self, user_id: str, memory_id: str) -> bool:
+        status = await self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
+            )
+        )
+        return _affected(status) > 0
+
+    # -- export and import -------------------------------------------------
+
+    async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id > $2"
+                " ORDER BY id LIMIT $3",
+                user_id,
+                after_id,
+                limit,
+            )
+        )
+        return [memory_from_row(row) for row in rows]
+
+    async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
+        if not memories:
+            return 0
+        columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
+        status = await self._write(
+            lambda conn: conn.execute(
+                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+                " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+                " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
+                " $12::bool[], $13::bool[]) ON CONFLICT (id) DO NOTHING",
+                user_id,
+                *columns,
+            )
+        )
+        return _affected(status)
+
+    async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
+                " JOIN users u ON u.id = k.user_id WHERE k.user_id = $1"
+                " ORDER BY k.created_at, k.id",
+                user_id,
+            )
+        )
+        return [(key_from_row(row), row[9]) for row in rows]
+
+    async def import_key(self, key: ApiKey, key_hash: str) -> bool:
+        status = await self._write(
+            lambda conn: conn.execute(
+                f"INSERT INTO api_keys ({KEY_INSERT_COLUMNS}) VALUES ({_KEY_PLACEHOLDERS})"
+                " ON CONFLICT DO NOTHING",
+                *key_values(key, key_hash),
+            )
+        )
+        return _affected(status) > 0
+
+
+_VERSION_SQL = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+
+
+def _affected(status: str) -> int:
+    """Rows affected, from a command tag such as 'DELETE 1'."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def _select_memory(
+    conn: Connection, user_id: str, memory_id: str, *, lock: bool = False
+) -> Any:
+    return await conn.fetchrow(
+        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
+        + (" FOR UPDATE" if lock else ""),
+        user_id,
+        memory_id,
+    )
+
+
+async def _migrate(conn: Connection) -> None:
+    """Apply pending migrations in the caller's transaction, one process at a time."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = await conn.fetchval(_VERSION_SQL)
+    for migration in migrations.load("postgres"):
+        if migration.version <= current:
+            continue
+        await conn.execute(migration.sql)
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)"
+            " VALUES ($1, $2, now()::text)",
+            migration.version,
+            migration.name,
+        )
+        log.info("applied postgres migration %04d_%s", migration.version, migration.name)

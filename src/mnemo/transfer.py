@@ -1,0 +1,194 @@
+"""Export and import: every user, key record and memory as JSON Lines.
+
+Each line is one record with a `kind`: `user`, `key` or `memory`, in that order per
+user. Keys travel as their record and hash (never the key itself), so they keep
+working on the new database. Timestamps are RFC 3339 with microseconds, so a
+round trip is exact. Import is idempotent: users are matched by name, keys and
+memories by id, and whatever is already there is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mnemo.clock import to_datetime, to_us
+from mnemo.errors import BadRequest
+from mnemo.models import Memory
+from mnemo.store import ApiKey, Store, User
+
+_PAGE = 500
+
+
+class UserRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["user"]
+    id: str
+    name: str
+    created_at: datetime
+
+
+class KeyRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["key"]
+    id: str
+    user: str
+    name: str
+    prefix: str
+    key_hash: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class MemoryRecord(Memory):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["memory"]
+    user: str
+
+
+def _us(value: datetime | None) -> int | None:
+    return None if value is None else to_us(value)
+
+
+def _at(value: int | None) -> datetime | None:
+    return None if value is None else to_datetime(value)
+
+
+async def export_lines(store: Store, user_name: str | None = None) -> AsyncIterator[str]:
+    """JSON Lines for every user (or one), their keys and their memories."""
+    users = [user for user, _ in await store.list_users()]
+    if user_name is not None:
+        users = [user for user in users if user.name == user_name]
+        if not users:
+            raise BadRequest(f"no user named '{user_name}'")
+    for user in users:
+        yield UserRecord(
+            kind="user", id=user.id, name=user.name, created_at=to_datetime(user.created_at)
+        ).model_dump_json()
+        for key, key_hash in await store.keys_with_hashes(user.id):
+            yield _key_line(key, key_hash)
+        after = ""
+        while page := await store.memories_after(user.id, after, _PAGE):
+            for memory in page:
+                yield json.dumps(
+                    {"kind": "memory", "user": user.name, **memory.model_dump(mode="json")},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+            after = page[-1].id
+
+
+def _key_line(key: ApiKey, key_hash: str) -> str:
+    return KeyRecord(
+        kind="key",
+        id=key.id,
+        user=key.user_name,
+        name=key.name,
+        prefix=key.prefix,
+        key_hash=key_hash,
+        scopes=list(key.scopes),
+        created_at=to_datetime(key.created_at),
+        last_used_at=_at(key.last_used_at),
+        revoked_at=_at(key.revoked_at),
+    ).model_dump_json()
+
+
+@dataclass
+class ImportCounts:
+    """What an import added, and what it found already there."""
+
+    added: dict[str, int] = field(default_factory=lambda: {"user": 0, "key": 0, "memory": 0})
+    existing: dict[str, int] = field(
+        default_factory=lambda: {"user": 0, "key": 0, "memory": 0}
+    )
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"{kind}s: {self.added[kind]} added, {self.existing[kind]} already there"
+            for kind in ("user", "key", "memory")
+        )
+
+
+def _parse(number: int, line: str) -> UserRecord | KeyRecord | MemoryRecord:
+    try:
+        data: Any = json.loads(line)
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if kind == "user":
+            return UserRecord.model_validate(data)
+        if kind == "key":
+            return KeyRecord.model_validate(data)
+        if kind == "memory":
+            return MemoryRecord.model_validate(data)
+        raise BadRequest(f"line {number}: `kind` must be user, key or memory")
+    except (ValueError, ValidationError) as error:
+        raise BadRequest(f"line {number}: not a valid record: {error}") from None
+
+
+async def import_lines(store: Store, lines: Iterable[str]) -> ImportCounts:
+    """Import an export; safe to repeat. Stops with `BadRequest` at a malformed line
+    (what came before it stays imported; importing the fixed file again completes it)."""
+    counts = ImportCounts()
+    user_ids: dict[str, str] = {}
+    pending: dict[str, list[Memory]] = {}
+
+    async def flush(name: str) -> None:
+        batch = pending.pop(name, [])
+        if batch:
+            added = await store.import_memories(user_ids[name], batch)
+            counts.added["memory"] += added
+            counts.existing["memory"] += len(batch) - added
+
+    async def user_id(name: str) -> str:
+        if name not in user_ids:
+            existing = await store.get_user(name)
+            if existing is None:
+                raise BadRequest(f"user '{name}' appears before its user record")
+            user_ids[name] = existing.id
+        return user_ids[name]
+
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = _parse(number, line)
+        if isinstance(record, UserRecord):
+            existing = await store.get_user(record.name)
+            if existing is None:
+                created = await store.create_user(
+                    User(id=record.id, name=record.name, created_at=to_us(record.created_at))
+                )
+                user_ids[record.name] = created.id
+                counts.added["user"] += 1
+            else:
+                user_ids[record.name] = existing.id
+                counts.existing["user"] += 1
+        elif isinstance(record, KeyRecord):
+            key = ApiKey(
+                id=record.id,
+                user_id=await user_id(record.user),
+                user_name=record.user,
+                name=record.name,
+                prefix=record.prefix,
+                scopes=tuple(record.scopes),
+                created_at=to_us(record.created_at),
+                last_used_at=_us(record.last_used_at),
+                revoked_at=_us(record.revoked_at),
+            )
+            added = await store.import_key(key, record.key_hash)
+            counts.added["key"] += int(added)
+            counts.existing["key"] += int(not added)
+        else:
+            await user_id(record.user)
+            memory = Memory.model_validate(record.model_dump(exclude={"kind", "user"}))
+            pending.setdefault(record.user, []).append(memory)
+            if len(pending[record.user]) >= _PAGE:
+                await flush(record.user)
+    for name in list(pending):
+        await flush(name)
+    return counts
