@@ -35,7 +35,7 @@ def create_schema() -> tuple[str, str]:
             f"PostgreSQL at {SERVER} is required for the postgres tests and is not reachable: "
             f"{error!r}"
         ) from error
-    return schema, f"{SERVER}?search_path={schema}"
+    return schema, f"{SERVER}?search_path={schema}&application_name=mnemo_{schema}"
 
 
 def drop_schema(schema: str) -> None:

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 
 from mnemo.clock import new_id, now_us
-from mnemo.errors import BadRequest, Forbidden, MnemoError, Unauthorized
+from mnemo.errors import BadRequest, Conflict, Forbidden, MnemoError, Unauthorized
 from mnemo.store.base import ALL_SCOPES, ApiKey, Store, User
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,12 @@ async def ensure_user(store: Store, name: str) -> User:
     """The user with this name, created if missing."""
     user = await store.get_user(check_user_name(name))
     if user is None:
-        user = await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+        try:
+            user = await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+        except Conflict:  # another process created it in the meantime
+            user = await store.get_user(name)
+            if user is None:
+                raise
     return user
 
 

@@ -105,14 +105,13 @@ class ImportCounts:
     """What an import added, and what it found already there."""
 
     added: dict[str, int] = field(default_factory=lambda: {"user": 0, "key": 0, "memory": 0})
-    existing: dict[str, int] = field(
-        default_factory=lambda: {"user": 0, "key": 0, "memory": 0}
-    )
+    existing: dict[str, int] = field(default_factory=lambda: {"user": 0, "key": 0, "memory": 0})
 
     def summary(self) -> str:
+        plurals = {"user": "users", "key": "keys", "memory": "memories"}
         return ", ".join(
-            f"{kind}s: {self.added[kind]} added, {self.existing[kind]} already there"
-            for kind in ("user", "key", "memory")
+            f"{plural}: {self.added[kind]} added, {self.existing[kind]} already there"
+            for kind, plural in plurals.items()
         )
 
 

@@ -158,3 +158,13 @@ async def test_keys_lookup_revoke_touch(store: Store) -> None:
     assert await store.count_active_keys() == 0
     (revoked,) = await store.list_keys()
     assert revoked.revoked_at is not None
+
+
+async def test_ensure_user_is_safe_when_processes_race(store: Store) -> None:
+    import asyncio
+
+    from mnemo.auth import issue_key
+
+    results = await asyncio.gather(*(issue_key(store, "racer") for _ in range(8)))
+    assert len({key.user_id for key, _ in results}) == 1
+    assert [(u.name, n) for u, n in await store.list_users()] == [("racer", 0)]

@@ -102,8 +102,13 @@ async def test_export_of_one_user(store: Store) -> None:
 
 
 async def test_import_rejects_malformed_lines(store: Store) -> None:
-    for bad in ["{not json", '{"kind": "robot"}', '{"kind": "user", "id": "x"}', "[1]",
-                '{"kind": "memory", "user": "ghost", "id": "m", "content": "c"}']:
+    for bad in [
+        "{not json",
+        '{"kind": "robot"}',
+        '{"kind": "user", "id": "x"}',
+        "[1]",
+        '{"kind": "memory", "user": "ghost", "id": "m", "content": "c"}',
+    ]:
         with pytest.raises(BadRequest, match="line 1"):
             await import_lines(store, [bad])
     assert await store.list_users() == []

@@ -21,7 +21,7 @@ def _v1_database(database_url: str) -> None:
     if database_url.startswith("sqlite:///"):
         shutil.copy(FIXTURES / "schema_v1.sqlite", database_url.removeprefix("sqlite:///"))
     else:
-        schema = database_url.rsplit("search_path=", 1)[1]
+        schema = database_url.split("search_path=", 1)[1].split("&", 1)[0]
         pg.run_sql(schema, (FIXTURES / "schema_v1_postgres.sql").read_text())
 
 

@@ -74,7 +74,10 @@ class PostgresStore:
                 max_size=self._max,
                 command_timeout=30,
                 timeout=10,
-                server_settings={"application_name": "mnemo"},
+                # The DSN may name the application itself (?application_name=...).
+                server_settings=None
+                if "application_name=" in self._dsn
+                else {"application_name": "mnemo"},
             )
         except _CONNECTION_ERRORS as error:
             log.warning("postgres unavailable: %r", error)
@@ -96,7 +99,7 @@ class PostgresStore:
         except _CONNECTION_ERRORS as error:
             log.warning("postgres unavailable: %r", error)
             if self._pool is not None:
-                self._pool.expire_connections()
+                await self._pool.expire_connections()
             raise StoreUnavailable() from error
         except asyncpg.PostgresError as error:
             log.error("postgres error: %r", error)
@@ -187,9 +190,7 @@ class PostgresStore:
     async def count_active_keys(self) -> int:
         return int(
             await self._read(
-                lambda conn: conn.fetchval(
-                    "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"
-                )
+                lambda conn: conn.fetchval("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
             )
         )
 

@@ -373,7 +373,6 @@ class SQLiteStore:
             self._purge_soon()
         return deleted
 
-
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
@@ -413,11 +412,13 @@ class SQLiteStore:
 
     async def import_key(self, key: ApiKey, key_hash: str) -> bool:
         changed = await self._write(
-            lambda conn: conn.execute(
-                f"INSERT OR IGNORE INTO api_keys ({KEY_INSERT_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                key_values(key, key_hash),
-            ).rowcount
+            lambda conn: (
+                conn.execute(
+                    f"INSERT OR IGNORE INTO api_keys ({KEY_INSERT_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    key_values(key, key_hash),
+                ).rowcount
+            )
         )
         return bool(changed)
 

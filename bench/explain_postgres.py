@@ -1,0 +1,112 @@
+"""Fill a scratch PostgreSQL schema with millions of memories and print the query plans
+of every hot statement (EXPLAIN ANALYZE). Usage:
+
+    .venv/bin/python bench/explain_postgres.py [--users 2000] [--per-user 1000]
+
+The schema is created by mnemo's own migrations and dropped at the end."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import asyncpg
+
+from mnemo import Settings
+from mnemo.store import store_for
+
+SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+SCHEMA = "mnemo_explain"
+
+QUERIES = {
+    "list, first page": (
+        "SELECT * FROM memories WHERE user_id = $1"
+        " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT 25 OFFSET 0"
+    ),
+    "list, deep page (offset 90,000 of the 100,000-memory user)": (
+        "SELECT * FROM memories WHERE user_id = $1"
+        " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT 25 OFFSET 90000"
+    ),
+    "list, category filter": (
+        "SELECT * FROM memories WHERE user_id = $1 AND category = ANY($2::text[])"
+        " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT 25 OFFSET 0"
+    ),
+    "get by id": "SELECT * FROM memories WHERE user_id = $1 AND id = $3",
+    "update (row lock)": "SELECT * FROM memories WHERE user_id = $1 AND id = $3 FOR UPDATE",
+    "delete": "DELETE FROM memories WHERE user_id = $1 AND id = $3",
+    "key lookup": "SELECT * FROM api_keys WHERE key_hash = $4 AND revoked_at IS NULL",
+    "export page": "SELECT * FROM memories WHERE user_id = $1 AND id > '' ORDER BY id LIMIT 500",
+}
+
+
+async def main(users: int, per_user: int) -> None:
+    conn = await asyncpg.connect(SERVER)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
+    store = store_for(Settings(database_url=f"{SERVER}?search_path={SCHEMA}"))
+    await store.open()
+    await store.close()
+    await conn.execute(f"SET search_path TO {SCHEMA}")
+    started = time.perf_counter()
+    await conn.execute(
+        "INSERT INTO users SELECT 'u' || g, 'user' || g, 0 FROM generate_series(0, $1) g",
+        users,
+    )
+    await conn.execute(
+        "INSERT INTO api_keys SELECT 'k' || g, 'u' || g, '', 'omi_dev_0000', md5(g::text),"
+        " 'memories:read memories:write', 0, NULL, NULL FROM generate_series(0, $1) g",
+        users,
+    )
+    # `users` users with `per_user` memories each, and user `u{users}` with 100,000.
+    await conn.execute(
+        """
+        INSERT INTO memories
+        SELECT lpad(to_hex(g), 12, '0') || '-7000-8000-' || lpad(to_hex(g % 4096), 12, '0'),
+               'u' || CASE WHEN g < $1::int * $2::int THEN g % $1::int ELSE $1::int END,
+               'User fact number ' || g,
+               (ARRAY['system','interesting','work','skills'])[1 + g % 4],
+               'private', '[]', 1700000000000000 + g * 1000, 1700000000000000 + g * 1000,
+               true, '01_' || (999 - (g % 2)) || '_' || lpad((1700000000 + g / 1000)::text, 10, '0'),
+               true, true, false
+        FROM generate_series(0, $1::int * $2::int + 100000 - 1) g
+        """,
+        users,
+        per_user,
+    )
+    for table in ("memories", "users", "api_keys"):
+        await conn.execute(f"VACUUM ANALYZE {table}")
+    total = await conn.fetchval("SELECT count(*) FROM memories")
+    print(
+        f"# {total:,} memories, {users + 1:,} users, filled in {time.perf_counter() - started:.0f} s\n"
+    )
+    big = f"u{users}"
+    some_id = await conn.fetchval("SELECT id FROM memories WHERE user_id = $1 LIMIT 1", big)
+    for title, sql in QUERIES.items():
+        args = [big, ["work", "skills"], some_id, md5_of(7)]
+        used = [a for i, a in enumerate(args, 1) if f"${i}" in sql]
+        sql_numbered = sql
+        for new, old in enumerate([i for i in range(1, 5) if f"${i}" in sql], 1):
+            sql_numbered = sql_numbered.replace(f"${old}", f"${new}")
+        transaction = conn.transaction()  # rolled back: EXPLAIN ANALYZE runs the DELETE
+        await transaction.start()
+        plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql_numbered}", *used)
+        await transaction.rollback()
+        print(f"## {title}\n\n```sql\n{sql}\n```\n\n```")
+        print("\n".join(row[0] for row in plan))
+        print("```\n")
+    await conn.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
+    await conn.close()
+
+
+def md5_of(n: int) -> str:
+    import hashlib
+
+    return hashlib.md5(str(n).encode()).hexdigest()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--per-user", type=int, default=1000)
+    options = parser.parse_args()
+    asyncio.run(main(options.users, options.per_user))
