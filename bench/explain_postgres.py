@@ -9,34 +9,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import time
 
 import asyncpg
 
 from mnemo import Settings
+from mnemo.store import postgres as sql
 from mnemo.store import store_for
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SCHEMA = "mnemo_explain"
 
+# The store's own statements, with the arguments each takes (see main()).
 QUERIES = {
-    "list, first page": (
-        "SELECT * FROM memories WHERE user_id = $1"
-        " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT 25 OFFSET 0"
-    ),
+    "list, first page": (sql.LIST_SQL, ("big", 25, 0)),
     "list, deep page (offset 90,000 of the 100,000-memory user)": (
-        "SELECT * FROM memories WHERE user_id = $1"
-        " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT 25 OFFSET 90000"
+        sql.LIST_SQL,
+        ("big", 25, 90_000),
     ),
-    "list, category filter": (
-        "SELECT * FROM memories WHERE user_id = $1 AND category = ANY($2::text[])"
-        " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT 25 OFFSET 0"
+    "list, first page of a 1,000-memory user": (sql.LIST_SQL, ("small", 25, 0)),
+    "list, category filter": (sql.LIST_BY_CATEGORY_SQL, ("big", ["work", "skills"], 25, 0)),
+    "get by id": (sql.GET_SQL, ("big", "id")),
+    "update (row lock, then UPDATE by the same key)": (
+        sql.GET_SQL + " FOR UPDATE",
+        ("big", "id"),
     ),
-    "get by id": "SELECT * FROM memories WHERE user_id = $1 AND id = $3",
-    "update (row lock)": "SELECT * FROM memories WHERE user_id = $1 AND id = $3 FOR UPDATE",
-    "delete": "DELETE FROM memories WHERE user_id = $1 AND id = $3",
-    "key lookup": "SELECT * FROM api_keys WHERE key_hash = $4 AND revoked_at IS NULL",
-    "export page": "SELECT * FROM memories WHERE user_id = $1 AND id > '' ORDER BY id LIMIT 500",
+    "delete": (sql.DELETE_SQL, ("big", "id")),
+    "key lookup (every request)": (sql.KEY_BY_HASH_SQL, ("hash",)),
+    "export, first page of a 1,000-memory user": (sql.EXPORT_SQL, ("small", "", 500)),
+    "export, first page of the 100,000-memory user": (sql.EXPORT_SQL, ("big", "", 500)),
 }
 
 
@@ -66,7 +68,8 @@ async def main(users: int, per_user: int) -> None:
                'User fact number ' || g,
                (ARRAY['system','interesting','work','skills'])[1 + g % 4],
                'private', '[]', 1700000000000000 + g * 1000, 1700000000000000 + g * 1000,
-               true, '01_' || (999 - (g % 2)) || '_' || lpad((1700000000 + g / 1000)::text, 10, '0'),
+               true,
+               '01_' || (999 - (g % 2)) || '_' || lpad((1700000000 + g / 1000)::text, 10, '0'),
                true, true, false
         FROM generate_series(0, $1::int * $2::int + 100000 - 1) g
         """,
@@ -76,32 +79,26 @@ async def main(users: int, per_user: int) -> None:
     for table in ("memories", "users", "api_keys"):
         await conn.execute(f"VACUUM ANALYZE {table}")
     total = await conn.fetchval("SELECT count(*) FROM memories")
-    print(
-        f"# {total:,} memories, {users + 1:,} users, filled in {time.perf_counter() - started:.0f} s\n"
-    )
+    took = time.perf_counter() - started
+    print(f"# {total:,} memories, {users + 1:,} users, filled in {took:.0f} s\n")
     big = f"u{users}"
-    some_id = await conn.fetchval("SELECT id FROM memories WHERE user_id = $1 LIMIT 1", big)
-    for title, sql in QUERIES.items():
-        args = [big, ["work", "skills"], some_id, md5_of(7)]
-        used = [a for i, a in enumerate(args, 1) if f"${i}" in sql]
-        sql_numbered = sql
-        for new, old in enumerate([i for i in range(1, 5) if f"${i}" in sql], 1):
-            sql_numbered = sql_numbered.replace(f"${old}", f"${new}")
+    values = {
+        "big": big,
+        "small": "u7",
+        "id": await conn.fetchval("SELECT id FROM memories WHERE user_id = $1 LIMIT 1", big),
+        "hash": hashlib.md5(b"7").hexdigest(),
+    }
+    for title, (statement, names) in QUERIES.items():
+        args = [values.get(n, n) if isinstance(n, str) else n for n in names]
         transaction = conn.transaction()  # rolled back: EXPLAIN ANALYZE runs the DELETE
         await transaction.start()
-        plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql_numbered}", *used)
+        plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {statement}", *args)
         await transaction.rollback()
-        print(f"## {title}\n\n```sql\n{sql}\n```\n\n```")
+        print(f"## {title}\n\n```sql\n{statement}\n```\n\n```")
         print("\n".join(row[0] for row in plan))
         print("```\n")
     await conn.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
     await conn.close()
-
-
-def md5_of(n: int) -> str:
-    import hashlib
-
-    return hashlib.md5(str(n).encode()).hexdigest()
 
 
 if __name__ == "__main__":

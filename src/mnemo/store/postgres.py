@@ -49,6 +49,31 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory
     asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
+# The hot statements, as constants so bench/explain_postgres.py can show their plans.
+_ORDER = "scoring DESC, created_at DESC, id DESC"
+# A page's ids come from an index-only scan of memories_user_order, then only those
+# rows are fetched: a deep OFFSET skips index entries, not table rows.
+LIST_SQL = (
+    f"SELECT {MEMORY_COLUMNS} FROM memories JOIN ("
+    f"SELECT id FROM memories WHERE user_id = $1 ORDER BY {_ORDER} LIMIT $2 OFFSET $3"
+    f") page USING (id) ORDER BY {_ORDER}"
+)
+LIST_BY_CATEGORY_SQL = (
+    f"SELECT {MEMORY_COLUMNS} FROM memories JOIN ("
+    "SELECT id FROM memories WHERE user_id = $1 AND category = ANY($2::text[])"
+    f" ORDER BY {_ORDER} LIMIT $3 OFFSET $4) page USING (id) ORDER BY {_ORDER}"
+)
+GET_SQL = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
+DELETE_SQL = "DELETE FROM memories WHERE user_id = $1 AND id = $2"
+# ORDER BY user_id, id matches the index memories_user_id exactly.
+EXPORT_SQL = (
+    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id > $2"
+    " ORDER BY user_id, id LIMIT $3"
+)
+KEY_BY_HASH_SQL = (
+    f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id"
+    " WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+)
 _MEMORY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 14))
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
 
@@ -205,14 +230,7 @@ class PostgresStore:
         return _affected(status) > 0
 
     async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
-        row = await self._read(
-            lambda conn: conn.fetchrow(
-                f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
-                " JOIN users u ON u.id = k.user_id"
-                " WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
-                key_hash,
-            )
-        )
+        row = await self._read(lambda conn: conn.fetchrow(KEY_BY_HASH_SQL, key_hash))
         return None if row is None else (key_from_row(row), row[9])
 
     async def touch_key(self, key_id: str, used_at: int) -> None:
@@ -228,18 +246,9 @@ class PostgresStore:
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
     ) -> list[Memory]:
         if categories:
-            sql = (
-                f"SELECT {MEMORY_COLUMNS} FROM memories"
-                " WHERE user_id = $1 AND category = ANY($2::text[])"
-                " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT $3 OFFSET $4"
-            )
-            args: tuple[Any, ...] = (user_id, list(categories), limit, offset)
+            sql, args = LIST_BY_CATEGORY_SQL, (user_id, list(categories), limit, offset)
         else:
-            sql = (
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1"
-                " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT $2 OFFSET $3"
-            )
-            args = (user_id, limit, offset)
+            sql, args = LIST_SQL, (user_id, limit, offset)
         rows = await self._read(lambda conn: conn.fetch(sql, *args))
         return [memory_from_row(row) for row in rows]
 
@@ -281,25 +290,13 @@ class PostgresStore:
         return await self._write(update)
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
-        status = await self._write(
-            lambda conn: conn.execute(
-                "DELETE FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
-            )
-        )
+        status = await self._write(lambda conn: conn.execute(DELETE_SQL, user_id, memory_id))
         return _affected(status) > 0
 
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
-        rows = await self._read(
-            lambda conn: conn.fetch(
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id > $2"
-                " ORDER BY id LIMIT $3",
-                user_id,
-                after_id,
-                limit,
-            )
-        )
+        rows = await self._read(lambda conn: conn.fetch(EXPORT_SQL, user_id, after_id, limit))
         return [memory_from_row(row) for row in rows]
 
     async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
@@ -351,12 +348,7 @@ def _affected(status: str) -> int:
 async def _select_memory(
     conn: Connection, user_id: str, memory_id: str, *, lock: bool = False
 ) -> Any:
-    return await conn.fetchrow(
-        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
-        + (" FOR UPDATE" if lock else ""),
-        user_id,
-        memory_id,
-    )
+    return await conn.fetchrow(GET_SQL + (" FOR UPDATE" if lock else ""), user_id, memory_id)
 
 
 async def _migrate(conn: Connection) -> None:

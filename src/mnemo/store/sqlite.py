@@ -45,6 +45,7 @@ T = TypeVar("T")
 
 _UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
 _PURGE_DELAY_S = 0.5
+_ORDER = "scoring DESC, created_at DESC, id DESC"
 
 
 def _translate(error: sqlite3.Error) -> MnemoError:
@@ -308,12 +309,18 @@ class SQLiteStore:
     async def list_memories(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
     ) -> list[Memory]:
-        sql = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ?"
+        where = "user_id = ?"
         params: list[Any] = [user_id]
         if categories:
-            sql += f" AND category IN ({', '.join('?' * len(categories))})"
+            where += f" AND category IN ({', '.join('?' * len(categories))})"
             params.extend(categories)
-        sql += " ORDER BY scoring DESC, created_at DESC, id DESC LIMIT ? OFFSET ?"
+        # The page's rowids come from the covering index memories_user_order, then only
+        # those rows are read: a deep OFFSET skips index entries, not table rows.
+        sql = (
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE rowid IN ("
+            f"SELECT rowid FROM memories WHERE {where} ORDER BY {_ORDER} LIMIT ? OFFSET ?"
+            f") ORDER BY {_ORDER}"
+        )
         params.extend((limit, offset))
         rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
         return [memory_from_row(row) for row in rows]
