@@ -18,7 +18,7 @@ from mnemo.api import memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.limits import BodySizeLimit
 from mnemo.auth import Authenticator
-from mnemo.categorize import Categorizer, default_categorizer
+from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError
 from mnemo.metrics import Metrics, MetricsMiddleware
@@ -65,16 +65,19 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = store_for(settings)
         await store.open()
+        chosen = categorizer or default_categorizer(settings)
         app.state.mnemo = Components(
             settings=settings,
             store=store,
-            service=MemoryService(store, categorizer or default_categorizer(settings)),
+            service=MemoryService(store, chosen),
             authenticator=Authenticator(store, settings.key_touch_interval_s),
             metrics=metrics,
         )
         try:
             yield
         finally:
+            if categorizer is None:  # only what the app made itself
+                await close_categorizer(chosen)
             await store.close()
 
     from mnemo import __version__

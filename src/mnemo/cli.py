@@ -14,6 +14,7 @@ import typer
 
 from mnemo import __version__
 from mnemo.auth import issue_key
+from mnemo.categorize.command import categorize
 from mnemo.clock import now_us, to_datetime
 from mnemo.config import Settings
 from mnemo.errors import MnemoError
@@ -29,6 +30,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="List and create users.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.command("categorize")(categorize)
 app.add_typer(users_app, name="users")
 
 DatabaseUrl = Annotated[

@@ -245,6 +245,7 @@ class PostgresStore:
     async def list_memories(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
     ) -> list[Memory]:
+        args: tuple[Any, ...]
         if categories:
             sql, args = LIST_BY_CATEGORY_SQL, (user_id, list(categories), limit, offset)
         else:
