@@ -16,13 +16,14 @@ from fastapi_offline import FastAPIOffline
 
 from mnemo.api import memories, ops
 from mnemo.api.deps import Components
-from mnemo.api.limits import BodySizeLimit
+from mnemo.api.limits import BodySizeLimit, RateLimitHeaders
 from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
+from mnemo.ratelimit import limiter_from_settings
 from mnemo.service import MemoryService
 from mnemo.store import store_for
 
@@ -33,7 +34,9 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MnemoError)
     if error.status_code >= 500:
         log.error("%s %s failed: %r", request.method, request.url.path, error.__cause__ or error)
-    return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+    return JSONResponse(
+        {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+    )
 
 
 class _AsciiJSONResponse(JSONResponse):
@@ -66,18 +69,22 @@ def create_app(
         store = store_for(settings)
         await store.open()
         chosen = categorizer or default_categorizer(settings)
+        limiter = limiter_from_settings(settings)
         app.state.mnemo = Components(
             settings=settings,
             store=store,
             service=MemoryService(store, chosen),
             authenticator=Authenticator(store, settings.key_touch_interval_s),
             metrics=metrics,
+            limiter=limiter,
         )
         try:
             yield
         finally:
             if categorizer is None:  # only what the app made itself
                 await close_categorizer(chosen)
+            if limiter is not None:
+                await limiter.aclose()
             await store.close()
 
     from mnemo import __version__
@@ -94,6 +101,7 @@ def create_app(
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _document_update_body(app)

@@ -11,6 +11,7 @@ from datetime import UTC
 from typing import Annotated, Any, NoReturn, TextIO, TypeVar
 
 import typer
+from pydantic import SecretStr
 
 from mnemo import __version__
 from mnemo.auth import issue_key
@@ -137,7 +138,12 @@ def serve(
     sys.stdout.flush()
     # Workers are separate processes: hand them the resolved settings.
     for name, value in settings.model_dump().items():
-        os.environ[f"MNEMO_{name.upper()}"] = str(value)
+        variable = f"MNEMO_{name.upper()}"
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            secret = isinstance(value, SecretStr)
+            os.environ[variable] = value.get_secret_value() if secret else str(value)
     uvicorn.run(
         "mnemo.app:create_app_from_env",
         factory=True,

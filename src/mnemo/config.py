@@ -44,6 +44,27 @@ class Settings(BaseSettings):
     key_touch_interval_s: int = Field(
         60, ge=0, description="A key's `last used` is written at most this often."
     )
+    rate_limit_enabled: bool = Field(
+        True, description="Per-key rate limits and their headers; false switches both off."
+    )
+    rate_limit_preset: Literal["self-hosted", "omi"] = Field(
+        "self-hosted",
+        description="self-hosted: 6000 reads, 3000 writes, 600 batches a minute per key; "
+        "omi: Omi's 120 reads, 120 writes, 15 batches an hour per key.",
+    )
+    rate_limit_reads: int | None = Field(None, ge=1, description="Overrides the preset.")
+    rate_limit_writes: int | None = Field(None, ge=1, description="Overrides the preset.")
+    rate_limit_batches: int | None = Field(None, ge=1, description="Overrides the preset.")
+    rate_limit_window_s: int | None = Field(
+        None, ge=1, le=86_400, description="Window of every key policy; overrides the preset."
+    )
+    auth_failure_limit: int = Field(
+        30, ge=1, description="Failed authentications allowed per client address per window."
+    )
+    auth_failure_window_s: int = Field(60, ge=1, le=86_400)
+    redis_url: str | None = Field(
+        None, description="redis://host:6379/0 to share rate-limit counters between workers."
+    )
     llm_base_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) used to "

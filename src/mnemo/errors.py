@@ -7,6 +7,7 @@
     ├── NotFound (404)              unknown id, or another user's id
     ├── Unprocessable (422)         a rule of the contract, not a schema error
     ├── Conflict (409)              e.g. a user name that already exists
+    ├── RateLimited (429)           too many requests for the key (or failed logins)
     └── StoreError (500)            the database failed in a way we did not expect
         └── StoreUnavailable (503)  the database cannot be reached or written now
 
@@ -21,8 +22,9 @@ class MnemoError(Exception):
     status_code = 500
     default_detail = "Internal Server Error"
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, headers: dict[str, str] | None = None) -> None:
         self.detail = detail if detail is not None else self.default_detail
+        self.headers = headers or {}
         super().__init__(self.detail)
 
 
@@ -49,6 +51,13 @@ class NotFound(MnemoError):
 class Conflict(MnemoError):
     status_code = 409
     default_detail = "Conflict"
+
+
+class RateLimited(MnemoError):
+    status_code = 429
+
+    def __init__(self, retry_after_s: int, headers: dict[str, str]) -> None:
+        super().__init__(f"Rate limit exceeded. Try again in {retry_after_s}s.", headers)
 
 
 class Unprocessable(MnemoError):

@@ -91,7 +91,7 @@ async def test_terminated_connections_are_replaced(schema: str) -> None:
 
 async def test_no_connection_leaks_on_failing_requests(schema: str) -> None:
     url = f"{pg.SERVER}?search_path={schema}"
-    app = create_app(Settings(database_url=url, postgres_pool_size=3))
+    app = create_app(Settings(database_url=url, postgres_pool_size=3, auth_failure_limit=1000))
     async with app.router.lifespan_context(app):
         _, secret = await issue_key(app.state.mnemo.store, "alice")
         headers = {"Authorization": f"Bearer {secret}"}

@@ -12,7 +12,9 @@ from fastapi.security import HTTPBearer
 
 from mnemo.auth import Authenticator
 from mnemo.config import Settings
+from mnemo.errors import RateLimited, Unauthorized
 from mnemo.metrics import Metrics
+from mnemo.ratelimit import AUTH_FAILURES, BATCHES, READS, WRITES, RateLimiter
 from mnemo.service import MemoryService
 from mnemo.store import READ_SCOPE, WRITE_SCOPE, ApiKey, Store
 
@@ -32,6 +34,7 @@ class Components:
     service: MemoryService
     authenticator: Authenticator
     metrics: Metrics
+    limiter: RateLimiter | None
 
 
 def components(request: Request) -> Components:
@@ -40,20 +43,41 @@ def components(request: Request) -> Components:
 
 
 class AuthenticatedRoute(APIRoute):
-    """Checks the key and its scope before FastAPI reads or validates the body.
+    """Checks the key, its scope and its rate limit before FastAPI reads the body.
 
-    GET routes need `memories:read`; every other method needs `memories:write`.
+    GET routes need `memories:read` and count as reads; the batch route counts as a
+    batch; every other method needs `memories:write` and counts as a write. Failed
+    authentications count per client address.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        scope = READ_SCOPE if (self.methods or set()) <= _READ_METHODS else WRITE_SCOPE
+        reading = (self.methods or set()) <= _READ_METHODS
+        scope = READ_SCOPE if reading else WRITE_SCOPE
+        policy = READS if reading else BATCHES if self.path.endswith("/batch") else WRITES
 
         async def authenticated(request: Request) -> Response:
-            authenticator = components(request).authenticator
-            request.state.api_key = await authenticator.authenticate(
-                request.headers.get("authorization"), scope
-            )
+            found = components(request)
+            limiter = found.limiter
+            client = request.client.host if request.client else "unknown"
+            if limiter is not None:
+                gate = await limiter.check(AUTH_FAILURES, client)
+                if not gate.allowed:
+                    raise RateLimited(gate.reset_s, gate.headers())
+            try:
+                key = await found.authenticator.authenticate(
+                    request.headers.get("authorization"), scope
+                )
+            except Unauthorized:
+                if limiter is not None:
+                    await limiter.hit(AUTH_FAILURES, client)
+                raise
+            if limiter is not None:
+                decision = await limiter.hit(policy, key.id)
+                request.state.rate_limit = decision
+                if not decision.allowed:
+                    raise RateLimited(decision.reset_s, decision.headers())
+            request.state.api_key = key
             return await handler(request)
 
         return authenticated

@@ -1,7 +1,8 @@
-"""Request body size limit, enforced before and while the body is read."""
+"""Request body size limit, and the rate-limit headers of every limited response."""
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,3 +47,27 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class RateLimitHeaders:
+    """Adds `X-RateLimit-*` (and `Retry-After` on a 429) to every response whose
+    request was counted by the rate limiter (`request.state.rate_limit`), errors too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_headers(message: Message) -> None:
+            decision = state.get("rate_limit")
+            if message["type"] == "http.response.start" and decision is not None:
+                headers = MutableHeaders(scope=message)
+                for name, value in decision.headers().items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
