@@ -11,7 +11,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi_offline import FastAPIOffline
 
 from mnemo.api import memories, ops
@@ -50,6 +52,25 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     """FastAPI's validation body, rendered so any echoed input can be encoded."""
     assert isinstance(error, RequestValidationError)
     return _AsciiJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+
+
+_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's words
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Starlette's HTTP errors as FastAPI answers them, except that a body FastAPI could
+    not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and error.detail == _UNPARSABLE_BODY:
+        invalid = {
+            "type": "json_invalid",
+            "loc": ["body"],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": "the body is not valid UTF-8 JSON"},
+        }
+        return _AsciiJSONResponse({"detail": [invalid]}, status_code=422)
+    return await http_exception_handler(request, error)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -100,6 +121,7 @@ def create_app(
     app.include_router(ops.router)
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -70,16 +70,27 @@ def _unique_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
+# Documents (in OpenAPI) what the service enforces beyond length: no NUL, and at least
+# one character that is not white space as Python's str.strip() sees it.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
+
+_NAMES = "|".join(c.value for c in MemoryCategory)
+# A comma-separated list of category names; blank items are ignored.
+CATEGORIES_PATTERN = rf"^[{_SPACE}]*({_NAMES})?[{_SPACE}]*(,[{_SPACE}]*({_NAMES})?[{_SPACE}]*)*$"
+
 Content = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_CONTENT_CHARS),
     AfterValidator(_storable),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
 ]
 Tag = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_TAG_CHARS),
     AfterValidator(_storable),
     BeforeValidator(_strip),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
 ]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_tags)]
 
@@ -97,6 +108,16 @@ class MemoryCreate(BaseModel):
 
 class MemoryUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/memories/{id}`; a field sent as null is not given."""
+
+    # At least one field must be given (not null).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("content", "visibility", "tags", "category")
+            ]
+        }
+    )
 
     content: Content | None = None
     category: MemoryCategory | None = None
@@ -138,3 +159,19 @@ class DeleteResult(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One item of FastAPI's validation body."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class UnprocessableBody(BaseModel):
+    """A 422: FastAPI's list of issues, or one of the contract's sentences."""
+
+    detail: str | list[ValidationIssue]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Security
+from fastapi import APIRouter, Body, Query, Security
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from mnemo.api.deps import AuthenticatedRoute, CurrentKey, Service, bearer_scheme
 from mnemo.errors import Unprocessable
 from mnemo.models import (
+    CATEGORIES_PATTERN,
     DEFAULT_LIST_LIMIT,
     DeleteResult,
     ErrorBody,
@@ -19,11 +20,21 @@ from mnemo.models import (
     MemoryBatchResult,
     MemoryCreate,
     MemoryUpdate,
+    UnprocessableBody,
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, unknown or revoked key"},
     403: {"model": ErrorBody, "description": "The key lacks the scope"},
+    422: {"model": UnprocessableBody, "description": "The request breaks a rule"},
+    429: {"model": ErrorBody, "description": "Rate limit exceeded (see `Retry-After`)"},
+    503: {"model": ErrorBody, "description": "The database cannot be reached"},
+}
+_TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "The body is over the size limit"},
+}
+_BAD_FILTER: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "An unknown category in `categories`"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such memory for this user"}
@@ -61,26 +72,37 @@ def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
         ) from None
 
 
-@router.get("", response_model=list[Memory], summary="List memories")
+@router.get("", response_model=list[Memory], responses=_BAD_FILTER, summary="List memories")
 async def list_memories(
     key: CurrentKey,
     service: Service,
     limit: int = DEFAULT_LIST_LIMIT,
     offset: int = 0,
-    categories: str | None = None,
+    categories: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated category names; blank items are ignored.",
+            json_schema_extra={"pattern": CATEGORIES_PATTERN},
+        ),
+    ] = None,
 ) -> list[Memory]:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
     `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
     return await service.list_memories(key.user_id, categories, limit, offset)
 
 
-@router.post("", response_model=Memory, summary="Create a memory")
+@router.post("", response_model=Memory, responses=_TOO_LARGE, summary="Create a memory")
 async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> Memory:
     """Without `category`, the server picks `system` or `interesting`."""
     return await service.create_memory(key.user_id, body)
 
 
-@router.post("/batch", response_model=MemoryBatchResult, summary="Create up to 25 memories")
+@router.post(
+    "/batch",
+    response_model=MemoryBatchResult,
+    responses=_TOO_LARGE,
+    summary="Create up to 25 memories",
+)
 async def create_memories(
     key: CurrentKey, service: Service, body: MemoryBatchCreate
 ) -> MemoryBatchResult:
@@ -97,7 +119,7 @@ async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Memor
 @router.patch(
     "/{memory_id}",
     response_model=Memory,
-    responses=_NOT_FOUND,
+    responses={**_NOT_FOUND, **_TOO_LARGE},
     summary="Update a memory",
 )
 async def update_memory(
