@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 
 from mnemo.api import memories, ops
 from mnemo.api.deps import Components
-from mnemo.api.limits import BodySizeLimit, RateLimitHeaders
+from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
 from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
@@ -124,7 +124,11 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RateLimitHeaders)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestSizeLimits,
+        max_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _document_update_body(app)
     return app

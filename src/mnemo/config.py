@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted; larger is a 413."
     )
+    max_header_bytes: int = Field(
+        16_384, ge=1024, description="Largest total size of request headers; larger is a 431."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     sqlite_busy_timeout_ms: int = Field(
         30_000, ge=0, description="How long a SQLite writer waits for the file lock."

@@ -72,6 +72,7 @@ def start_server(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
     via_env: bool = False,
+    log_level: str = os.environ.get("MNEMO_TEST_LOG_LEVEL", "warning"),
 ) -> Server:
     """Start `mnemo serve` on a free port and wait until /readyz answers.
 
@@ -81,7 +82,7 @@ def start_server(
         "port": str(port),
         "database-url": database_url,
         "workers": str(workers),
-        "log-level": os.environ.get("MNEMO_TEST_LOG_LEVEL", "warning"),
+        "log-level": log_level,
     }
     env = {**os.environ, **(extra_env or {})}
     command = [*MNEMO, "serve"]

@@ -8,18 +8,26 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodySizeLimit:
-    """413 for a body over `max_bytes`: at once if `Content-Length` says so, or as soon
-    as the streamed body passes the limit (the rest is never read)."""
+class RequestSizeLimits:
+    """431 for headers over `max_header_bytes` in all; 413 for a body over `max_bytes`:
+    at once if `Content-Length` says so, or as soon as the streamed body passes the
+    limit (the rest is never read)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_header_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
         self.detail = f"Request body too large: the limit is {max_bytes} bytes"
+        self.header_detail = f"Request headers too large: the limit is {max_header_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+        if header_bytes > self.max_header_bytes:
+            response = JSONResponse({"detail": self.header_detail}, status_code=431)
+            await response(scope, receive, send)
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
