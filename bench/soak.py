@@ -83,7 +83,7 @@ async def _client(base: str, headers: dict[str, str], report: Report, deadline: 
                 if roll < 0.25:
                     response = await client.post(MEMORIES, json={
                         "content": f"{rng.choice(FACTS)} ({seed}-{rng.random():.6f})"})
-                    if response.status_code == 200:
+                    if response.status_code == 200 and "duplicate_of" not in response.json():
                         mine.append(response.json()["id"])
                         report.expected.add(mine[-1])
                 elif roll < 0.30:
@@ -91,7 +91,8 @@ async def _client(base: str, headers: dict[str, str], report: Report, deadline: 
                         {"content": f"{rng.choice(FACTS)} #{i}", "category": "system"}
                         for i in range(rng.randint(1, 25))]})
                     if response.status_code == 200:
-                        ids = [m["id"] for m in response.json()["memories"]]
+                        ids = [m["id"] for m in response.json()["memories"]
+                               if "duplicate_of" not in m]
                         mine += ids
                         report.expected.update(ids)
                 elif roll < 0.40 and mine:

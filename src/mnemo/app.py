@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -10,11 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mnemo.api import memories, ops
 from mnemo.api.deps import Components
@@ -26,6 +27,7 @@ from mnemo.errors import MnemoError
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
 from mnemo.ratelimit import limiter_from_settings
+from mnemo.retrieval import warm
 from mnemo.service import MemoryService
 from mnemo.store import store_for
 
@@ -89,12 +91,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = store_for(settings)
         await store.open()
+        await asyncio.to_thread(warm)  # load the embedding model before the first request
         chosen = categorizer or default_categorizer(settings)
         limiter = limiter_from_settings(settings)
         app.state.mnemo = Components(
             settings=settings,
             store=store,
-            service=MemoryService(store, chosen),
+            service=MemoryService(store, chosen, dedup=settings.dedup_enabled),
             authenticator=Authenticator(store, settings.key_touch_interval_s),
             metrics=metrics,
             limiter=limiter,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,6 +20,8 @@ from mnemo.categorize.command import categorize
 from mnemo.clock import now_us, to_datetime
 from mnemo.config import Settings
 from mnemo.errors import MnemoError
+from mnemo.models import MAX_QUERY_CHARS
+from mnemo.retrieval import Retrieval
 from mnemo.store import ALL_SCOPES, Store, store_for
 
 T = TypeVar("T")
@@ -286,13 +289,64 @@ def import_command(
         _fail(f"no such file: {source}")
 
     async def load(store: Store) -> Any:
+        embed = Retrieval(store).vectors
         if source == "-":
-            return await import_lines(store, sys.stdin)
+            return await import_lines(store, sys.stdin, embed)
         with open(source, encoding="utf-8") as stream:  # noqa: ASYNC230 (a CLI, one task)
-            return await import_lines(store, stream)
+            return await import_lines(store, stream, embed)
 
     counts = _with_store(_settings(database_url=database_url), load)
     typer.echo(f"imported {counts.summary()}")
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    user: Annotated[str, typer.Option(help="Whose memories to search.")],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many results.")] = 10,
+    categories: Annotated[
+        str | None, typer.Option(help="Comma-separated categories to search in.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Search a user's memories by relevance; JSON Lines, best first."""
+    from mnemo.service import parse_categories
+
+    async def find(store: Store) -> list[tuple[Any, float]]:
+        found = await store.get_user(user)
+        if found is None:
+            _fail(f"no user named '{user}'")
+        names = parse_categories(categories)
+        return await Retrieval(store).search(found.id, query, limit, names)
+
+    if not query.strip() or len(query) > MAX_QUERY_CHARS:
+        _fail(f"the query must be 1-{MAX_QUERY_CHARS} characters")
+    for memory, score in _with_store(_settings(database_url=database_url), find):
+        line = {
+            "id": memory.id,
+            "relevance_score": score,
+            "category": memory.category,
+            "content": memory.content,
+        }
+        typer.echo(json.dumps(line, ensure_ascii=False))
+
+
+@app.command("reindex")
+def reindex_command(
+    user: Annotated[str | None, typer.Option(help="Only this user (default: everyone).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute the search embeddings of every memory (or one user's)."""
+
+    async def rebuild(store: Store) -> int:
+        users = [u for u, _ in await store.list_users() if user is None or u.name == user]
+        if user is not None and not users:
+            _fail(f"no user named '{user}'")
+        retrieval = Retrieval(store)
+        return sum([await retrieval.reindex(u.id) for u in users])
+
+    count = _with_store(_settings(database_url=database_url), rebuild)
+    typer.echo(f"reindexed {count} memories")
 
 
 @contextlib.contextmanager

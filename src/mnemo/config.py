@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     key_touch_interval_s: int = Field(
         60, ge=0, description="A key's `last used` is written at most this often."
     )
+    dedup_enabled: bool = Field(
+        True, description="Creating a memory that repeats one the user has returns that one."
+    )
     rate_limit_enabled: bool = Field(
         True, description="Per-key rate limits and their headers; false switches both off."
     )

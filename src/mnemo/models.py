@@ -24,6 +24,9 @@ DEFAULT_LIST_LIMIT = 25
 # Offsets beyond this are clamped: no user has that many memories, and it keeps
 # the value inside a 64-bit integer for every database.
 MAX_OFFSET = 2**62
+MAX_QUERY_CHARS = 1000
+MAX_SEARCH_LIMIT = 100
+DEFAULT_SEARCH_LIMIT = 10
 
 
 class MemoryCategory(StrEnum):
@@ -148,9 +151,27 @@ class Memory(BaseModel):
     edited: bool
 
 
+class MemoryCreated(Memory):
+    """A create's answer. Extension: when the memory repeats one the user already has
+    (and deduplication is on), nothing is stored and the answer is the existing memory
+    with `duplicate_of` set to its id; a new memory has no `duplicate_of`, so it reads
+    exactly as it will be fetched."""
+
+    duplicate_of: str | None = Field(None, exclude_if=lambda value: value is None)
+
+
 class MemoryBatchResult(BaseModel):
-    memories: list[Memory]
-    created_count: int
+    memories: list[MemoryCreated]
+    created_count: int = Field(description="How many were stored (duplicates are not).")
+
+
+class SearchItem(Memory):
+    relevance_score: float = Field(description="0..1, higher is more relevant.")
+
+
+class SearchResult(BaseModel):
+    items: list[SearchItem]
+    returned_count: int
 
 
 class DeleteResult(BaseModel):

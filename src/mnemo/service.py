@@ -15,8 +15,11 @@ from mnemo.models import (
     Memory,
     MemoryCategory,
     MemoryCreate,
+    MemoryCreated,
     MemoryUpdate,
+    SearchItem,
 )
+from mnemo.retrieval import Retrieval
 from mnemo.store import Store
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
@@ -38,9 +41,18 @@ def _plausible_id(memory_id: str) -> bool:
 
 
 class MemoryService:
-    def __init__(self, store: Store, categorizer: Categorizer) -> None:
+    def __init__(
+        self,
+        store: Store,
+        categorizer: Categorizer,
+        retrieval: Retrieval | None = None,
+        *,
+        dedup: bool = True,
+    ) -> None:
         self.store = store
         self.categorizer = categorizer
+        self.retrieval = retrieval or Retrieval(store)
+        self.dedup = dedup
 
     async def list_memories(
         self, user_id: str, categories: str | None, limit: int, offset: int
@@ -58,49 +70,84 @@ class MemoryService:
             raise NotFound()
         return memory
 
-    async def create_memory(self, user_id: str, body: MemoryCreate) -> Memory:
+    async def create_memory(self, user_id: str, body: MemoryCreate) -> MemoryCreated:
         if not body.content.strip():
             raise Unprocessable("content cannot be empty")
-        (memory,) = await self._insert(user_id, [body])
+        (memory,), _ = await self._insert(user_id, [body])
         return memory
 
-    async def create_memories(self, user_id: str, bodies: Sequence[MemoryCreate]) -> list[Memory]:
+    async def create_memories(
+        self, user_id: str, bodies: Sequence[MemoryCreate]
+    ) -> tuple[list[MemoryCreated], int]:
+        """The answers in request order, and how many were stored."""
         if any(not body.content.strip() for body in bodies):
             raise Unprocessable("All memories must have non-empty content")
         return await self._insert(user_id, bodies)
 
-    async def _insert(self, user_id: str, bodies: Sequence[MemoryCreate]) -> list[Memory]:
+    async def _insert(
+        self, user_id: str, bodies: Sequence[MemoryCreate]
+    ) -> tuple[list[MemoryCreated], int]:
         if not bodies:
-            return []
+            return [], 0
         contents = [body.content.strip() for body in bodies]
-        missing = [i for i, body in enumerate(bodies) if body.category is None]
+        vectors = await self.retrieval.vectors(contents)
+        repeats = (
+            await self.retrieval.duplicates(user_id, contents, vectors)
+            if self.dedup
+            else [None] * len(bodies)
+        )
+        existing = await self.store.memories_by_ids(
+            user_id, [r for r in repeats if isinstance(r, str)]
+        )
+        # A memory deleted since it was found to be repeated is no reason to drop this one.
+        repeats = [None if isinstance(r, str) and r not in existing else r for r in repeats]
+        new = [i for i, repeat in enumerate(repeats) if repeat is None]
+        missing = [i for i in new if bodies[i].category is None]
         chosen = (
             await self.categorizer.categorize([contents[i] for i in missing]) if missing else []
         )
-        categories = [body.category.value if body.category else "" for body in bodies]
-        for i, result in zip(missing, chosen, strict=True):
-            categories[i] = result.category
+        categories = {i: str(c.value) for i in new if (c := bodies[i].category) is not None}
+        categories.update((i, result.category) for i, result in zip(missing, chosen, strict=True))
         created_us = now_us()
         created = to_datetime(created_us)
-        memories = [
-            Memory(
+        made = {
+            i: MemoryCreated(
                 id=new_id(),
-                content=content,
-                category=category,
-                visibility=body.visibility.value,
-                tags=body.tags,
+                content=contents[i],
+                category=categories[i],
+                visibility=bodies[i].visibility.value,
+                tags=bodies[i].tags,
                 created_at=created,
                 updated_at=created,
                 manually_added=True,
-                scoring=scoring(manually_added=True, category=category, created_us=created_us),
+                scoring=scoring(manually_added=True, category=categories[i], created_us=created_us),
                 reviewed=True,
                 user_review=True,
                 edited=False,
             )
-            for body, content, category in zip(bodies, contents, categories, strict=True)
-        ]
-        await self.store.insert_memories(user_id, memories)
-        return memories
+            for i in new
+        }
+        await self.store.insert_memories(user_id, [made[i] for i in new], [vectors[i] for i in new])
+        answers = []
+        for i, repeat in enumerate(repeats):
+            if repeat is None:
+                answers.append(made[i])
+            else:
+                original = made[repeat] if isinstance(repeat, int) else existing[repeat]
+                answers.append(
+                    MemoryCreated(
+                        **original.model_dump(exclude={"duplicate_of"}), duplicate_of=original.id
+                    )
+                )
+        return answers, len(new)
+
+    async def search(
+        self, user_id: str, query: str, limit: int, categories: str | None
+    ) -> list[SearchItem]:
+        """The user's memories most relevant to `query`, best first."""
+        names = parse_categories(categories)
+        found = await self.retrieval.search(user_id, query, limit, names)
+        return [SearchItem(**memory.model_dump(), relevance_score=score) for memory, score in found]
 
     async def update_memory(self, user_id: str, memory_id: str, patch: MemoryUpdate) -> Memory:
         """Apply a validated patch atomically; 404 if the user has no such memory."""
@@ -129,11 +176,12 @@ class MemoryService:
                 )
             return current.model_copy(update=fields)
 
-        updated = (
-            await self.store.update_memory(user_id, memory_id, change)
-            if _plausible_id(memory_id)
-            else None
-        )
+        if not _plausible_id(memory_id):
+            raise NotFound()
+        vector = None
+        if patch.content is not None:
+            (vector,) = await self.retrieval.vectors([patch.content.strip()])
+        updated = await self.store.update_memory(user_id, memory_id, change, vector)
         if updated is None:
             raise NotFound()
         return updated

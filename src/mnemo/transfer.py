@@ -10,7 +10,7 @@ memories by id, and whatever is already there is left as it is.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -130,9 +130,14 @@ def _parse(number: int, line: str) -> UserRecord | KeyRecord | MemoryRecord:
         raise BadRequest(f"line {number}: not a valid record: {error}") from None
 
 
-async def import_lines(store: Store, lines: Iterable[str]) -> ImportCounts:
+async def import_lines(
+    store: Store,
+    lines: Iterable[str],
+    embed: Callable[[Sequence[str]], Awaitable[list[bytes]]] | None = None,
+) -> ImportCounts:
     """Import an export; safe to repeat. Stops with `BadRequest` at a malformed line
-    (what came before it stays imported; importing the fixed file again completes it)."""
+    (what came before it stays imported; importing the fixed file again completes it).
+    With `embed`, imported memories get their search embeddings at once."""
     counts = ImportCounts()
     user_ids: dict[str, str] = {}
     pending: dict[str, list[Memory]] = {}
@@ -140,7 +145,8 @@ async def import_lines(store: Store, lines: Iterable[str]) -> ImportCounts:
     async def flush(name: str) -> None:
         batch = pending.pop(name, [])
         if batch:
-            added = await store.import_memories(user_ids[name], batch)
+            vectors = await embed([m.content for m in batch]) if embed else []
+            added = await store.import_memories(user_ids[name], batch, vectors)
             counts.added["memory"] += added
             counts.existing["memory"] += len(batch) - added
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from mnemo import Settings
 from mnemo.models import MemoryCategory
 from tests.helpers import MEMORIES
 
@@ -29,7 +32,13 @@ _body = st.fixed_dictionaries(
 )
 
 
-@settings(
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Round trips of storage itself: deduplication (tested on its own) is off."""
+    return Settings(database_url=database_url, dedup_enabled=False)
+
+
+@hypothesis_settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(bodies=st.lists(_body, min_size=1, max_size=5))

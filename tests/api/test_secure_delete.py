@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mnemo.retrieval import Retrieval
 from tests.helpers import MEMORIES, create
 
 
@@ -26,9 +27,10 @@ async def test_deleted_and_edited_content_leaves_the_files(
 ) -> None:
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("file-level check of the SQLite backend")
-    deleted_marker = f"deleted-{uuid.uuid4().hex}"
-    edited_marker = f"edited-{uuid.uuid4().hex}"
-    kept_marker = f"kept-{uuid.uuid4().hex}"
+    # One word each, so the full-text index holds each marker as one token.
+    deleted_marker = f"deleted{uuid.uuid4().hex}"
+    edited_marker = f"edited{uuid.uuid4().hex}"
+    kept_marker = f"kept{uuid.uuid4().hex}"
     doomed = await create(client, alice, content=f"User secret {deleted_marker}")
     edited = await create(client, alice, content=f"User old {edited_marker}")
     await create(client, alice, content=f"User keeps {kept_marker}")
@@ -47,3 +49,9 @@ async def test_deleted_and_edited_content_leaves_the_files(
     assert not _holds(settings, deleted_marker.encode())
     assert not _holds(settings, edited_marker.encode())
     assert _holds(settings, kept_marker.encode())  # the check can see content at all
+    # nor does the deleted memory's embedding stay in the vector index
+    retrieval = Retrieval(client._transport.app.state.mnemo.store)  # type: ignore[attr-defined]
+    gone, kept = await retrieval.vectors([f"User secret {deleted_marker}",
+                                          f"User keeps {kept_marker}"])
+    assert not _holds(settings, gone[:64])
+    assert _holds(settings, kept[:64])  # the check can see vectors at all

@@ -17,7 +17,11 @@ def test_two_workers_share_one_budget_through_redis(tmp_path) -> None:
     server = start_server(
         f"sqlite:///{tmp_path}/rl.db",
         workers=2,
-        extra_env={"MNEMO_REDIS_URL": "redis://127.0.0.1:6379/0", "MNEMO_RATE_LIMIT_WRITES": "10"},
+        extra_env={
+            "MNEMO_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "MNEMO_RATE_LIMIT_WRITES": "10",
+            "MNEMO_RATE_LIMIT_WINDOW_S": "86400",  # no window boundary inside the test
+        },
     )
     try:
         headers = {"Authorization": f"Bearer {server.first_key}"}

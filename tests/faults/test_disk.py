@@ -30,7 +30,7 @@ def small_disk() -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
     path = tempfile.mkdtemp(prefix="mnemo-disk-")
-    _mount(path, "size=600k")
+    _mount(path, "size=4m")
     try:
         yield Path(path)
     finally:

@@ -13,13 +13,18 @@ from mnemo.errors import Unprocessable
 from mnemo.models import (
     CATEGORIES_PATTERN,
     DEFAULT_LIST_LIMIT,
+    DEFAULT_SEARCH_LIMIT,
+    MAX_QUERY_CHARS,
+    MAX_SEARCH_LIMIT,
     DeleteResult,
     ErrorBody,
     Memory,
     MemoryBatchCreate,
     MemoryBatchResult,
     MemoryCreate,
+    MemoryCreated,
     MemoryUpdate,
+    SearchResult,
     UnprocessableBody,
 )
 
@@ -91,9 +96,11 @@ async def list_memories(
     return await service.list_memories(key.user_id, categories, limit, offset)
 
 
-@router.post("", response_model=Memory, responses=_TOO_LARGE, summary="Create a memory")
-async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> Memory:
-    """Without `category`, the server picks `system` or `interesting`."""
+@router.post("", response_model=MemoryCreated, responses=_TOO_LARGE, summary="Create a memory")
+async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> MemoryCreated:
+    """Without `category`, the server picks `system` or `interesting`. A memory that
+    repeats one the user has is not stored twice: the answer is the existing memory,
+    with `duplicate_of` set (unless deduplication is switched off)."""
     return await service.create_memory(key.user_id, body)
 
 
@@ -106,9 +113,42 @@ async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -
 async def create_memories(
     key: CurrentKey, service: Service, body: MemoryBatchCreate
 ) -> MemoryBatchResult:
-    """All or nothing: if any item is invalid, nothing is written."""
-    created = await service.create_memories(key.user_id, body.memories)
-    return MemoryBatchResult(memories=created, created_count=len(created))
+    """All or nothing: if any item is invalid, nothing is written. Items that repeat an
+    existing memory, or an earlier item, are answered with it (`duplicate_of`) and not
+    stored; `created_count` counts what was stored."""
+    answers, stored = await service.create_memories(key.user_id, body.memories)
+    return MemoryBatchResult(memories=answers, created_count=stored)
+
+
+@router.get(
+    "/search",
+    response_model=SearchResult,
+    responses=_BAD_FILTER,
+    summary="Search memories by relevance",
+)
+@router.get(
+    "/vector/search",
+    response_model=SearchResult,
+    responses=_BAD_FILTER,
+    summary="Search memories by relevance (Omi's path)",
+)
+async def search_memories(
+    key: CurrentKey,
+    service: Service,
+    query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
+    limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
+    categories: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated category names; blank items are ignored.",
+            json_schema_extra={"pattern": CATEGORIES_PATTERN},
+        ),
+    ] = None,
+) -> SearchResult:
+    """The user's memories most relevant to a natural-language query, keyword (BM25)
+    and semantic (embeddings) fused, each with a `relevance_score` in [0, 1]."""
+    items = await service.search(key.user_id, query, limit, categories)
+    return SearchResult(items=items, returned_count=len(items))
 
 
 @router.get("/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory")

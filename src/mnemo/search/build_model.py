@@ -129,7 +129,7 @@ def build(source: Path, model_path: Path = MODEL_PATH, vocab_path: Path = VOCAB_
     model_path.parent.mkdir(parents=True, exist_ok=True)
     vocab_path.write_text("\n".join(vocab), encoding="utf-8")
     with model_path.open("wb") as handle:
-        np.savez(handle, **out)  # type: ignore[arg-type]
+        np.savez(handle, **out)
     print(f"wrote {model_path} ({model_path.stat().st_size:,} bytes) and {vocab_path}")
 
 

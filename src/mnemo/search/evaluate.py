@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,7 +141,7 @@ def embed_all(dataset: Dataset, embedder: Embedder) -> dict[str, bytes]:
     return {i: to_blob(v) for i, v in zip(ids, vectors, strict=True)}
 
 
-def metrics(rankings: dict[str, Sequence[str]], queries: Sequence[Query]) -> dict[str, float]:
+def metrics(rankings: Mapping[str, Sequence[str]], queries: Sequence[Query]) -> dict[str, float]:
     """recall@5, MRR (@10) and nDCG@10, averaged over `queries`."""
     recall = mrr = ndcg = 0.0
     for q in queries:

@@ -35,23 +35,182 @@ MAX_TERM_CHARS = 64
 # Letters and digits of any script; "_" and punctuation separate words, as in
 # FTS5's unicode61 tokenizer and PostgreSQL's default parser.
 _WORD = re.compile(r"[^\W_]+")
+_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Words that say what kind of question is asked, not what it is about. "user" is in
 # nearly every memory ("User is vegetarian"), so it ranks nothing.
 QUERY_STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any anything are aren as at be
-    because been before being below between both but by can could did didn do does doesn
-    doing don down during each else ever few for from further get gets got had has have
-    having he her here hers herself him himself his how i if in into is isn it its itself
-    just know let like ll me might mine more most much must my myself need no nor not now
-    of off on once only or other our ours ourselves out over own please re really remind
-    remember s same shall she should so some something such t tell than that the their
-    theirs them themselves then there these they thing things this those through to too
-    under until up us user users ve very was wasn we were weren what whats when where
-    whether which while who whom whose why will with won would you your yours yourself
-    yourselves
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "anything",
+        "are",
+        "aren",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "didn",
+        "do",
+        "does",
+        "doesn",
+        "doing",
+        "don",
+        "down",
+        "during",
+        "each",
+        "else",
+        "ever",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "know",
+        "let",
+        "like",
+        "ll",
+        "me",
+        "might",
+        "mine",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "myself",
+        "need",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "please",
+        "re",
+        "really",
+        "remind",
+        "remember",
+        "s",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "so",
+        "some",
+        "something",
+        "such",
+        "t",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "thing",
+        "things",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "user",
+        "users",
+        "ve",
+        "very",
+        "was",
+        "wasn",
+        "we",
+        "were",
+        "weren",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "won",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
 )
 
 
@@ -71,15 +230,20 @@ def query_terms(query: str) -> list[str]:
     return terms
 
 
-def fts5_query(query: str) -> str | None:
+def fts5_query(query: str, column: str | None = None) -> str | None:
     """An FTS5 MATCH expression for `query`, or None if it has no searchable word.
 
-    Use as `... WHERE memories_fts MATCH ? ORDER BY bm25(memories_fts)`.
+    Use as `... WHERE memories_fts MATCH ? ORDER BY bm25(memories_fts)`. With
+    `column` (a name of our own, never user input), only that column is searched:
+    `content : ("sister" OR "live")`, so other indexed columns (a user id) never match.
     """
+    if column is not None and not _COLUMN.fullmatch(column):
+        raise ValueError(f"not a column name: {column!r}")
     terms = query_terms(query)
     if not terms:
         return None
-    return " OR ".join(f'"{term}"' for term in terms)
+    expression = " OR ".join(f'"{term}"' for term in terms)
+    return expression if column is None else f"{column} : ({expression})"
 
 
 def pg_tsquery_text(query: str) -> str | None:

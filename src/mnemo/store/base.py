@@ -97,23 +97,49 @@ class Store(Protocol):
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         """One of the user's memories, or None."""
 
-    async def insert_memories(self, user_id: str, memories: Sequence[Memory]) -> None:
-        """Insert all of them in one transaction, or none."""
+    async def insert_memories(
+        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
+    ) -> None:
+        """Insert all of them (with their embeddings, if given) in one transaction."""
 
     async def update_memory(
-        self, user_id: str, memory_id: str, change: MemoryChange
+        self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
     ) -> Memory | None:
-        """Atomically replace the memory with `change(current)`; None if not found."""
+        """Atomically replace the memory with `change(current)` (and its embedding with
+        `vector` if the content changed); None if not found."""
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
         """Delete permanently; False if not found."""
+
+    # search
+    async def keyword_search(
+        self, user_id: str, query: str, limit: int, categories: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """Full-text matches of a natural-language query: (id, score), best first."""
+
+    async def semantic_search(
+        self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """Memories nearest to an embedding: (id, cosine similarity), best first."""
+
+    async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
+        """The user's memories among `ids`, by id."""
+
+    async def set_vectors(self, user_id: str, vectors: Sequence[tuple[str, bytes]]) -> None:
+        """Set (replace) the embeddings of these memories."""
+
+    async def count_unindexed(self) -> int:
+        """How many memories have no embedding (made before search, or imported bare)."""
 
     # export and import
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
         """Up to `limit` of the user's memories with id > `after_id`, in id order."""
 
-    async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
-        """Insert those whose id is not stored yet, in one transaction; how many."""
+    async def import_memories(
+        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
+    ) -> int:
+        """Insert those whose id is not stored yet (with their embeddings, if given), in
+        one transaction; how many."""
 
     async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
         """The user's keys (revoked ones too) with their stored hashes, oldest first."""

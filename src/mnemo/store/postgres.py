@@ -19,6 +19,9 @@ import asyncpg
 
 from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
 from mnemo.models import Memory
+from mnemo.search.embed import from_blob
+from mnemo.search.keyword import pg_tsquery_text
+from mnemo.search.rank import semantic_ranking
 from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.rows import (
@@ -257,19 +260,23 @@ class PostgresStore:
         row = await self._read(lambda conn: _select_memory(conn, user_id, memory_id))
         return None if row is None else memory_from_row(row)
 
-    async def insert_memories(self, user_id: str, memories: Sequence[Memory]) -> None:
+    async def insert_memories(
+        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
+    ) -> None:
         rows = [(user_id, *memory_values(m)) for m in memories]
-        if rows:
-            await self._write(
-                lambda conn: conn.executemany(
-                    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
-                    f" VALUES ({_MEMORY_PLACEHOLDERS})",
-                    rows,
-                )
+
+        async def insert(conn: Connection) -> None:
+            await conn.executemany(
+                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}) VALUES ({_MEMORY_PLACEHOLDERS})",
+                rows,
             )
+            await _put_vectors(conn, user_id, [m.id for m in memories], vectors)
+
+        if rows:
+            await self._write(insert)
 
     async def update_memory(
-        self, user_id: str, memory_id: str, change: MemoryChange
+        self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
     ) -> Memory | None:
         async def update(conn: Connection) -> Memory | None:
             row = await _select_memory(conn, user_id, memory_id, lock=True)
@@ -286,6 +293,8 @@ class PostgresStore:
                 user_id,
                 memory_id,
             )
+            if vector is not None and new.content != memory_from_row(row).content:
+                await _put_vectors(conn, user_id, [memory_id], [vector])
             return new
 
         return await self._write(update)
@@ -294,18 +303,81 @@ class PostgresStore:
         status = await self._write(lambda conn: conn.execute(DELETE_SQL, user_id, memory_id))
         return _affected(status) > 0
 
+    # -- search --------------------------------------------------------------
+
+    async def keyword_search(
+        self, user_id: str, query: str, limit: int, categories: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        terms = pg_tsquery_text(query)
+        if terms is None:
+            return []
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                "SELECT id, ts_rank_cd(search_tsv, q) FROM memories,"
+                " to_tsquery('english', $2) AS q"
+                " WHERE user_id = $1 AND search_tsv @@ q"
+                " AND (cardinality($4::text[]) = 0 OR category = ANY($4::text[]))"
+                " ORDER BY 2 DESC, id LIMIT $3",
+                user_id,
+                terms,
+                limit,
+                list(categories),
+            )
+        )
+        return [(row[0], float(row[1])) for row in rows]
+
+    async def semantic_search(
+        self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """Exact scan of the user's embeddings (the pgvector extension is not required)."""
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                "SELECT id, embedding FROM memories WHERE user_id = $1"
+                " AND embedding IS NOT NULL"
+                " AND (cardinality($2::text[]) = 0 OR category = ANY($2::text[]))",
+                user_id,
+                list(categories),
+            )
+        )
+        return semantic_ranking(from_blob(vector), [(row[0], row[1]) for row in rows], limit)
+
+    async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1"
+                " AND id = ANY($2::text[])",
+                user_id,
+                list(ids),
+            )
+        )
+        return {row[0]: memory_from_row(row) for row in rows}
+
+    async def set_vectors(self, user_id: str, vectors: Sequence[tuple[str, bytes]]) -> None:
+        ids, blobs = [i for i, _ in vectors], [b for _, b in vectors]
+        await self._write(lambda conn: _put_vectors(conn, user_id, ids, blobs))
+
+    async def count_unindexed(self) -> int:
+        return int(
+            await self._read(
+                lambda conn: conn.fetchval("SELECT count(*) FROM memories WHERE embedding IS NULL")
+            )
+        )
+
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
         rows = await self._read(lambda conn: conn.fetch(EXPORT_SQL, user_id, after_id, limit))
         return [memory_from_row(row) for row in rows]
 
-    async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
+    async def import_memories(
+        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
+    ) -> int:
         if not memories:
             return 0
         columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
-        status = await self._write(
-            lambda conn: conn.execute(
+
+        async def insert(conn: Connection) -> str:
+            status: str = await conn.execute(
                 f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
                 " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
                 " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
@@ -313,8 +385,19 @@ class PostgresStore:
                 user_id,
                 *columns,
             )
-        )
-        return _affected(status)
+            # Only rows that were not there before have no embedding yet.
+            await conn.execute(
+                "UPDATE memories SET embedding = v.embedding"
+                " FROM unnest($2::text[], $3::bytea[]) AS v(id, embedding)"
+                " WHERE memories.user_id = $1 AND memories.id = v.id"
+                " AND memories.embedding IS NULL",
+                user_id,
+                [m.id for m in memories] if vectors else [],
+                list(vectors),
+            )
+            return status
+
+        return _affected(await self._write(insert))
 
     async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
         rows = await self._read(
@@ -344,6 +427,20 @@ _VERSION_SQL = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 def _affected(status: str) -> int:
     """Rows affected, from a command tag such as 'DELETE 1'."""
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def _put_vectors(
+    conn: Connection, user_id: str, ids: Sequence[str], vectors: Sequence[bytes]
+) -> None:
+    if vectors:
+        await conn.execute(
+            "UPDATE memories SET embedding = v.embedding"
+            " FROM unnest($2::text[], $3::bytea[]) AS v(id, embedding)"
+            " WHERE memories.user_id = $1 AND memories.id = v.id",
+            user_id,
+            list(ids),
+            list(vectors),
+        )
 
 
 async def _select_memory(

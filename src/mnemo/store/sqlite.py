@@ -17,15 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlite_vec
+from pysqlite3 import dbapi2 as sqlite3
+
 from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
 from mnemo.models import Memory
+from mnemo.search.keyword import fts5_query
 from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.rows import (
@@ -115,6 +118,9 @@ class SQLiteStore:
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.enable_load_extension(True)
+            sqlite_vec.load(conn)
+            conn.enable_load_extension(False)
             self._local.conn = conn
             with self._connections_lock:
                 self._connections.append(conn)
@@ -329,19 +335,20 @@ class SQLiteStore:
         row = await self._read(_select_memory, user_id, memory_id)
         return None if row is None else memory_from_row(row)
 
-    async def insert_memories(self, user_id: str, memories: Sequence[Memory]) -> None:
+    async def insert_memories(
+        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
+    ) -> None:
         rows = [(user_id, *memory_values(m)) for m in memories]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT_MEMORY, rows).close()
+            _put_vectors(conn, user_id, [m.id for m in memories], vectors)
+
         if rows:
-            await self._write(
-                lambda conn: conn.executemany(
-                    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                ).close()
-            )
+            await self._write(insert)
 
     async def update_memory(
-        self, user_id: str, memory_id: str, change: MemoryChange
+        self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
     ) -> Memory | None:
         def update(conn: sqlite3.Connection) -> tuple[Memory, bool] | None:
             row = _select_memory(conn, user_id, memory_id)
@@ -356,7 +363,10 @@ class SQLiteStore:
                 " user_review = ?, edited = ? WHERE user_id = ? AND id = ?",
                 (*v[1:5], *v[6:], user_id, memory_id),
             )
-            return new, new.content != current.content
+            changed = new.content != current.content
+            if changed and vector is not None:
+                _put_vectors(conn, user_id, [memory_id], [vector])
+            return new, changed
 
         result = await self._write(update)
         if result is None:
@@ -380,6 +390,66 @@ class SQLiteStore:
             self._purge_soon()
         return deleted
 
+    # -- search --------------------------------------------------------------
+
+    async def keyword_search(
+        self, user_id: str, query: str, limit: int, categories: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        terms = fts5_query(query, column="content")
+        if terms is None:
+            return []
+        match = 'user_id : "{}" AND {}'.format(user_id.replace('"', '""'), terms)
+        sql = (
+            "SELECT m.id, -bm25(memories_fts, 1.0, 0.0) FROM memories_fts"
+            " JOIN memories m ON m.rowid = memories_fts.rowid"
+            " WHERE memories_fts MATCH ? AND m.user_id = ?"
+            + _category_filter(categories)
+            + " ORDER BY bm25(memories_fts, 1.0, 0.0), m.id LIMIT ?"
+        )
+        params = (match, user_id, *categories, limit)
+        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [(row[0], float(row[1])) for row in rows]
+
+    async def semantic_search(
+        self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        # The KNN runs over the user's partition; a category filter looks further.
+        k = min(limit * (8 if categories else 1), 4096)
+        sql = (
+            "WITH knn AS (SELECT rowid, distance FROM memories_vec"
+            " WHERE embedding MATCH ? AND k = ? AND user_id = ?)"
+            " SELECT m.id, 1.0 - knn.distance FROM knn JOIN memories m ON m.rowid = knn.rowid"
+            " WHERE m.user_id = ?"
+            + _category_filter(categories)
+            + " ORDER BY knn.distance, m.id LIMIT ?"
+        )
+        params = (vector, k, user_id, user_id, *categories, limit)
+        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [(row[0], float(row[1])) for row in rows]
+
+    async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
+        if not ids:
+            return {}
+        sql = (
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ?"
+            f" AND id IN ({', '.join('?' * len(ids))})"
+        )
+        rows = await self._read(lambda conn: conn.execute(sql, (user_id, *ids)).fetchall())
+        return {row[0]: memory_from_row(row) for row in rows}
+
+    async def set_vectors(self, user_id: str, vectors: Sequence[tuple[str, bytes]]) -> None:
+        ids, blobs = [i for i, _ in vectors], [b for _, b in vectors]
+        await self._write(lambda conn: _put_vectors(conn, user_id, ids, blobs))
+
+    async def count_unindexed(self) -> int:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT count(*) FROM memories m WHERE NOT EXISTS"
+                " (SELECT 1 FROM memories_vec v WHERE v.rowid = m.rowid)"
+            ).fetchone()
+        )
+        return int(row[0])
+
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
@@ -392,17 +462,22 @@ class SQLiteStore:
         )
         return [memory_from_row(row) for row in rows]
 
-    async def import_memories(self, user_id: str, memories: Sequence[Memory]) -> int:
+    async def import_memories(
+        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
+    ) -> int:
         rows = [(user_id, *memory_values(m)) for m in memories]
 
         def insert(conn: sqlite3.Connection) -> int:
-            before = conn.total_changes
-            conn.executemany(
-                f"INSERT OR IGNORE INTO memories (user_id, {MEMORY_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            ).close()
-            return conn.total_changes - before
+            added = []
+            padded: Sequence[bytes | None] = list(vectors) if vectors else [None] * len(rows)
+            for row, memory, vector in zip(rows, memories, padded, strict=True):
+                if conn.execute(
+                    _INSERT_MEMORY.replace("INSERT", "INSERT OR IGNORE", 1), row
+                ).rowcount:
+                    added.append((memory.id, vector))
+            if vectors:
+                _put_vectors(conn, user_id, [i for i, _ in added], [v for _, v in added])
+            return len(added)
 
         return await self._write(insert) if rows else 0
 
@@ -428,6 +503,35 @@ class SQLiteStore:
             )
         )
         return bool(changed)
+
+
+_INSERT_MEMORY = (
+    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _category_filter(categories: Sequence[str]) -> str:
+    return f" AND m.category IN ({', '.join('?' * len(categories))})" if categories else ""
+
+
+def _put_vectors(
+    conn: sqlite3.Connection, user_id: str, ids: Sequence[str], vectors: Sequence[Any]
+) -> None:
+    """Set the embeddings of these memories (replacing any they had)."""
+    if not vectors:
+        return
+    for memory_id, vector in zip(ids, vectors, strict=True):
+        row = conn.execute(
+            "SELECT rowid FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
+        ).fetchone()
+        if row is None or vector is None:
+            continue
+        conn.execute("DELETE FROM memories_vec WHERE rowid = ?", (row[0],))
+        conn.execute(
+            "INSERT INTO memories_vec (rowid, user_id, embedding) VALUES (?, ?, ?)",
+            (row[0], user_id, vector),
+        )
 
 
 def _select_memory(conn: sqlite3.Connection, user_id: str, memory_id: str) -> Any:

@@ -1,0 +1,106 @@
+"""Search and duplicate detection: embeddings on the way in, hybrid ranking on the
+way out. The store keeps the indexes; the models live in `mnemo.search`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mnemo.models import Memory
+from mnemo.search.dedup import is_duplicate
+from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
+from mnemo.search.rank import fuse
+from mnemo.store import Store
+
+# How many candidates each ranking contributes before fusion, and how many existing
+# memories a new one is compared with for duplicates.
+_POOL = 50
+_DUPLICATE_CANDIDATES = 5
+
+# A new memory's duplicate: the id of an existing memory, or the index of an earlier
+# item of the same batch.
+Duplicate = str | int | None
+
+
+class Retrieval:
+    def __init__(
+        self, store: Store, embedder: Callable[[], MiniLMEmbedder] = default_embedder
+    ) -> None:
+        self.store = store
+        self._embedder = embedder
+
+    async def vectors(self, contents: Sequence[str]) -> list[bytes]:
+        """Embeddings of the contents, as stored (float32 blobs); computed off the loop."""
+        if not contents:
+            return []
+
+        def embed() -> list[bytes]:
+            return [to_blob(vector) for vector in self._embedder().embed_array(list(contents))]
+
+        return await asyncio.to_thread(embed)
+
+    async def duplicates(
+        self, user_id: str, contents: Sequence[str], vectors: Sequence[bytes]
+    ) -> list[Duplicate]:
+        """For each content, the memory it repeats: an existing one of the user's, or an
+        earlier item of the same batch; None when it is new."""
+        found: list[Duplicate] = []
+        matrix = np.frombuffer(b"".join(vectors), dtype="<f4").reshape(len(vectors), -1)
+        for i, (content, vector) in enumerate(zip(contents, vectors, strict=True)):
+            earlier: Duplicate = next(
+                (
+                    j
+                    for j in range(i)
+                    if found[j] is None
+                    and is_duplicate(content, contents[j], float(matrix[i] @ matrix[j]))
+                ),
+                None,
+            )
+            found.append(
+                earlier
+                if earlier is not None
+                else await self._existing_duplicate(user_id, content, vector)
+            )
+        return found
+
+    async def _existing_duplicate(self, user_id: str, content: str, vector: bytes) -> str | None:
+        nearest = await self.store.semantic_search(user_id, vector, _DUPLICATE_CANDIDATES)
+        memories = await self.store.memories_by_ids(user_id, [i for i, _ in nearest])
+        for memory_id, cosine in nearest:
+            memory = memories.get(memory_id)
+            if memory is not None and is_duplicate(content, memory.content, cosine):
+                return memory_id
+        return None
+
+    async def search(
+        self, user_id: str, query: str, limit: int, categories: Sequence[str]
+    ) -> list[tuple[Memory, float]]:
+        """The user's memories most relevant to `query`, with a relevance in [0, 1]."""
+        (vector,) = await self.vectors([query])
+        keyword, semantic = await asyncio.gather(
+            self.store.keyword_search(user_id, query, _POOL, categories),
+            self.store.semantic_search(user_id, vector, _POOL, categories),
+        )
+        ranked = fuse(keyword, semantic, limit)
+        memories = await self.store.memories_by_ids(user_id, [i for i, _ in ranked])
+        return [(memories[i], score) for i, score in ranked if i in memories]
+
+    async def reindex(self, user_id: str, page: int = 256) -> int:
+        """Recompute the embeddings of all the user's memories; how many."""
+        done, after = 0, ""
+        while batch := await self.store.memories_after(user_id, after, page):
+            vectors = await self.vectors([m.content for m in batch])
+            await self.store.set_vectors(
+                user_id, [(m.id, v) for m, v in zip(batch, vectors, strict=True)]
+            )
+            done += len(batch)
+            after = batch[-1].id
+        return done
+
+
+def warm(embedder: Callable[[], Any] = default_embedder) -> None:
+    """Load the embedding model now (for start-up, so the first request is not slow)."""
+    embedder()

@@ -1,0 +1,312 @@
+"""Near-duplicate memories: is a new memory the same fact as one already stored?
+
+`find_duplicate(text, vector, candidates)` returns the id of the candidate that
+states the same fact as `text`, or None. Two rules, in order:
+
+1. **Exact**: `normalise(a) == normalise(b)`: the same words once case, Unicode
+   form, punctuation and white space are set aside ("user is vegetarian." ==
+   "User is vegetarian"; apostrophes vanish: "User's" == "Users").
+2. **Same content words**: the two texts reduce to the same content words, in the
+   same order but for one word or one end phrase that moved ("Sarah, User's sister,
+   lives in Portland" == "User's sister Sarah lives in Portland"; "Every morning User
+   drinks coffee" == "User drinks coffee every morning"), and their vectors' cosine
+   is at least `MIN_COSINE` (a guard, skipped when a vector is missing). Reducing
+   a text: contractions expanded ("doesn't" -> "does not"), number words as digits
+   ("two" -> "2"), British spellings and family words made one ("favourite",
+   "mom" -> "favorite", "mother"), word endings cut ("lives", "living" -> "liv"),
+   and words that state no fact dropped: articles, "is", reporting frames ("User
+   mentioned that they ..."), fillers ("really", "actually").
+
+Everything that changes a fact is a content word and so blocks a match: another
+relation (sister/brother), a negation ("not", "never", "no"), any other number or
+date, name, place or object, a comparison or direction ("than", "from", "to" ...),
+and any added or removed detail ("cats" / "cats and dogs", "used to smoke" /
+"smokes"). Embedding similarity alone is never enough: "User likes cats" and "User
+dislikes cats" are 0.9 apart in cosine terms but different facts. The price is
+recall on real paraphrases ("works from home" / "works remotely"): those are kept
+as two memories. Measured on `data/dedup/pairs.jsonl`, see `docs/search.md`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MIN_COSINE", "content_words", "find_duplicate", "is_duplicate", "normalise"]
+
+MIN_COSINE = 0.8
+
+_PUNCT_OR_SPACE = re.compile(r"[\W_]+")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+
+_CONTRACTIONS = [
+    (re.compile(r"\bcan['’]?t\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bwon['’]t\b"), "will not"),
+    (re.compile(r"\b(\w+)n['’]t\b"), r"\1 not"),
+    (re.compile(r"['’](?:re|ve|ll|d|m|s)\b"), ""),
+    (re.compile(r"\be-mail\b"), "email"),
+]
+
+_NUMBERS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "a": "a"})
+
+_SAME = {
+    "favourite": "favorite",
+    "colour": "color",
+    "grey": "gray",
+    "mom": "mother",
+    "mum": "mother",
+    "mommy": "mother",
+    "mama": "mother",
+    "dad": "father",
+    "daddy": "father",
+    "papa": "father",
+    "tv": "television",
+    "kid": "child",
+    "kids": "child",
+    "children": "child",
+    "called": "named",
+    "cellphone": "phone",
+    "theatre": "theater",
+    "centre": "center",
+}
+
+# Words that state no fact of their own in a memory. Past forms ("worked", "did",
+# "had", "used") are not here: "User worked at X" is not "User works at X".
+_SOFT = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "he",
+        "she",
+        "his",
+        "her",
+        "him",
+        "hers",
+        "user",
+        "users",
+        "s",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "as",
+        "with",
+        "by",
+        "and",
+        "also",
+        "too",
+        "really",
+        "very",
+        "actually",
+        "definitely",
+        "currently",
+        "quite",
+        "just",
+        "truly",
+        "pretty",
+        "so",
+        "indeed",
+        "basically",
+        "mentioned",
+        "mention",
+        "mentions",
+        "said",
+        "say",
+        "says",
+        "stated",
+        "states",
+        "told",
+        "tells",
+        "explained",
+        "explains",
+        "noted",
+        "notes",
+        "shared",
+        "shares",
+        "indicated",
+        "indicates",
+        "revealed",
+        "reveals",
+        "assistant",
+        "me",
+        "us",
+        "we",
+        "i",
+        "name",
+        "named",
+        "do",
+        "does",
+        "has",
+        "have",
+        "having",
+        "work",
+        "works",
+        "working",
+        "job",
+        "go",
+        "going",
+        "goes",
+    ]
+)
+
+
+def normalise(text: str) -> str:
+    """The exact-duplicate key of a memory: case-folded words separated by one space."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = folded.replace("'", "").replace("\u2019", "")  # "user's" -> "users"
+    return " ".join(_PUNCT_OR_SPACE.sub(" ", folded).split())
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 3 or word[0].isdigit():
+        return word
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "shopping" -> "shopp" -> "shop"
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that carry its fact, reduced to a canonical form, in order."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    for pattern, replacement in _CONTRACTIONS:
+        folded = pattern.sub(replacement, folded)
+    folded = _DIGIT_LETTER.sub(" ", folded)  # "5am" -> "5 am"
+    words: list[str] = []
+    for token in _TOKEN.findall(folded):
+        token = _NUMBERS.get(token, token)
+        token = _SAME.get(token, token)
+        if token in _SOFT:
+            continue
+        words.append(_stem(token))
+    return words
+
+
+def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def _vector(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return np.frombuffer(bytes(value), dtype="<f4")
+    return np.asarray(value, dtype=np.float32)
+
+
+def _cosine(a: Any, b: Any) -> float | None:
+    if a is None or b is None or a.shape != b.shape:
+        return None
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na == 0 or nb == 0:
+        return None
+    return float(a @ b) / (na * nb)
+
+
+def _same_words(a: Sequence[str], b: Sequence[str]) -> bool:
+    if not a or sorted(a) != sorted(b):
+        return False
+    if a == b or _lcs(a, b) >= len(a) - 1:
+        return True
+    # A phrase moved to the other end: "every morning User drinks coffee".
+    return any(list(a[k:]) + list(a[:k]) == list(b) for k in range(1, len(a)))
+
+
+def is_duplicate(a: str, b: str, cosine: float | None = None) -> bool:
+    """Whether `a` and `b` state the same fact (`cosine` of their vectors, if known)."""
+    if normalise(a) == normalise(b):
+        return True
+    if cosine is not None and cosine < MIN_COSINE:
+        return False
+    return _same_words(content_words(a), content_words(b))
+
+
+def find_duplicate(
+    text: str,
+    vector: Sequence[float] | bytes | Any | None,
+    candidates: Sequence[tuple[str, str, Sequence[float] | bytes | Any | None]],
+) -> str | None:
+    """The id of the candidate that states the same fact as `text`, or None.
+
+    `candidates` are `(memory_id, content, vector)`; vectors may be lists of floats,
+    numpy arrays, `embed.to_blob` bytes or None. An exact match (after `normalise`)
+    wins; otherwise the matching candidate with the highest cosine, then the first.
+    """
+    key = normalise(text)
+    for memory_id, content, _ in candidates:
+        if normalise(content) == key:
+            return memory_id
+    words = content_words(text)
+    if not words:
+        return None
+    query = _vector(vector)
+    best: tuple[float, str] | None = None
+    for memory_id, content, candidate_vector in candidates:
+        cosine = _cosine(query, _vector(candidate_vector))
+        if cosine is not None and cosine < MIN_COSINE:
+            continue
+        if _same_words(words, content_words(content)):
+            rank = cosine if cosine is not None else MIN_COSINE
+            if best is None or rank > best[0]:
+                best = (rank, memory_id)
+    return best[1] if best else None

@@ -1,0 +1,128 @@
+"""Search (hybrid keyword + semantic) and deduplication through the API, both backends."""
+
+from __future__ import annotations
+
+import httpx
+
+from mnemo import Settings, create_app
+from mnemo.auth import issue_key
+from tests.helpers import MEMORIES, create, list_all
+
+SEARCH = f"{MEMORIES}/search"
+FACTS = [
+    "User's sister Sarah lives in Portland",
+    "User is vegetarian and avoids fish",
+    "User works night shifts as a nurse at St. Mary's hospital",
+    "User ran the Boston Marathon in 2019",
+    "User's car is a blue 2014 Subaru Outback",
+    "User is allergic to penicillin",
+]
+
+
+async def _search(client: httpx.AsyncClient, headers, query: str, **params) -> list[dict]:
+    response = await client.get(SEARCH, params={"query": query, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["returned_count"] == len(body["items"])
+    return list(body["items"])
+
+
+async def test_finds_the_right_memory_by_meaning_and_by_keyword(client, alice) -> None:
+    for fact in FACTS:
+        await create(client, alice, content=fact)
+    cases = {
+        "where does his family live?": FACTS[0],
+        "what should I cook for dinner tonight?": FACTS[1],
+        "what is their job": FACTS[2],
+        "Subaru": FACTS[4],
+        "which medicines are dangerous for me": FACTS[5],
+    }
+    for query, expected in cases.items():
+        items = await _search(client, alice, query, limit=3)
+        assert items[0]["content"] == expected, (query, items)
+        scores = [item["relevance_score"] for item in items]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0 <= score <= 1 for score in scores)
+        assert {"id", "content", "category", "relevance_score", "tags"} <= set(items[0])
+    alias = await client.get(f"{MEMORIES}/vector/search", params={"query": "Subaru"},
+                             headers=alice)
+    assert alias.json()["items"][0]["content"] == FACTS[4]
+
+
+async def test_bounds_filters_and_errors(client, alice) -> None:
+    await create(client, alice, content=FACTS[0], category="system")
+    await create(client, alice, content=FACTS[3], category="interesting")
+    for params in ({"query": ""}, {"query": "x" * 1001}, {"query": "a", "limit": 0},
+                   {"query": "a", "limit": 101}, {"limit": 5}):
+        response = await client.get(SEARCH, params=params, headers=alice)
+        assert response.status_code == 422, params
+    bad = await client.get(SEARCH, params={"query": "a", "categories": "nope"}, headers=alice)
+    assert (bad.status_code, bad.json()) == (
+        400, {"detail": "Invalid category 'nope' is not a valid MemoryCategory"})
+    only = await _search(client, alice, "marathon sister", categories="interesting")
+    assert [item["content"] for item in only] == [FACTS[3]]
+    assert len(await _search(client, alice, "anything", limit=1)) == 1
+    assert await _search(client, alice, "?!?") is not None  # no searchable word: still 200
+
+
+async def test_index_follows_every_change_at_once(client, alice) -> None:
+    memory = await create(client, alice, content="User collects vintage typewriters")
+    assert (await _search(client, alice, "typewriters"))[0]["id"] == memory["id"]
+    await client.patch(f"{MEMORIES}/{memory['id']}", headers=alice,
+                       json={"content": "User collects antique fountain pens"})
+    first = await _search(client, alice, "fountain pens")
+    assert first[0]["id"] == memory["id"]
+    assert first[0]["content"] == "User collects antique fountain pens"
+    assert (await client.delete(f"{MEMORIES}/{memory['id']}", headers=alice)).status_code == 200
+    for query in ("fountain pens", "typewriters", "collects"):
+        assert all(item["id"] != memory["id"] for item in await _search(client, alice, query))
+
+
+async def test_search_never_returns_another_users_memory(client, alice, bob) -> None:
+    secret = await create(client, alice, content="User's safe code is 4471")
+    await create(client, bob, content="User likes jazz")
+    for query in ("safe code 4471", "User's safe code is 4471", "jazz"):
+        for item in await _search(client, bob, query):
+            assert item["id"] != secret["id"]
+    assert (await _search(client, alice, "safe code"))[0]["id"] == secret["id"]
+
+
+async def test_duplicates_are_not_stored_twice(client, alice) -> None:
+    first = await create(client, alice, content="User is vegetarian")
+    again = await create(client, alice, content="  user is Vegetarian! ")
+    assert again["id"] == first["id"] and again["duplicate_of"] == first["id"]
+    assert again["content"] == "User is vegetarian"
+    near = await create(client, alice, content="The user is a vegetarian")
+    assert near["duplicate_of"] == first["id"]
+    different = [await create(client, alice, content=text) for text in (
+        "User's sister lives in Portland", "User's brother lives in Portland",
+        "User likes cats", "User dislikes cats")]
+    assert all("duplicate_of" not in memory for memory in different)
+    assert len(await list_all(client, alice)) == 5
+    assert "duplicate_of" not in first  # a new memory reads exactly as it is fetched
+
+
+async def test_batches_dedupe_within_and_against_stored(client, alice) -> None:
+    stored = await create(client, alice, content="User plays the cello")
+    body = {"memories": [{"content": "User has two cats"}, {"content": "user has 2 cats"},
+                         {"content": "User plays the cello."}, {"content": "User speaks Greek"}]}
+    response = await client.post(f"{MEMORIES}/batch", json=body, headers=alice)
+    result = response.json()
+    assert result["created_count"] == 2
+    cats, cats_again, cello, greek = result["memories"]
+    assert "duplicate_of" not in cats and "duplicate_of" not in greek
+    assert cats_again["duplicate_of"] == cats["id"] == cats_again["id"]
+    assert cello["duplicate_of"] == stored["id"]
+    assert len(await list_all(client, alice)) == 3
+
+
+async def test_deduplication_can_be_switched_off(database_url: str) -> None:
+    app = create_app(Settings(database_url=database_url, dedup_enabled=False))
+    async with app.router.lifespan_context(app):
+        _, secret = await issue_key(app.state.mnemo.store, "alice")
+        headers = {"Authorization": f"Bearer {secret}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            one = await create(client, headers, content="User is vegetarian")
+            two = await create(client, headers, content="User is vegetarian")
+    assert one["id"] != two["id"] and "duplicate_of" not in two

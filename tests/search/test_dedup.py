@@ -1,0 +1,107 @@
+"""Near-duplicate detection: the committed labelled pairs, and the facts it must keep apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mnemo.search.dedup import content_words, find_duplicate, is_duplicate, normalise
+from mnemo.search.embed import MiniLMEmbedder, to_blob
+
+PAIRS = Path(__file__).resolve().parents[2] / "data" / "dedup" / "pairs.jsonl"
+
+
+def load_pairs() -> list[dict[str, object]]:
+    with PAIRS.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_normalise_ignores_case_space_and_punctuation() -> None:
+    assert normalise("  User is   VEGETARIAN. ") == "user is vegetarian"
+    assert normalise("User's sister, Sarah!") == normalise("users sister sarah")
+    assert normalise("Ｕｓｅｒ　ｉｓ") == "user is"  # full-width forms
+    assert normalise("...") == ""
+
+
+def test_content_words() -> None:
+    assert content_words("User mentioned that they really love hiking") == ["lov", "hik"]
+    assert content_words("User doesn't have two kids") == ["not", "2", "child"]
+    assert content_words("User wakes up at 5am") == ["wak", "up", "5", "am"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("User's sister lives in Portland", "User's brother lives in Portland"),
+        ("User likes cats", "User dislikes cats"),
+        ("User likes cats", "User does not like cats"),
+        ("User has 2 kids", "User has 3 kids"),
+        ("User was born on March 14, 1990", "User was born on March 14, 1991"),
+        ("User's sister Sarah lives in Portland", "User's sister Emma lives in Portland"),
+        ("User moved from Boston to Denver", "User moved from Denver to Boston"),
+        ("User likes cats", "User likes cats and dogs"),
+        ("User used to smoke", "User smokes"),
+    ],
+)
+def test_different_facts_that_look_alike_are_kept_apart(
+    embedder: MiniLMEmbedder, a: str, b: str
+) -> None:
+    va, vb = embedder.embed([a, b])
+    assert find_duplicate(b, va, [("m1", a, vb)]) is None
+    assert find_duplicate(a, vb, [("m1", b, va)]) is None
+
+
+def test_find_duplicate_returns_the_matching_id(embedder: MiniLMEmbedder) -> None:
+    stored = [
+        "User's brother Tom lives in Denver",
+        "User is vegetarian",
+        "User's sister Sarah lives in Portland",
+    ]
+    vectors = embedder.embed(stored)
+    pairs = zip(stored, vectors, strict=True)
+    candidates = [(f"m{i}", text, to_blob(v)) for i, (text, v) in enumerate(pairs)]
+    new = "Sarah, User's sister, lives in Portland."
+    assert find_duplicate(new, embedder.embed([new])[0], candidates) == "m2"
+    assert find_duplicate("user is VEGETARIAN", None, candidates) == "m1"  # exact, no vectors
+    assert find_duplicate("User mentioned that they are vegetarian", None, candidates) == "m1"
+    assert find_duplicate("User is vegan", None, candidates) is None
+    assert find_duplicate("User is vegetarian", None, []) is None
+    assert find_duplicate("!!!", None, [("m9", "???", None)]) == "m9"  # both normalise to ""
+
+
+def test_a_low_cosine_vetoes_a_word_match() -> None:
+    assert not is_duplicate("User plays tennis", "User tennis plays", cosine=0.1)
+
+
+@pytest.fixture(scope="module")
+def judged(embedder: MiniLMEmbedder) -> list[tuple[dict[str, object], bool]]:
+    pairs = load_pairs()
+    a = embedder.embed_array([str(p["a"]) for p in pairs])
+    b = embedder.embed_array([str(p["b"]) for p in pairs])
+    out = []
+    for p, va, vb in zip(pairs, a, b, strict=True):
+        found = find_duplicate(str(p["b"]), vb, [("a", str(p["a"]), va)]) == "a"
+        out.append((p, found))
+    return out
+
+
+def test_the_labelled_pairs_are_enough_and_balanced() -> None:
+    pairs = load_pairs()
+    assert len(pairs) >= 150
+    assert sum(bool(p["duplicate"]) for p in pairs) >= 50
+    assert {p["split"] for p in pairs} == {"dev", "test"}
+
+
+@pytest.mark.parametrize("split", ["test", None])
+def test_precision_and_recall_on_the_labelled_pairs(
+    judged: list[tuple[dict[str, object], bool]], split: str | None
+) -> None:
+    rows = [(p, f) for p, f in judged if split is None or p["split"] == split]
+    tp = sum(1 for p, f in rows if f and p["duplicate"])
+    fp = sum(1 for p, f in rows if f and not p["duplicate"])
+    fn = sum(1 for p, f in rows if not f and p["duplicate"])
+    wrong = [(p["a"], p["b"]) for p, f in rows if f and not p["duplicate"]]
+    assert tp / (tp + fp) >= 0.95, wrong
+    assert tp / (tp + fn) >= 0.8
