@@ -118,13 +118,14 @@ def serve(
         host=host, port=port, database_url=database_url, workers=workers, log_level=log_level
     )
 
-    async def prepare(store: Store) -> str | None:
+    async def prepare(store: Store) -> tuple[str | None, int]:
+        unindexed = await store.count_unindexed()
         if await store.count_active_keys():
-            return None
+            return None, unindexed
         _, secret = await issue_key(store, "default", name="first start")
-        return secret
+        return secret, unindexed
 
-    first_key = _with_store(settings, prepare)
+    first_key, unindexed = _with_store(settings, prepare)
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     base = f"http://{local}:{settings.port}"
     typer.echo(f"mnemo {__version__} on {settings.database_url}")
@@ -138,6 +139,8 @@ def serve(
         typer.echo("Try it:")
         typer.echo(f'    curl -H "Authorization: Bearer {first_key}" {base}/v1/dev/user/memories')
     typer.echo("Get an API key for a user: mnemo keys create --user NAME")
+    if unindexed:
+        typer.echo(f"{unindexed} memories are not in the search index yet: run mnemo reindex")
     sys.stdout.flush()
     # Workers are separate processes: hand them the resolved settings.
     for name, value in settings.model_dump().items():
@@ -280,6 +283,13 @@ def export_command(
 @app.command("import")
 def import_command(
     source: Annotated[str, typer.Argument(help="A file from `mnemo export`, or - for stdin.")],
+    embeddings: Annotated[
+        bool,
+        typer.Option(
+            help="Compute search embeddings while importing (~4 ms a memory); "
+            "--no-embeddings imports faster, and `mnemo reindex` adds them later."
+        ),
+    ] = True,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import an export; running it again with the same file adds nothing twice."""
@@ -289,7 +299,7 @@ def import_command(
         _fail(f"no such file: {source}")
 
     async def load(store: Store) -> Any:
-        embed = Retrieval(store).vectors
+        embed = Retrieval(store).vectors if embeddings else None
         if source == "-":
             return await import_lines(store, sys.stdin, embed)
         with open(source, encoding="utf-8") as stream:  # noqa: ASYNC230 (a CLI, one task)

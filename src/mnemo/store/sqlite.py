@@ -399,14 +399,17 @@ class SQLiteStore:
         if terms is None:
             return []
         match = 'user_id : "{}" AND {}'.format(user_id.replace('"', '""'), terms)
+        # The full-text index runs first (only this user's rows match), then the join.
         sql = (
-            "SELECT m.id, -bm25(memories_fts, 1.0, 0.0) FROM memories_fts"
-            " JOIN memories m ON m.rowid = memories_fts.rowid"
-            " WHERE memories_fts MATCH ? AND m.user_id = ?"
+            "WITH hits AS MATERIALIZED (SELECT rowid, bm25(memories_fts, 1.0, 0.0) AS score"
+            " FROM memories_fts WHERE memories_fts MATCH ? ORDER BY score LIMIT ?)"
+            " SELECT m.id, -hits.score FROM hits JOIN memories m ON m.rowid = hits.rowid"
+            " WHERE m.user_id = ?"
             + _category_filter(categories)
-            + " ORDER BY bm25(memories_fts, 1.0, 0.0), m.id LIMIT ?"
+            + " ORDER BY hits.score, m.id LIMIT ?"
         )
-        params = (match, user_id, *categories, limit)
+        pool = min(limit * (8 if categories else 1), 4096)
+        params = (match, pool, user_id, *categories, limit)
         rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
         return [(row[0], float(row[1])) for row in rows]
 

@@ -1,0 +1,95 @@
+"""Search latency through mnemo's own store and ranking, for one user with N memories.
+
+    .venv/bin/python bench/search_latency.py [--memories 10000] [--database-url URL]
+
+Fills a scratch database (SQLite by default) by import, with embeddings, then times
+`Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, fuse, fetch)
+for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from mnemo import Settings
+from mnemo.auth import issue_key
+from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo.models import Memory
+from mnemo.retrieval import Retrieval
+from mnemo.store import store_for
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "retrieval"
+
+
+def _memories(n: int) -> list[Memory]:
+    texts = [json.loads(line)["content"] for line in (DATA / "memories.jsonl").open()]
+    at_us = now_us()
+    out = []
+    for i in range(n):
+        content = texts[i % len(texts)] + ("" if i < len(texts) else f" (note {i})")
+        out.append(Memory(id=new_id(), content=content, category="system", visibility="private",
+                          tags=[], created_at=to_datetime(at_us), updated_at=to_datetime(at_us),
+                          manually_added=True, reviewed=True, user_review=True, edited=False,
+                          scoring=scoring(manually_added=True, category="system",
+                                          created_us=at_us)))
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    return sorted(values)[min(int(q * len(values)), len(values) - 1)] * 1000
+
+
+async def main(n: int, url: str) -> None:
+    store = store_for(Settings(database_url=url))
+    await store.open()
+    try:
+        key, _ = await issue_key(store, f"bench{time.time_ns()}")
+        retrieval = Retrieval(store)
+        memories = _memories(n)
+        started = time.perf_counter()
+        for start in range(0, n, 500):
+            chunk = memories[start:start + 500]
+            vectors = await retrieval.vectors([m.content for m in chunk])
+            await store.import_memories(key.user_id, chunk, vectors)
+        print(f"filled {n:,} memories with embeddings in {time.perf_counter() - started:.0f} s")
+        queries = [json.loads(line)["query"] for line in (DATA / "queries.jsonl").open()][:200]
+        for query in queries[:10]:
+            await retrieval.search(key.user_id, query, 10, [])  # warm up
+        totals, embeds, keyword, semantic = [], [], [], []
+        for query in queries:
+            t0 = time.perf_counter()
+            (vector,) = await retrieval.vectors([query])
+            t1 = time.perf_counter()
+            await store.keyword_search(key.user_id, query, 50)
+            t2 = time.perf_counter()
+            await store.semantic_search(key.user_id, vector, 50)
+            t3 = time.perf_counter()
+            await retrieval.search(key.user_id, query, 10, [])
+            t4 = time.perf_counter()
+            embeds.append(t1 - t0)
+            keyword.append(t2 - t1)
+            semantic.append(t3 - t2)
+            totals.append(t4 - t3)
+        print(f"{len(queries)} queries, one user with {n:,} memories ({url.split(':')[0]})\n")
+        print("| step | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|")
+        for name, values in (("embed the query", embeds), ("keyword top 50", keyword),
+                             ("semantic top 50", semantic), ("whole search", totals)):
+            print(f"| {name} | {_pct(values, .5):.1f} | {_pct(values, .95):.1f} | "
+                  f"{_pct(values, .99):.1f} |")
+        print(f"\nmean whole search: {statistics.mean(totals) * 1000:.1f} ms")
+    finally:
+        await store.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--memories", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None)
+    options = parser.parse_args()
+    url = options.database_url or f"sqlite:///{tempfile.mkdtemp()}/search.db"
+    asyncio.run(main(options.memories, url))
