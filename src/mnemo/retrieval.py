@@ -79,11 +79,11 @@ class Retrieval:
         self, user_id: str, query: str, limit: int, categories: Sequence[str]
     ) -> list[tuple[Memory, float]]:
         """The user's memories most relevant to `query`, with a relevance in [0, 1]."""
-        (vector,) = await self.vectors([query])
-        keyword, semantic = await asyncio.gather(
-            self.store.keyword_search(user_id, query, _POOL, categories),
-            self.store.semantic_search(user_id, vector, _POOL, categories),
+        # The keyword ranking needs no embedding: it runs while the query is embedded.
+        embedded, keyword = await asyncio.gather(
+            self.vectors([query]), self.store.keyword_search(user_id, query, _POOL, categories)
         )
+        semantic = await self.store.semantic_search(user_id, embedded[0], _POOL, categories)
         ranked = fuse(keyword, semantic, limit)
         memories = await self.store.memories_by_ids(user_id, [i for i, _ in ranked])
         return [(memories[i], score) for i, score in ranked if i in memories]
