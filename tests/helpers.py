@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+
+from mnemo import Settings, create_app
+from mnemo.auth import issue_key
 
 MEMORIES = "/v1/dev/user/memories"
 MEMORY_FIELDS = {
@@ -37,3 +43,16 @@ async def list_all(client: httpx.AsyncClient, headers: dict[str, str], **params:
     assert response.status_code == 200, response.text
     items: list[Any] = response.json()
     return items
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, user: str = "alice"
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
+    """A started app of its own, a client for it, and the headers of a key for `user`."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        _, secret = await issue_key(app.state.mnemo.store, user)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
+            yield app, client, {"Authorization": f"Bearer {secret}"}

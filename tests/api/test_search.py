@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from mnemo import Settings, create_app
-from mnemo.auth import issue_key
-from tests.helpers import MEMORIES, create, list_all
+from mnemo import Settings
+from tests.helpers import MEMORIES, create, list_all, serving
 
 SEARCH = f"{MEMORIES}/search"
 FACTS = [
@@ -44,21 +43,27 @@ async def test_finds_the_right_memory_by_meaning_and_by_keyword(client, alice) -
         assert scores == sorted(scores, reverse=True)
         assert all(0 <= score <= 1 for score in scores)
         assert {"id", "content", "category", "relevance_score", "tags"} <= set(items[0])
-    alias = await client.get(f"{MEMORIES}/vector/search", params={"query": "Subaru"},
-                             headers=alice)
+    alias = await client.get(f"{MEMORIES}/vector/search", params={"query": "Subaru"}, headers=alice)
     assert alias.json()["items"][0]["content"] == FACTS[4]
 
 
 async def test_bounds_filters_and_errors(client, alice) -> None:
     await create(client, alice, content=FACTS[0], category="system")
     await create(client, alice, content=FACTS[3], category="interesting")
-    for params in ({"query": ""}, {"query": "x" * 1001}, {"query": "a", "limit": 0},
-                   {"query": "a", "limit": 101}, {"limit": 5}):
+    for params in (
+        {"query": ""},
+        {"query": "x" * 1001},
+        {"query": "a", "limit": 0},
+        {"query": "a", "limit": 101},
+        {"limit": 5},
+    ):
         response = await client.get(SEARCH, params=params, headers=alice)
         assert response.status_code == 422, params
     bad = await client.get(SEARCH, params={"query": "a", "categories": "nope"}, headers=alice)
     assert (bad.status_code, bad.json()) == (
-        400, {"detail": "Invalid category 'nope' is not a valid MemoryCategory"})
+        400,
+        {"detail": "Invalid category 'nope' is not a valid MemoryCategory"},
+    )
     only = await _search(client, alice, "marathon sister", categories="interesting")
     assert [item["content"] for item in only] == [FACTS[3]]
     assert len(await _search(client, alice, "anything", limit=1)) == 1
@@ -68,8 +73,11 @@ async def test_bounds_filters_and_errors(client, alice) -> None:
 async def test_index_follows_every_change_at_once(client, alice) -> None:
     memory = await create(client, alice, content="User collects vintage typewriters")
     assert (await _search(client, alice, "typewriters"))[0]["id"] == memory["id"]
-    await client.patch(f"{MEMORIES}/{memory['id']}", headers=alice,
-                       json={"content": "User collects antique fountain pens"})
+    await client.patch(
+        f"{MEMORIES}/{memory['id']}",
+        headers=alice,
+        json={"content": "User collects antique fountain pens"},
+    )
     first = await _search(client, alice, "fountain pens")
     assert first[0]["id"] == memory["id"]
     assert first[0]["content"] == "User collects antique fountain pens"
@@ -94,9 +102,15 @@ async def test_duplicates_are_not_stored_twice(client, alice) -> None:
     assert again["content"] == "User is vegetarian"
     near = await create(client, alice, content="The user is a vegetarian")
     assert near["duplicate_of"] == first["id"]
-    different = [await create(client, alice, content=text) for text in (
-        "User's sister lives in Portland", "User's brother lives in Portland",
-        "User likes cats", "User dislikes cats")]
+    different = [
+        await create(client, alice, content=text)
+        for text in (
+            "User's sister lives in Portland",
+            "User's brother lives in Portland",
+            "User likes cats",
+            "User dislikes cats",
+        )
+    ]
     assert all("duplicate_of" not in memory for memory in different)
     assert len(await list_all(client, alice)) == 5
     assert "duplicate_of" not in first  # a new memory reads exactly as it is fetched
@@ -104,8 +118,14 @@ async def test_duplicates_are_not_stored_twice(client, alice) -> None:
 
 async def test_batches_dedupe_within_and_against_stored(client, alice) -> None:
     stored = await create(client, alice, content="User plays the cello")
-    body = {"memories": [{"content": "User has two cats"}, {"content": "user has 2 cats"},
-                         {"content": "User plays the cello."}, {"content": "User speaks Greek"}]}
+    body = {
+        "memories": [
+            {"content": "User has two cats"},
+            {"content": "user has 2 cats"},
+            {"content": "User plays the cello."},
+            {"content": "User speaks Greek"},
+        ]
+    }
     response = await client.post(f"{MEMORIES}/batch", json=body, headers=alice)
     result = response.json()
     assert result["created_count"] == 2
@@ -117,12 +137,8 @@ async def test_batches_dedupe_within_and_against_stored(client, alice) -> None:
 
 
 async def test_deduplication_can_be_switched_off(database_url: str) -> None:
-    app = create_app(Settings(database_url=database_url, dedup_enabled=False))
-    async with app.router.lifespan_context(app):
-        _, secret = await issue_key(app.state.mnemo.store, "alice")
-        headers = {"Authorization": f"Bearer {secret}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            one = await create(client, headers, content="User is vegetarian")
-            two = await create(client, headers, content="User is vegetarian")
+    settings = Settings(database_url=database_url, dedup_enabled=False)
+    async with serving(settings) as (_, client, headers):
+        one = await create(client, headers, content="User is vegetarian")
+        two = await create(client, headers, content="User is vegetarian")
     assert one["id"] != two["id"] and "duplicate_of" not in two

@@ -14,9 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mnemo import Settings, create_app
-from mnemo.auth import issue_key
-from tests.helpers import MEMORIES
+from mnemo import Settings
+from tests.helpers import MEMORIES, serving
 
 UNAVAILABLE = {"detail": "Database unavailable, try again shortly"}
 
@@ -44,14 +43,9 @@ def _remount(path: Path, options: str) -> None:
 
 @pytest.fixture
 async def served(small_disk: Path) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
-    app = create_app(
-        Settings(database_url=f"sqlite:///{small_disk}/mnemo.db", rate_limit_enabled=False)
-    )
-    async with app.router.lifespan_context(app):
-        _, secret = await issue_key(app.state.mnemo.store, "alice")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client, {"Authorization": f"Bearer {secret}"}
+    settings = Settings(database_url=f"sqlite:///{small_disk}/mnemo.db", rate_limit_enabled=False)
+    async with serving(settings) as (_, client, headers):
+        yield client, headers
 
 
 def _integrity(disk: Path) -> str:

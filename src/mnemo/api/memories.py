@@ -53,6 +53,14 @@ router = APIRouter(
     responses=_ERRORS,
 )
 
+CategoriesFilter = Annotated[
+    str | None,
+    Query(
+        description="Comma-separated category names; blank items are ignored.",
+        json_schema_extra={"pattern": CATEGORIES_PATTERN},
+    ),
+]
+
 _UPDATE_FIELDS = ("content", "visibility", "tags", "category")
 
 
@@ -83,13 +91,7 @@ async def list_memories(
     service: Service,
     limit: int = DEFAULT_LIST_LIMIT,
     offset: int = 0,
-    categories: Annotated[
-        str | None,
-        Query(
-            description="Comma-separated category names; blank items are ignored.",
-            json_schema_extra={"pattern": CATEGORIES_PATTERN},
-        ),
-    ] = None,
+    categories: CategoriesFilter = None,
 ) -> list[Memory]:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
     `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
@@ -137,13 +139,7 @@ async def search_memories(
     service: Service,
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
-    categories: Annotated[
-        str | None,
-        Query(
-            description="Comma-separated category names; blank items are ignored.",
-            json_schema_extra={"pattern": CATEGORIES_PATTERN},
-        ),
-    ] = None,
+    categories: CategoriesFilter = None,
 ) -> SearchResult:
     """The user's memories most relevant to a natural-language query, keyword (BM25)
     and semantic (embeddings) fused, each with a `relevance_score` in [0, 1]."""
