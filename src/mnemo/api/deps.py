@@ -83,15 +83,23 @@ class AuthenticatedRoute(APIRoute):
         return authenticated
 
 
-def _current_key(request: Request) -> ApiKey:
+# Dependencies are async: FastAPI runs plain functions in a thread pool, a thread hop
+# per request for nothing.
+async def _current_key(request: Request) -> ApiKey:
     key: ApiKey = request.state.api_key
     return key
 
 
-def _service(request: Request) -> MemoryService:
+async def _service(request: Request) -> MemoryService:
     return components(request).service
 
 
 CurrentKey = Annotated[ApiKey, Depends(_current_key)]
 Service = Annotated[MemoryService, Depends(_service)]
-App = Annotated[Components, Depends(components)]
+
+
+async def _components(request: Request) -> Components:
+    return components(request)
+
+
+App = Annotated[Components, Depends(_components)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Security
+from fastapi import APIRouter, Body, Query, Response, Security
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from mnemo.api.deps import AuthenticatedRoute, CurrentKey, Service, bearer_scheme
 from mnemo.errors import Unprocessable
@@ -61,6 +61,16 @@ CategoriesFilter = Annotated[
     ),
 ]
 
+# The hot read routes serialise their (already valid) memories straight to JSON bytes:
+# `response_model` still documents them, but FastAPI does not validate them again.
+_MEMORY_LIST = TypeAdapter(list[Memory])
+_MEMORY = TypeAdapter(Memory)
+
+
+def _json(adapter: TypeAdapter[Any], value: Any) -> Response:
+    return Response(adapter.dump_json(value), media_type="application/json")
+
+
 _UPDATE_FIELDS = ("content", "visibility", "tags", "category")
 
 
@@ -92,10 +102,10 @@ async def list_memories(
     limit: int = DEFAULT_LIST_LIMIT,
     offset: int = 0,
     categories: CategoriesFilter = None,
-) -> list[Memory]:
+) -> Response:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
     `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
-    return await service.list_memories(key.user_id, categories, limit, offset)
+    return _json(_MEMORY_LIST, await service.list_memories(key.user_id, categories, limit, offset))
 
 
 @router.post("", response_model=MemoryCreated, responses=_TOO_LARGE, summary="Create a memory")
@@ -148,8 +158,8 @@ async def search_memories(
 
 
 @router.get("/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory")
-async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Memory:
-    return await service.get_memory(key.user_id, memory_id)
+async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Response:
+    return _json(_MEMORY, await service.get_memory(key.user_id, memory_id))
 
 
 @router.patch(

@@ -98,6 +98,8 @@ class SQLiteStore:
         self._connections_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
+        self._queue: list[tuple[Callable[..., Any], tuple[Any, ...], Any, Any]] = []
+        self._queue_lock = threading.Lock()
         self._purge_wanted = asyncio.Event()
         self._purger: asyncio.Task[None] | None = None
 
@@ -126,34 +128,60 @@ class SQLiteStore:
                 self._connections.append(conn)
         return conn
 
-    def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...], write: bool) -> T:
-        """Run `fn(conn, *args)` on this thread's connection. `fn` must not return a
-        cursor: cursors are bound to the connection's thread."""
+    def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """Run `fn(conn, *args)` on this thread's connection (reads, checkpoints). `fn`
+        must not return a cursor: cursors are bound to the connection's thread."""
         try:
-            conn = self._connection()
-            if not write:
-                return fn(conn, *args)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn, *args)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return result
+            return fn(self._connection(), *args)
         except sqlite3.Error as error:
             raise _translate(error) from error
+
+    def _commit_group(self) -> None:
+        """On the writer thread: run every queued write, each in a savepoint of one
+        transaction, and commit them together: one fsync for the group (group commit).
+        A write that fails rolls back to its savepoint alone; a failed commit fails all."""
+        with self._queue_lock:
+            group, self._queue = self._queue, []
+        if not group:
+            return  # an earlier group took this job already
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, args, _, _ in group:
+                conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((True, fn(conn, *args)))
+                except Exception as error:
+                    conn.execute("ROLLBACK TO job")
+                    outcomes.append(
+                        (False, _translate(error) if isinstance(error, sqlite3.Error) else error)
+                    )
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error, UnboundLocalError):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            failure = _translate(error)
+            outcomes = [(False, failure)] * len(group)
+        for (_, _, future, loop), (ok, value) in zip(group, outcomes, strict=True):
+            loop.call_soon_threadsafe(_settle, future, ok, value)
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._readers is not None, "store is not open"
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._in_thread, fn, args, False)
+        return await loop.run_in_executor(self._readers, self._in_thread, fn, args)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` in a write transaction; returns once it is durable."""
         assert self._writer is not None, "store is not open"
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._in_thread, fn, args, True)
+        future: asyncio.Future[T] = loop.create_future()
+        with self._queue_lock:
+            self._queue.append((fn, args, future, loop))
+        self._writer.submit(self._commit_group)
+        return await future
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -202,7 +230,6 @@ class SQLiteStore:
             self._in_thread,
             lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(),
             (),
-            False,
         )
         return bool(row is not None and row[0] == 0)
 
@@ -512,6 +539,14 @@ _INSERT_MEMORY = (
     f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if not future.done():  # the caller may have been cancelled; the write stands
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def _category_filter(categories: Sequence[str]) -> str:
