@@ -1,0 +1,477 @@
+"""Turn a run's raw results into bench/results/<date>.md (and keep the raw .json beside it).
+
+    .venv/bin/python bench/report.py RESULTS.json [--out-dir bench/results]
+
+run.py calls `write()` at the end of a run; running this module again on a saved
+results.json re-renders the report without measuring anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# -- the machine ----------------------------------------------------------------
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _cmd(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20, cwd=ROOT)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout or done.stderr).strip()
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in _read("/proc/cpuinfo").splitlines()
+         if ln.startswith("model name")),
+        platform.processor(),
+    )
+    hypervisor = next(
+        (ln.split(":", 1)[1].strip() for ln in _cmd(["lscpu"]).splitlines()
+         if ln.startswith("Hypervisor vendor")),
+        "",
+    )
+    mem_kb = next(
+        (int(ln.split()[1]) for ln in _read("/proc/meminfo").splitlines()
+         if ln.startswith("MemTotal")),
+        0,
+    )
+    os_name = next(
+        (ln.split("=", 1)[1].strip('"') for ln in _read("/etc/os-release").splitlines()
+         if ln.startswith("PRETTY_NAME=")),
+        platform.system(),
+    )
+    versions = {}
+    for name in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
+                 "pydantic-core", "asyncpg"):
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = "-"
+    pg = _cmd(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc",
+               "SHOW server_version"]) or "?"
+    pg_sync = _cmd(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc",
+                    "SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'"])
+    commit = _cmd(["git", "rev-parse", "--short", "HEAD"])
+    dirty = bool(_cmd(["git", "status", "--porcelain", "--untracked-files=no", "src"]))
+    return {
+        "cpu": cpu + (f" ({hypervisor} guest)" if hypervisor else ""),
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "os": f"{os_name}, Linux {platform.release()}",
+        "python": platform.python_version(),
+        "mnemo": f"{md.version('mnemo')} at {commit}" + (" (src/ has local changes)" if dirty else ""),
+        "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg + (f" (synchronous_commit={pg_sync})" if pg_sync else ""),
+        "wrk": _cmd(["wrk", "-v"]).splitlines()[0] if _cmd(["wrk", "-v"]) else "?",
+    }
+
+
+# -- rendering ------------------------------------------------------------------
+
+TARGET_LIST, TARGET_CREATE, TARGET_P99_MS, TARGET_DEEP = 0.50, 0.30, 20.0, 2.0
+BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def _f(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _rows(block: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["route"]: row for row in block["rows"]}
+
+
+def _block(
+    results: dict[str, Any], backend: str, workers: int, variant: str = "baseline"
+) -> dict[str, Any] | None:
+    return next(
+        (
+            b
+            for b in results["blocks"]
+            if b["backend"] == backend
+            and b["workers"] == workers
+            and b.get("variant", "baseline") == variant
+        ),
+        None,
+    )
+
+
+def _whatif(results: dict[str, Any]) -> list[str]:
+    blocks = [b for b in results["blocks"] if b.get("variant", "baseline") != "baseline"]
+    if not blocks:
+        return ["not measured (--no-whatif)"]
+    lines = []
+    for block in blocks:
+        base = _block(results, block["backend"], block["workers"])
+        if base is None:
+            continue
+        lines += [
+            "",
+            f"**{BACKENDS[block['backend']]}, {block['workers']} worker(s)**, patches:"
+            f" {', '.join(block['patches'])}",
+            "",
+            "| route | today: req/s (× floor), p99 ms | with the changes: req/s (× floor), p99 ms"
+            " | change |",
+            "|---|---:|---:|---:|",
+        ]
+        before = _rows(base)
+        for route, row in _rows(block).items():
+            old = before.get(route)
+            if old is None or row["connections"] == 1:
+                continue
+            lines.append(
+                f"| {route} | {_f(old['rps'])} ({old['ratio']:.2f}), {old['p99_ms']:.1f} |"
+                f" {_f(row['rps'])} ({row['ratio']:.2f}), {row['p99_ms']:.1f} |"
+                f" {(row['ratio'] / old['ratio']) if old['ratio'] else 0:.1f}× |"
+            )
+    return lines
+
+
+def _route_names(results: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for block in results["blocks"]:
+        for row in block["rows"]:
+            if row["route"] not in names and row["connections"] > 1:
+                names.append(row["route"])
+    return names
+
+
+def _floor_rows(block: dict[str, Any]) -> dict[str, float]:
+    sums: dict[str, list[float]] = {}
+    for m in block["floors"]:
+        sums.setdefault(m["route"], []).append(m["rps"])
+    return {k: sum(v) / len(v) for k, v in sums.items()}
+
+
+def _headline(results: dict[str, Any], workers: int) -> list[str]:
+    backends = [b for b in BACKENDS if _block(results, b, workers)]
+    if not backends:
+        return []
+    head = "| route |" + "".join(
+        f" {BACKENDS[b]} req/s | × floor | p50 ms | p99 ms |" for b in backends
+    )
+    lines = [head, "|---|" + "---:|---:|---:|---:|" * len(backends)]
+    floors = {b: _floor_rows(_block(results, b, workers)) for b in backends}  # type: ignore[arg-type]
+    for app in ("fastapi floor", "starlette floor"):
+        cells = []
+        for b in backends:
+            rps = floors[b].get(app)
+            base = _block(results, b, workers)["floor_fastapi_rps"]  # type: ignore[index]
+            cells.append(f" {_f(rps)} | {_f(rps / base if rps else None, 2)} | | |")
+        name = "minimal FastAPI app (the floor)" if app.startswith("fastapi") else "minimal Starlette app"
+        lines.append(f"| *{name}* |" + "".join(cells))
+    for route in _route_names(results):
+        cells = []
+        for b in backends:
+            row = _rows(_block(results, b, workers)).get(route)  # type: ignore[arg-type]
+            if row is None:
+                cells.append(" - | - | - | - |")
+                continue
+            flag = " ⚠" if row["errors"] else ""
+            p99 = f"**{_f(row['p99_ms'], 1)}**" if row["p99_ms"] >= TARGET_P99_MS else _f(row["p99_ms"], 1)
+            rps = _f(row["rps"], 1 if row["rps"] < 10 else 0)
+            if row["requests"] == 0:
+                rps, p99 = f"0 (none in {row['duration_s']:.0f} s)", "> 5,000"
+            cells.append(
+                f" {rps}{flag} | {_f(row['ratio'], 3 if row['ratio'] < 0.01 else 2)} |"
+                f" {_f(row['p50_ms'], 1)} | {p99} |"
+            )
+        lines.append(f"| {route} |" + "".join(cells))
+    return lines
+
+
+def _targets(results: dict[str, Any]) -> list[str]:
+    lines = ["| target | " + " | ".join(BACKENDS[b] for b in BACKENDS if _block(results, b, 1)) + " |"]
+    backends = [b for b in BACKENDS if _block(results, b, 1)]
+    lines.append("|---|" + "---|" * len(backends))
+    routes = _route_names(results)
+    first = next(r for r in routes if r.startswith("list 25, first page (1,000"))
+
+    def cell(ok: bool, text: str) -> str:
+        return ("met: " if ok else "**missed**: ") + text
+
+    row_list, row_create, row_p99, row_deep = [], [], [], []
+    for b in backends:
+        rows = _rows(_block(results, b, 1))  # type: ignore[arg-type]
+        lst, create = rows[first], rows["create"]
+        row_list.append(cell(lst["ratio"] >= TARGET_LIST, f"{lst['ratio']:.2f} × floor"))
+        row_create.append(cell(create["ratio"] >= TARGET_CREATE, f"{create['ratio']:.2f} × floor"))
+        slow = [(r, rows[r]["p99_ms"]) for r in routes if r in rows and rows[r]["p99_ms"] >= TARGET_P99_MS]
+        worst = max((rows[r]["p99_ms"] for r in routes if r in rows), default=0.0)
+        row_p99.append(
+            cell(not slow, f"{len(slow)} of {len([r for r in routes if r in rows])} routes at or over"
+                 f" 20 ms (worst {worst:.1f} ms)")
+        )
+        deep = [r for r in routes if r.startswith("list 25") and r != first and r in rows]
+        worst_ratio = max(lst["rps"] / max(rows[r]["rps"], 1e-9) for r in deep) if deep else 0.0
+        worst_p50 = max(rows[r]["p50_ms"] / lst["p50_ms"] for r in deep) if deep else 0.0
+        row_deep.append(
+            cell(worst_ratio <= TARGET_DEEP and worst_p50 <= TARGET_DEEP,
+                 f"worst {worst_ratio:.2f}× fewer req/s, {worst_p50:.2f}× the p50")
+        )
+    lines.append("| list 25 ≥ 0.50 × FastAPI floor, 1 worker | " + " | ".join(row_list) + " |")
+    lines.append("| create ≥ 0.30 × floor, durable, 1 worker | " + " | ".join(row_create) + " |")
+    lines.append("| p99 < 20 ms, every route, 32 connections, 1 worker | " + " | ".join(row_p99) + " |")
+    lines.append(
+        "| deep offsets and the big user within 2× of a 1,000-memory first page | "
+        + " | ".join(row_deep) + " |"
+    )
+    return lines
+
+
+def _scaling(results: dict[str, Any]) -> list[str]:
+    lines = ["| route | " + " | ".join(
+        f"{BACKENDS[b]} 1 → 2 workers" for b in BACKENDS if _block(results, b, 2)) + " |"]
+    backends = [b for b in BACKENDS if _block(results, b, 1) and _block(results, b, 2)]
+    if not backends:
+        return []
+    lines.append("|---|" + "---:|" * len(backends))
+    one = {b: _block(results, b, 1) for b in backends}
+    two = {b: _block(results, b, 2) for b in backends}
+    cells = []
+    for b in backends:
+        f1, f2 = one[b]["floor_fastapi_rps"], two[b]["floor_fastapi_rps"]  # type: ignore[index]
+        cells.append(f"{_f(f1)} → {_f(f2)} req/s (×{f2 / f1:.2f})")
+    lines.append("| *minimal FastAPI app* | " + " | ".join(cells) + " |")
+    for route in _route_names(results):
+        cells = []
+        for b in backends:
+            r1 = _rows(one[b]).get(route)  # type: ignore[arg-type]
+            r2 = _rows(two[b]).get(route)  # type: ignore[arg-type]
+            if r1 and r2:
+                change = f"×{r2['rps'] / r1['rps']:.2f}" if r1["rps"] else "-"
+                cells.append(f"{_f(r1['rps'], 1 if r1['rps'] < 10 else 0)} →"
+                             f" {_f(r2['rps'], 1 if r2['rps'] < 10 else 0)} ({change})")
+            else:
+                cells.append("-")
+        lines.append(f"| {route} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _growth(results: dict[str, Any]) -> list[str]:
+    if not results.get("growth"):
+        return []
+    lines = ["| backend | route | 1,000 memories: req/s (× floor), p99 | "
+             "1,000,000 memories: req/s (× floor), p99 | change in × floor |",
+             "|---|---|---:|---:|---:|"]
+    by_backend: dict[str, list[dict[str, Any]]] = {}
+    for g in results["growth"]:
+        by_backend.setdefault(g["backend"], []).append(g)
+    for backend, points in by_backend.items():
+        points.sort(key=lambda g: g["memories"])
+        if len(points) < 2:
+            continue
+        small, large = points[0], points[-1]
+        for route, row in _rows(small).items():
+            other = _rows(large).get(route)
+            if other is None:
+                continue
+            lines.append(
+                f"| {BACKENDS[backend]} | {route} | {_f(row['rps'])} ({row['ratio']:.2f}), "
+                f"{row['p99_ms']:.1f} ms | {_f(other['rps'])} ({other['ratio']:.2f}), "
+                f"{other['p99_ms']:.1f} ms | {other['ratio'] / row['ratio'] - 1:+.0%} |"
+            )
+        lines.append(
+            f"| {BACKENDS[backend]} | *memories in the database* | {small['memories']:,} | "
+            f"{large['memories']:,} | |"
+        )
+    return lines
+
+
+def _single(results: dict[str, Any]) -> list[str]:
+    backends = [b for b in BACKENDS if _block(results, b, 1)]
+    lines = ["| route, 1 connection | " + " | ".join(
+        f"{BACKENDS[b]} req/s | p50 ms | p99 ms" for b in backends) + " |",
+        "|---|" + "---:|---:|---:|" * len(backends)]
+    names = []
+    for b in backends:
+        for row in _block(results, b, 1)["rows"]:  # type: ignore[index]
+            if row["connections"] == 1 and row["route"] not in names:
+                names.append(row["route"])
+    for name in names:
+        cells = []
+        for b in backends:
+            row = _rows(_block(results, b, 1)).get(name)  # type: ignore[arg-type]
+            cells.append(f"{_f(row['rps'])} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f}"
+                         if row else "- | - | -")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _mem0(results: dict[str, Any]) -> list[str]:
+    mem0 = results.get("mem0")
+    if not mem0:
+        return ["mem0 was not run (--no-mem0)."]
+    if "error" in mem0:
+        return ["mem0 could not run offline; its error:", "", "```", mem0["error"], "```"]
+    lines = [
+        f"mem0ai {mem0['versions']['mem0ai']} (qdrant-client {mem0['versions']['qdrant-client']},"
+        f" sentence-transformers {mem0['versions']['sentence-transformers']}, torch"
+        f" {mem0['versions']['torch']}, {mem0['torch_threads']} thread), embedder"
+        f" {mem0['embedder']}; Qdrant local on-disk store; {mem0['stored']:,} memories stored;"
+        f" start-up (model load) {mem0['load_s']:.1f} s. In-process calls, one at a time,"
+        " pinned to one core.",
+        "",
+        "| mem0 call (in process) | calls/s | memories/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in mem0["results"]:
+        lines.append(
+            f"| {r['name']} | {_f(r['calls_per_s'])} | {_f(r['items_per_s'])} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} |"
+        )
+    return lines
+
+
+def _details(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for block in results["blocks"]:
+        lines += [
+            "",
+            f"#### {BACKENDS[block['backend']]}, {block['workers']} worker(s),"
+            f" {block.get('variant', 'baseline')};"
+            f" FastAPI floor {_f(block['floor_fastapi_rps'])} req/s",
+            "",
+            "| route | conns | req/s | × floor | p50 | p90 | p99 | max ms | errors |"
+            " server CPU | wrk CPU | postgres CPU | other CPU |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in block["floors"] + block["rows"]:
+            ratio = row["ratio"] if row["ratio"] is not None else row["rps"] / block["floor_fastapi_rps"]
+            note = f" ({row['note']})" if row.get("note") else ""
+            lines.append(
+                f"| {row['route']}{note} | {row['connections']} | {_f(row['rps'])} | {ratio:.2f} |"
+                f" {row['p50_ms']:.1f} | {row['p90_ms']:.1f} | {row['p99_ms']:.1f} |"
+                f" {row['max_ms']:.0f} | {row['errors']} | {row['server_cpu']:.2f} |"
+                f" {row['wrk_cpu']:.2f} | {row['postgres_cpu']:.2f} | {row['other_cpu']:.2f} |"
+            )
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    s = results["sizes"]
+    date = results["started"][:10]
+    quick = " (quick smoke run: small data, short runs; not for comparison)" if results["quick"] else ""
+    out = [
+        f"# mnemo benchmark, {date}{quick}",
+        "",
+        "Made by `.venv/bin/python bench/run.py`" + (" --quick" if results["quick"] else "")
+        + f" in {results.get('elapsed_s', 0) / 60:.1f} minutes. What each figure means:"
+        " `docs/performance.md`.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in m.items()],
+        "",
+        f"Data: {s['users']} users × {s['per_user']:,} memories and one user with {s['big']:,}"
+        f" (growth point: {s['growth_total']:,} memories in all); realistic texts of 5-40 words."
+        f" Load: wrk, 1 thread, 32 connections, {s['duration']:g} s per route after a"
+        f" {s['warmup']:g} s warm-up (reads); floors {s['floor_duration']:g} s, before and after"
+        " each block. 1 worker: server on CPU 0, wrk on CPU 1; 2 workers: both share both"
+        " cores; PostgreSQL unpinned. Rate limiting off (MNEMO_RATE_LIMIT_ENABLED=false);"
+        " SQLite synchronous=FULL and PostgreSQL synchronous_commit=on, so every 200 to a"
+        " write follows a durable commit. p99 values at or over 20 ms are in bold; ⚠ marks"
+        " a row with non-2xx answers or socket errors.",
+        "",
+        *(
+            ["**Steps that failed** (the rest of the run went on):", "",
+             *[f"- {f}" for f in results["failures"]], ""]
+            if results.get("failures") else []
+        ),
+        "## 1 worker, 32 connections: throughput as a ratio to the minimal FastAPI app",
+        "",
+        *_headline(results, 1),
+        "",
+        "## Targets (1 worker)",
+        "",
+        *_targets(results),
+        "",
+        "## 2 workers, 32 connections",
+        "",
+        *_headline(results, 2),
+        "",
+        "### Cost of growth: 1 → 2 workers (req/s)",
+        "",
+        *_scaling(results),
+        "",
+        "### Cost of growth: 1,000 → 1,000,000 memories in the database (1 worker)",
+        "",
+        *(_growth(results) or ["not measured (--no-growth)"]),
+        "",
+        "## What the proposed changes would buy (measured, not merged)",
+        "",
+        "The same routes on the same data, with bench/whatif.py applying the changes that"
+        " docs/performance.md proposes to a real `mnemo serve` (monkeypatches in the bench"
+        " only; src/ is untouched). Ratios use each block's own floor measurements.",
+        *_whatif(results),
+        "",
+        "## The peer: mem0, offline, same memories",
+        "",
+        *_mem0(results),
+        "",
+        "mnemo at one connection (one HTTP round trip at a time, 1 worker), for comparison:",
+        "",
+        *_single(results),
+        "",
+        "## Data loading",
+        "",
+        "| what | seconds |",
+        "|---|---:|",
+        *[f"| {k} | {v:.1f} |" for k, v in results["imports"].items()],
+        *[f"| `mnemo serve` start-up until /readyz answers: {k} | {v:.1f} |"
+          for k, v in results.get("startup", {}).items()],
+        "",
+        "## Every measurement",
+        "",
+        "CPU columns: cores busy on average during the measurement (server: its process"
+        " tree; postgres: every postgres process; other: the rest of the machine, i.e. noise"
+        " from other work).",
+        *_details(results),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write(results: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = results["started"][:10] + ("-quick" if results["quick"] else "")
+    (out_dir / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    path = out_dir / f"{stem}.md"
+    path.write_text(render(results), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--out-dir", default=str(ROOT / "bench" / "results"))
+    args = parser.parse_args()
+    results = json.loads(Path(args.results).read_text(encoding="utf-8"))
+    print(write(results, Path(args.out_dir)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
