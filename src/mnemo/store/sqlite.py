@@ -1,9 +1,9 @@
 """The embedded SQLite backend.
 
 One writer thread owns the only connection that writes, so this process never
-contends with itself for the write lock; every write is one `BEGIN IMMEDIATE`
-transaction run to completion on that thread (a cancelled request cannot leave
-it half done). Reads run on a small pool of threads, each with its own
+contends with itself for the write lock. Writes queue for it and it commits them in
+groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
+own, one fsync for all (a cancelled request cannot leave a write half done). Reads run on a small pool of threads, each with its own
 connection; WAL mode lets them proceed while a write commits. Other processes
 on the same file wait on the busy timeout.
 
