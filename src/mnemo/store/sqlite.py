@@ -3,9 +3,10 @@
 One writer thread owns the only connection that writes, so this process never
 contends with itself for the write lock. Writes queue for it and it commits them in
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
-own, one fsync for all (a cancelled request cannot leave a write half done). Reads run on a small pool of threads, each with its own
-connection; WAL mode lets them proceed while a write commits. Other processes
-on the same file wait on the busy timeout.
+own, one fsync for all (a cancelled request cannot leave a write half done). Reads
+run on a small pool of threads, each with its own connection; WAL mode lets them
+proceed while a write commits. Other processes on the same file wait on the busy
+timeout.
 
 Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
 that truncates the write-ahead log follows every delete within about a second,
