@@ -42,13 +42,23 @@ def scope_of(method: str, target: str, key: str, body: bytes) -> dict[str, Any]:
     if key:
         headers.append((b"authorization", f"Bearer {key}".encode()))
     if body:
-        headers += [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())]
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
     return {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1", "method": method, "scheme": "http", "path": path,
-        "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
         "state": {},
     }
 
@@ -76,8 +86,9 @@ async def call(app: Callable[..., Any], request: Request) -> int:
     return status
 
 
-async def drive(app: Callable[..., Any], requests: list[Request], n: int, concurrency: int
-                ) -> tuple[float, float, dict[int, int]]:
+async def drive(
+    app: Callable[..., Any], requests: list[Request], n: int, concurrency: int
+) -> tuple[float, float, dict[int, int]]:
     """(CPU µs per request, wall µs per request, status counts) over n requests."""
     statuses: dict[int, int] = {}
     index = 0
@@ -104,9 +115,16 @@ def read_plan(path: Path) -> list[Request]:
     return lines
 
 
-async def measure(url: str, plans: dict[str, Path], routes: list[str], n: int,
-                  concurrency: int, profile_route: str | None) -> dict[str, Any]:
+async def measure(
+    url: str,
+    plans: dict[str, Path],
+    routes: list[str],
+    n: int,
+    concurrency: int,
+    profile_route: str | None,
+) -> dict[str, Any]:
     import floor
+
     from mnemo.app import create_app
     from mnemo.config import Settings
 
@@ -145,31 +163,56 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--pyinstrument", action="store_true", help="profile the (first) route")
     parser.add_argument("--workdir", help="reuse data here (default: a temp dir)")
-    parser.add_argument("--patch", action="append", default=[], choices=sorted(whatif.PATCHES),
-                        help="apply a what-if change (bench/whatif.py) first; repeatable")
+    parser.add_argument(
+        "--patch",
+        action="append",
+        default=[],
+        choices=sorted(whatif.PATCHES),
+        help="apply a what-if change (bench/whatif.py) first; repeatable",
+    )
     args = parser.parse_args()
     whatif.apply(args.patch)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="mnemo-asgi-"))
     work.mkdir(parents=True, exist_ok=True)
     users = [f"u{i:03d}" for i in range(20)]
     data_path = work / "data.jsonl"
-    data = run.write_import(data_path, [(u, 1000) for u in users] + [("big", 100_000)],
-                            run.SEED, 400)
+    data = run.write_import(
+        data_path, [(u, 1000) for u in users] + [("big", 100_000)], run.SEED, 400
+    )
     data.big_user, data.big_count = "big", 100_000
     plans = run.plans(work, data, 1000, 100_000)
-    routes = args.route or ["healthz", "list", "list_deep", "list_big", "list_big_deep", "get",
-                            "patch", "create", "batch"]
+    routes = args.route or [
+        "healthz",
+        "list",
+        "list_deep",
+        "list_big",
+        "list_big_deep",
+        "get",
+        "patch",
+        "create",
+        "batch",
+    ]
     db = run.Database(args.backend, "asgi", work)
     try:
         db.fill(data_path)
-        results = asyncio.run(measure(db.url, plans, routes, args.requests, args.concurrency,
-                                      routes[0] if args.pyinstrument else None))
+        results = asyncio.run(
+            measure(
+                db.url,
+                plans,
+                routes,
+                args.requests,
+                args.concurrency,
+                routes[0] if args.pyinstrument else None,
+            )
+        )
     finally:
         db.drop()
     floor_cpu = results["fastapi floor"][0]
     patches = ", ".join(args.patch) or "none"
-    print(f"\n{args.backend}: CPU per request, in process (no HTTP), {args.concurrency} in flight;"
-          f" what-if patches: {patches}")
+    print(
+        f"\n{args.backend}: CPU per request, in process (no HTTP), {args.concurrency} in flight;"
+        f" what-if patches: {patches}"
+    )
     print(f"{'route':<16} {'CPU µs':>8} {'× floor':>8} {'wall µs':>8}  statuses")
     for route, (cpu, wall, statuses) in results.items():
         print(f"{route:<16} {cpu:8.0f} {cpu / floor_cpu:8.1f} {wall:8.0f}  {json.dumps(statuses)}")

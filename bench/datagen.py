@@ -21,68 +21,250 @@ from mnemo.clock import scoring
 
 # -- vocabularies ---------------------------------------------------------
 
-NAMES = (
-    "Sarah Tom Priya Diego Mei Jonas Amara Luca Hana Omar Chloe Mateo Ingrid Kwame Yuki "
-    "Rosa Felix Leila Arjun Nora Pablo Elif Sven Zara Tariq Maya Hugo Anika Bruno Ayesha"
-).split()
-RELATIONS = (
-    "sister brother mother father cousin best friend partner wife husband daughter son "
-    "grandmother uncle aunt roommate manager mentor neighbour"
-).split(" ")
-CITIES = (
-    "Portland|Lisbon|Osaka|Denver|Nairobi|Montreal|Edinburgh|Austin|Melbourne|Kraków|"
-    "Bogotá|Seoul|Cape Town|Reykjavik|Minneapolis|Valencia|Hanoi|Tbilisi|Boise|Oaxaca"
-).split("|")
-FOODS = (
-    "sushi|ramen|dark chocolate|spicy Thai curry|sourdough bread|oat milk lattes|"
-    "pistachio ice cream|grilled halloumi|mango sticky rice|black coffee|falafel wraps|"
-    "mushroom risotto|kimchi|pho|blueberry pancakes|green tea|tacos al pastor|shakshuka"
-).split("|")
-DRINKS = "black coffee|oat milk lattes|green tea|matcha|a green smoothie|espresso|chai".split("|")
-ALLERGENS = "peanuts|shellfish|gluten|lactose|tree nuts|penicillin|cats|pollen|eggs|soy".split("|")
-JOBS = (
-    "software engineer|nurse|high school teacher|product manager|data analyst|carpenter|"
-    "graphic designer|veterinarian|civil engineer|pharmacist|UX researcher|paramedic|"
-    "accountant|sous chef|marine biologist|architect|sales director|physiotherapist"
-).split("|")
-COMPANIES = (
-    "Acme|a small design studio|a hospital in the city|a fintech startup|the city council|"
-    "a logistics company|a local bakery|a renewable energy firm|a university lab|"
-    "a game studio|a law firm|an airline|a public library|a climbing gym"
-).split("|")
-HOBBIES = (
-    "bouldering|sourdough baking|watercolour painting|trail running|chess|birdwatching|"
-    "woodworking|salsa dancing|film photography|gardening|playing the cello|knitting|"
-    "surfing|board games|pottery|cycling|Japanese calligraphy|sailing|fly fishing|yoga"
-).split("|")
-MUSIC = (
-    "jazz|Radiohead|lo-fi beats|Taylor Swift|Bach cello suites|K-pop|bossa nova|"
-    "90s hip hop|Fleetwood Mac|film soundtracks|Afrobeat|indie folk|techno|opera"
-).split("|")
-DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-TIMES = "6am|6:30am|7am|8am|noon|5pm|6pm|7:30pm|9pm|10pm".split("|")
-FEATS = (
-    "ran the Boston Marathon|climbed Kilimanjaro|swam across Lake Geneva|"
-    "hiked the Appalachian Trail end to end|won a regional chess tournament|"
-    "published a children's book|cycled from Paris to Rome|learned to fly a glider|"
-    "built a cabin by hand|played cello at Carnegie Hall|dived the Great Barrier Reef|"
-    "summited Mount Rainier|finished an Ironman triathlon|backpacked across Patagonia|"
-    "raised money for a shelter by walking 500 miles|once met the Dalai Lama|"
-    "appeared on a TV quiz show|restored a 1967 Mustang|speaks five languages fluently"
-).split("|")
-PETS = (
-    "a golden retriever named Biscuit|two cats, Miso and Tofu|a rescue greyhound called Pip|"
-    "a parrot that says good morning|a bearded dragon named Spike|an old beagle named Max|"
-    "a tank of neon tetras|a border collie called Juno"
-).split("|")
-APPS = (
-    "Notion|Google Calendar|Todoist|Obsidian|Slack|Things|Apple Notes|Trello|Linear"
-).split("|")
+NAMES = [
+    "Sarah",
+    "Tom",
+    "Priya",
+    "Diego",
+    "Mei",
+    "Jonas",
+    "Amara",
+    "Luca",
+    "Hana",
+    "Omar",
+    "Chloe",
+    "Mateo",
+    "Ingrid",
+    "Kwame",
+    "Yuki",
+    "Rosa",
+    "Felix",
+    "Leila",
+    "Arjun",
+    "Nora",
+    "Pablo",
+    "Elif",
+    "Sven",
+    "Zara",
+    "Tariq",
+    "Maya",
+    "Hugo",
+    "Anika",
+    "Bruno",
+    "Ayesha",
+]
+RELATIONS = [
+    "sister",
+    "brother",
+    "mother",
+    "father",
+    "cousin",
+    "best",
+    "friend",
+    "partner",
+    "wife",
+    "husband",
+    "daughter",
+    "son",
+    "grandmother",
+    "uncle",
+    "aunt",
+    "roommate",
+    "manager",
+    "mentor",
+    "neighbour",
+]
+CITIES = [
+    "Portland",
+    "Lisbon",
+    "Osaka",
+    "Denver",
+    "Nairobi",
+    "Montreal",
+    "Edinburgh",
+    "Austin",
+    "Melbourne",
+    "Kraków",
+    "Bogotá",
+    "Seoul",
+    "Cape Town",
+    "Reykjavik",
+    "Minneapolis",
+    "Valencia",
+    "Hanoi",
+    "Tbilisi",
+    "Boise",
+    "Oaxaca",
+]
+FOODS = [
+    "sushi",
+    "ramen",
+    "dark chocolate",
+    "spicy Thai curry",
+    "sourdough bread",
+    "oat milk lattes",
+    "pistachio ice cream",
+    "grilled halloumi",
+    "mango sticky rice",
+    "black coffee",
+    "falafel wraps",
+    "mushroom risotto",
+    "kimchi",
+    "pho",
+    "blueberry pancakes",
+    "green tea",
+    "tacos al pastor",
+    "shakshuka",
+]
+DRINKS = [
+    "black coffee",
+    "oat milk lattes",
+    "green tea",
+    "matcha",
+    "a green smoothie",
+    "espresso",
+    "chai",
+]
+ALLERGENS = [
+    "peanuts",
+    "shellfish",
+    "gluten",
+    "lactose",
+    "tree nuts",
+    "penicillin",
+    "cats",
+    "pollen",
+    "eggs",
+    "soy",
+]
+JOBS = [
+    "software engineer",
+    "nurse",
+    "high school teacher",
+    "product manager",
+    "data analyst",
+    "carpenter",
+    "graphic designer",
+    "veterinarian",
+    "civil engineer",
+    "pharmacist",
+    "UX researcher",
+    "paramedic",
+    "accountant",
+    "sous chef",
+    "marine biologist",
+    "architect",
+    "sales director",
+    "physiotherapist",
+]
+COMPANIES = [
+    "Acme",
+    "a small design studio",
+    "a hospital in the city",
+    "a fintech startup",
+    "the city council",
+    "a logistics company",
+    "a local bakery",
+    "a renewable energy firm",
+    "a university lab",
+    "a game studio",
+    "a law firm",
+    "an airline",
+    "a public library",
+    "a climbing gym",
+]
+HOBBIES = [
+    "bouldering",
+    "sourdough baking",
+    "watercolour painting",
+    "trail running",
+    "chess",
+    "birdwatching",
+    "woodworking",
+    "salsa dancing",
+    "film photography",
+    "gardening",
+    "playing the cello",
+    "knitting",
+    "surfing",
+    "board games",
+    "pottery",
+    "cycling",
+    "Japanese calligraphy",
+    "sailing",
+    "fly fishing",
+    "yoga",
+]
+MUSIC = [
+    "jazz",
+    "Radiohead",
+    "lo-fi beats",
+    "Taylor Swift",
+    "Bach cello suites",
+    "K-pop",
+    "bossa nova",
+    "90s hip hop",
+    "Fleetwood Mac",
+    "film soundtracks",
+    "Afrobeat",
+    "indie folk",
+    "techno",
+    "opera",
+]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+TIMES = ["6am", "6:30am", "7am", "8am", "noon", "5pm", "6pm", "7:30pm", "9pm", "10pm"]
+FEATS = [
+    "ran the Boston Marathon",
+    "climbed Kilimanjaro",
+    "swam across Lake Geneva",
+    "hiked the Appalachian Trail end to end",
+    "won a regional chess tournament",
+    "published a children's book",
+    "cycled from Paris to Rome",
+    "learned to fly a glider",
+    "built a cabin by hand",
+    "played cello at Carnegie Hall",
+    "dived the Great Barrier Reef",
+    "summited Mount Rainier",
+    "finished an Ironman triathlon",
+    "backpacked across Patagonia",
+    "raised money for a shelter by walking 500 miles",
+    "once met the Dalai Lama",
+    "appeared on a TV quiz show",
+    "restored a 1967 Mustang",
+    "speaks five languages fluently",
+]
+PETS = [
+    "a golden retriever named Biscuit",
+    "two cats, Miso and Tofu",
+    "a rescue greyhound called Pip",
+    "a parrot that says good morning",
+    "a bearded dragon named Spike",
+    "an old beagle named Max",
+    "a tank of neon tetras",
+    "a border collie called Juno",
+]
+APPS = [
+    "Notion",
+    "Google Calendar",
+    "Todoist",
+    "Obsidian",
+    "Slack",
+    "Things",
+    "Apple Notes",
+    "Trello",
+    "Linear",
+]
 YEARS = [str(y) for y in range(1998, 2025)]
-ADVERBS = (
-    "usually|almost always|often|sometimes|on most weekdays|every other week|"
-    "whenever possible"
-).split("|")
+ADVERBS = [
+    "usually",
+    "almost always",
+    "often",
+    "sometimes",
+    "on most weekdays",
+    "every other week",
+    "whenever possible",
+]
 TAIL_CLAUSES = (
     "and mentioned it several times this month",
     "which came up while planning the weekend",
@@ -123,9 +305,20 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("interesting", "User collects vintage maps of {city} and owns one from {year}"),
     ("interesting", "User met their {rel} {name} at a {music} concert in {city}"),
 )
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 TAGS = ("family", "food", "health", "work", "travel", "music", "routine", "pets", "hobby")
 
 
@@ -223,7 +416,10 @@ def user_lines(user: str, count: int, seed: int) -> Iterator[tuple[str, dict[str
     """The import lines of one user with `count` memories: (json line, record)."""
     rnd = random.Random(f"{seed}:{user}")
     created = _rfc3339(_START_US - 86_400_000_000)
-    yield json.dumps({"kind": "user", "id": _uuid7(0, rnd), "name": user, "created_at": created}), {}
+    yield (
+        json.dumps({"kind": "user", "id": _uuid7(0, rnd), "name": user, "created_at": created}),
+        {},
+    )
     key = key_for(user)
     yield (
         json.dumps(

@@ -28,8 +28,17 @@ sys.path.insert(0, str(BENCH))
 
 import run  # noqa: E402
 
-ROUTES = ("healthz", "list", "list_deep", "list_big", "list_big_deep", "get", "patch",
-          "create", "batch")
+ROUTES = (
+    "healthz",
+    "list",
+    "list_deep",
+    "list_big",
+    "list_big_deep",
+    "get",
+    "patch",
+    "create",
+    "batch",
+)
 
 
 def main() -> None:
@@ -49,8 +58,9 @@ def main() -> None:
     data_path = work / "data.jsonl"
     if not data_path.exists():
         run.log("writing data")
-    data = run.write_import(data_path, [(u, 1000) for u in users] + [("big", 100_000)],
-                            run.SEED, 400)
+    data = run.write_import(
+        data_path, [(u, 1000) for u in users] + [("big", 100_000)], run.SEED, 400
+    )
     data.big_user, data.big_count = "big", 100_000
     plan = run.plans(work, data, 1000, 100_000)
     db = run.Database(args.backend, "profile", work)
@@ -61,17 +71,34 @@ def main() -> None:
         tag = f"{args.backend}-{args.route}"
         if args.pyinstrument:
             html = out / f"{tag}.html"
-            argv = [str(run.PYTHON), "-m", "pyinstrument", "--async_mode=enabled", "-r", "html",
-                    "-o", str(html), str(run.MNEMO), "serve", "--port", str(port),
-                    "--database-url", db.url, "--workers", "1", "--log-level", "warning"]
-            server = run.Server("mnemo under pyinstrument", argv, port, run.SERVER_CPUS,
-                                work / "server.log")
+            argv = [
+                str(run.PYTHON),
+                "-m",
+                "pyinstrument",
+                "--async_mode=enabled",
+                "-r",
+                "html",
+                "-o",
+                str(html),
+                str(run.MNEMO),
+                "serve",
+                "--port",
+                str(port),
+                "--database-url",
+                db.url,
+                "--workers",
+                "1",
+                "--log-level",
+                "warning",
+            ]
+            server = run.Server(
+                "mnemo under pyinstrument", argv, port, run.SERVER_CPUS, work / "server.log"
+            )
             server.wait_ready("/readyz")
         else:
             server = run.mnemo_server(db.url, port, 1, work)
         try:
-            run.run_wrk("warm-up", plan[args.route if args.route != "create" else "get"],
-                        server, 2)
+            run.run_wrk("warm-up", plan[args.route if args.route != "create" else "get"], server, 2)
             raw = out / f"{tag}.raw"
             holder: dict[str, run.Measurement] = {}
 
@@ -83,21 +110,39 @@ def main() -> None:
             if not args.pyinstrument:
                 time.sleep(1)
                 subprocess.run(
-                    [str(run.VENV / "bin" / "py-spy"), "record", "-p", str(server.pid), "-d",
-                     str(args.seconds), "-r", "250", "-f", "raw", "--threads", "-o", str(raw)],
-                    check=True, capture_output=True,
+                    [
+                        str(run.VENV / "bin" / "py-spy"),
+                        "record",
+                        "-p",
+                        str(server.pid),
+                        "-d",
+                        str(args.seconds),
+                        "-r",
+                        "250",
+                        "-f",
+                        "raw",
+                        "--threads",
+                        "-o",
+                        str(raw),
+                    ],
+                    check=True,
+                    capture_output=True,
                 )
             thread.join()
             m = holder["m"]
-            run.log(f"{args.route}: {m.rps:,.0f} req/s, p50 {m.p50_ms:.1f} ms, p99 "
-                    f"{m.p99_ms:.1f} ms, server CPU {m.server_cpu:.2f}, other {m.other_cpu:.2f}")
+            run.log(
+                f"{args.route}: {m.rps:,.0f} req/s, p50 {m.p50_ms:.1f} ms, p99 "
+                f"{m.p99_ms:.1f} ms, server CPU {m.server_cpu:.2f}, other {m.other_cpu:.2f}"
+            )
         finally:
             server.stop()
         if args.pyinstrument:
             run.log(f"pyinstrument report: {html}")
         else:
-            subprocess.run([str(run.PYTHON), str(BENCH / "pyspy_summary.py"), str(raw),
-                            "--top", "40"], check=True)
+            subprocess.run(
+                [str(run.PYTHON), str(BENCH / "pyspy_summary.py"), str(raw), "--top", "40"],
+                check=True,
+            )
             run.log(f"raw profile: {raw}")
     finally:
         db.drop()

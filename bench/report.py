@@ -41,36 +41,81 @@ def _cmd(argv: list[str]) -> str:
 
 def machine() -> dict[str, str]:
     cpu = next(
-        (ln.split(":", 1)[1].strip() for ln in _read("/proc/cpuinfo").splitlines()
-         if ln.startswith("model name")),
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in _read("/proc/cpuinfo").splitlines()
+            if ln.startswith("model name")
+        ),
         platform.processor(),
     )
     hypervisor = next(
-        (ln.split(":", 1)[1].strip() for ln in _cmd(["lscpu"]).splitlines()
-         if ln.startswith("Hypervisor vendor")),
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in _cmd(["lscpu"]).splitlines()
+            if ln.startswith("Hypervisor vendor")
+        ),
         "",
     )
     mem_kb = next(
-        (int(ln.split()[1]) for ln in _read("/proc/meminfo").splitlines()
-         if ln.startswith("MemTotal")),
+        (
+            int(ln.split()[1])
+            for ln in _read("/proc/meminfo").splitlines()
+            if ln.startswith("MemTotal")
+        ),
         0,
     )
     os_name = next(
-        (ln.split("=", 1)[1].strip('"') for ln in _read("/etc/os-release").splitlines()
-         if ln.startswith("PRETTY_NAME=")),
+        (
+            ln.split("=", 1)[1].strip('"')
+            for ln in _read("/etc/os-release").splitlines()
+            if ln.startswith("PRETTY_NAME=")
+        ),
         platform.system(),
     )
     versions = {}
-    for name in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
-                 "pydantic-core", "asyncpg"):
+    for name in (
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "pydantic",
+        "pydantic-core",
+        "asyncpg",
+    ):
         try:
             versions[name] = md.version(name)
         except md.PackageNotFoundError:
             versions[name] = "-"
-    pg = _cmd(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc",
-               "SHOW server_version"]) or "?"
-    pg_sync = _cmd(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc",
-                    "SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'"])
+    pg = (
+        _cmd(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "test",
+                "-Atc",
+                "SHOW server_version",
+            ]
+        )
+        or "?"
+    )
+    pg_sync = _cmd(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "test",
+            "-Atc",
+            "SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'",
+        ]
+    )
     commit = _cmd(["git", "rev-parse", "--short", "HEAD"])
     dirty = bool(_cmd(["git", "status", "--porcelain", "--untracked-files=no", "src"]))
     return {
@@ -79,7 +124,8 @@ def machine() -> dict[str, str]:
         "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
         "os": f"{os_name}, Linux {platform.release()}",
         "python": platform.python_version(),
-        "mnemo": f"{md.version('mnemo')} at {commit}" + (" (src/ has local changes)" if dirty else ""),
+        "mnemo": f"{md.version('mnemo')} at {commit}"
+        + (" (src/ has local changes)" if dirty else ""),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
         "sqlite": sqlite3.sqlite_version,
         "postgresql": pg + (f" (synchronous_commit={pg_sync})" if pg_sync else ""),
@@ -180,7 +226,11 @@ def _headline(results: dict[str, Any], workers: int) -> list[str]:
             rps = floors[b].get(app)
             base = _block(results, b, workers)["floor_fastapi_rps"]  # type: ignore[index]
             cells.append(f" {_f(rps)} | {_f(rps / base if rps else None, 2)} | | |")
-        name = "minimal FastAPI app (the floor)" if app.startswith("fastapi") else "minimal Starlette app"
+        name = (
+            "minimal FastAPI app (the floor)"
+            if app.startswith("fastapi")
+            else "minimal Starlette app"
+        )
         lines.append(f"| *{name}* |" + "".join(cells))
     for route in _route_names(results):
         cells = []
@@ -190,7 +240,11 @@ def _headline(results: dict[str, Any], workers: int) -> list[str]:
                 cells.append(" - | - | - | - |")
                 continue
             flag = " ⚠" if row["errors"] else ""
-            p99 = f"**{_f(row['p99_ms'], 1)}**" if row["p99_ms"] >= TARGET_P99_MS else _f(row["p99_ms"], 1)
+            p99 = (
+                f"**{_f(row['p99_ms'], 1)}**"
+                if row["p99_ms"] >= TARGET_P99_MS
+                else _f(row["p99_ms"], 1)
+            )
             rps = _f(row["rps"], 1 if row["rps"] < 10 else 0)
             if row["requests"] == 0:
                 rps, p99 = f"0 (none in {row['duration_s']:.0f} s)", "> 5,000"
@@ -203,7 +257,9 @@ def _headline(results: dict[str, Any], workers: int) -> list[str]:
 
 
 def _targets(results: dict[str, Any]) -> list[str]:
-    lines = ["| target | " + " | ".join(BACKENDS[b] for b in BACKENDS if _block(results, b, 1)) + " |"]
+    lines = [
+        "| target | " + " | ".join(BACKENDS[b] for b in BACKENDS if _block(results, b, 1)) + " |"
+    ]
     backends = [b for b in BACKENDS if _block(results, b, 1)]
     lines.append("|---|" + "---|" * len(backends))
     routes = _route_names(results)
@@ -218,32 +274,47 @@ def _targets(results: dict[str, Any]) -> list[str]:
         lst, create = rows[first], rows["create"]
         row_list.append(cell(lst["ratio"] >= TARGET_LIST, f"{lst['ratio']:.2f} × floor"))
         row_create.append(cell(create["ratio"] >= TARGET_CREATE, f"{create['ratio']:.2f} × floor"))
-        slow = [(r, rows[r]["p99_ms"]) for r in routes if r in rows and rows[r]["p99_ms"] >= TARGET_P99_MS]
+        slow = [
+            (r, rows[r]["p99_ms"])
+            for r in routes
+            if r in rows and rows[r]["p99_ms"] >= TARGET_P99_MS
+        ]
         worst = max((rows[r]["p99_ms"] for r in routes if r in rows), default=0.0)
         row_p99.append(
-            cell(not slow, f"{len(slow)} of {len([r for r in routes if r in rows])} routes at or over"
-                 f" 20 ms (worst {worst:.1f} ms)")
+            cell(
+                not slow,
+                f"{len(slow)} of {len([r for r in routes if r in rows])} routes at or over"
+                f" 20 ms (worst {worst:.1f} ms)",
+            )
         )
         deep = [r for r in routes if r.startswith("list 25") and r != first and r in rows]
         worst_ratio = max(lst["rps"] / max(rows[r]["rps"], 1e-9) for r in deep) if deep else 0.0
         worst_p50 = max(rows[r]["p50_ms"] / lst["p50_ms"] for r in deep) if deep else 0.0
         row_deep.append(
-            cell(worst_ratio <= TARGET_DEEP and worst_p50 <= TARGET_DEEP,
-                 f"worst {worst_ratio:.2f}× fewer req/s, {worst_p50:.2f}× the p50")
+            cell(
+                worst_ratio <= TARGET_DEEP and worst_p50 <= TARGET_DEEP,
+                f"worst {worst_ratio:.2f}× fewer req/s, {worst_p50:.2f}× the p50",
+            )
         )
     lines.append("| list 25 ≥ 0.50 × FastAPI floor, 1 worker | " + " | ".join(row_list) + " |")
     lines.append("| create ≥ 0.30 × floor, durable, 1 worker | " + " | ".join(row_create) + " |")
-    lines.append("| p99 < 20 ms, every route, 32 connections, 1 worker | " + " | ".join(row_p99) + " |")
+    lines.append(
+        "| p99 < 20 ms, every route, 32 connections, 1 worker | " + " | ".join(row_p99) + " |"
+    )
     lines.append(
         "| deep offsets and the big user within 2× of a 1,000-memory first page | "
-        + " | ".join(row_deep) + " |"
+        + " | ".join(row_deep)
+        + " |"
     )
     return lines
 
 
 def _scaling(results: dict[str, Any]) -> list[str]:
-    lines = ["| route | " + " | ".join(
-        f"{BACKENDS[b]} 1 → 2 workers" for b in BACKENDS if _block(results, b, 2)) + " |"]
+    lines = [
+        "| route | "
+        + " | ".join(f"{BACKENDS[b]} 1 → 2 workers" for b in BACKENDS if _block(results, b, 2))
+        + " |"
+    ]
     backends = [b for b in BACKENDS if _block(results, b, 1) and _block(results, b, 2)]
     if not backends:
         return []
@@ -262,8 +333,10 @@ def _scaling(results: dict[str, Any]) -> list[str]:
             r2 = _rows(two[b]).get(route)  # type: ignore[arg-type]
             if r1 and r2:
                 change = f"×{r2['rps'] / r1['rps']:.2f}" if r1["rps"] else "-"
-                cells.append(f"{_f(r1['rps'], 1 if r1['rps'] < 10 else 0)} →"
-                             f" {_f(r2['rps'], 1 if r2['rps'] < 10 else 0)} ({change})")
+                cells.append(
+                    f"{_f(r1['rps'], 1 if r1['rps'] < 10 else 0)} →"
+                    f" {_f(r2['rps'], 1 if r2['rps'] < 10 else 0)} ({change})"
+                )
             else:
                 cells.append("-")
         lines.append(f"| {route} | " + " | ".join(cells) + " |")
@@ -273,9 +346,11 @@ def _scaling(results: dict[str, Any]) -> list[str]:
 def _growth(results: dict[str, Any]) -> list[str]:
     if not results.get("growth"):
         return []
-    lines = ["| backend | route | 1,000 memories: req/s (× floor), p99 | "
-             "1,000,000 memories: req/s (× floor), p99 | change in × floor |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| backend | route | 1,000 memories: req/s (× floor), p99 | "
+        "1,000,000 memories: req/s (× floor), p99 | change in × floor |",
+        "|---|---|---:|---:|---:|",
+    ]
     by_backend: dict[str, list[dict[str, Any]]] = {}
     for g in results["growth"]:
         by_backend.setdefault(g["backend"], []).append(g)
@@ -302,9 +377,12 @@ def _growth(results: dict[str, Any]) -> list[str]:
 
 def _single(results: dict[str, Any]) -> list[str]:
     backends = [b for b in BACKENDS if _block(results, b, 1)]
-    lines = ["| route, 1 connection | " + " | ".join(
-        f"{BACKENDS[b]} req/s | p50 ms | p99 ms" for b in backends) + " |",
-        "|---|" + "---:|---:|---:|" * len(backends)]
+    lines = [
+        "| route, 1 connection | "
+        + " | ".join(f"{BACKENDS[b]} req/s | p50 ms | p99 ms" for b in backends)
+        + " |",
+        "|---|" + "---:|---:|---:|" * len(backends),
+    ]
     names = []
     for b in backends:
         for row in _block(results, b, 1)["rows"]:  # type: ignore[index]
@@ -314,8 +392,11 @@ def _single(results: dict[str, Any]) -> list[str]:
         cells = []
         for b in backends:
             row = _rows(_block(results, b, 1)).get(name)  # type: ignore[arg-type]
-            cells.append(f"{_f(row['rps'])} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f}"
-                         if row else "- | - | -")
+            cells.append(
+                f"{_f(row['rps'])} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f}"
+                if row
+                else "- | - | -"
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -359,7 +440,11 @@ def _details(results: dict[str, Any]) -> list[str]:
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in block["floors"] + block["rows"]:
-            ratio = row["ratio"] if row["ratio"] is not None else row["rps"] / block["floor_fastapi_rps"]
+            ratio = (
+                row["ratio"]
+                if row["ratio"] is not None
+                else row["rps"] / block["floor_fastapi_rps"]
+            )
             note = f" ({row['note']})" if row.get("note") else ""
             lines.append(
                 f"| {row['route']}{note} | {row['connections']} | {_f(row['rps'])} | {ratio:.2f} |"
@@ -374,11 +459,14 @@ def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     s = results["sizes"]
     date = results["started"][:10]
-    quick = " (quick smoke run: small data, short runs; not for comparison)" if results["quick"] else ""
+    quick = (
+        " (quick smoke run: small data, short runs; not for comparison)" if results["quick"] else ""
+    )
     out = [
         f"# mnemo benchmark, {date}{quick}",
         "",
-        "Made by `.venv/bin/python bench/run.py`" + (" --quick" if results["quick"] else "")
+        "Made by `.venv/bin/python bench/run.py`"
+        + (" --quick" if results["quick"] else "")
         + f" in {results.get('elapsed_s', 0) / 60:.1f} minutes. What each figure means:"
         " `docs/performance.md`.",
         "",
@@ -397,9 +485,14 @@ def render(results: dict[str, Any]) -> str:
         " a row with non-2xx answers or socket errors.",
         "",
         *(
-            ["**Steps that failed** (the rest of the run went on):", "",
-             *[f"- {f}" for f in results["failures"]], ""]
-            if results.get("failures") else []
+            [
+                "**Steps that failed** (the rest of the run went on):",
+                "",
+                *[f"- {f}" for f in results["failures"]],
+                "",
+            ]
+            if results.get("failures")
+            else []
         ),
         "## 1 worker, 32 connections: throughput as a ratio to the minimal FastAPI app",
         "",
@@ -441,8 +534,10 @@ def render(results: dict[str, Any]) -> str:
         "| what | seconds |",
         "|---|---:|",
         *[f"| {k} | {v:.1f} |" for k, v in results["imports"].items()],
-        *[f"| `mnemo serve` start-up until /readyz answers: {k} | {v:.1f} |"
-          for k, v in results.get("startup", {}).items()],
+        *[
+            f"| `mnemo serve` start-up until /readyz answers: {k} | {v:.1f} |"
+            for k, v in results.get("startup", {}).items()
+        ],
         "",
         "## Every measurement",
         "",

@@ -32,7 +32,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -43,7 +42,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,6 +243,23 @@ def floor_server(app: str, port: int, workers: int, work: Path) -> Server:
     server = Server(f"{app} floor", argv, port, cpus, work / f"floor-{app}-{workers}.log")
     server.wait_ready("/")
     return server
+
+
+def wait_idle(server: Server, limit_s: float = 120.0) -> float:
+    """Wait until the server has finished the work a measurement left queued (wrk stops
+    sending, but requests already accepted, e.g. slow batch creates, still run): its
+    processes use under 5% of a core for a second. Returns the seconds waited."""
+    started = time.monotonic()
+    quiet = 0
+    before = tree_ticks(server.pid, _all_procs())
+    while time.monotonic() - started < limit_s:
+        time.sleep(0.25)
+        now = tree_ticks(server.pid, _all_procs())
+        quiet = quiet + 1 if (now - before) / TICK / 0.25 < 0.05 else 0
+        before = now
+        if quiet >= 4:
+            break
+    return time.monotonic() - started
 
 
 # -- measuring with wrk ---------------------------------------------------------
@@ -453,7 +468,9 @@ class Database:
         else:
             self.schema = f"mnemo_bench_{name}"
             asyncio.run(
-                self._pg(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; CREATE SCHEMA {self.schema}")
+                self._pg(
+                    f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; CREATE SCHEMA {self.schema}"
+                )
             )
             self.url = f"{PG_SERVER}?search_path={self.schema}"
 
@@ -643,6 +660,7 @@ class Bench:
             ):
                 log(f"  {label}")
                 rows.append(run_wrk(label, plan[key], server, s.duration, load_cpus=load))
+                wait_idle(server)
             made = db.created_since(writes_from)
             random.Random(SEED).shuffle(made)
             key = {u: datagen.key_for(u) for u in data.users}
@@ -655,6 +673,7 @@ class Bench:
             if measured.requests > len(made):
                 measured.note = f"only {len(made):,} targets: the rest answered 404"
             rows.append(measured)
+            wait_idle(server)
             if workers == 1 and not patches:
                 for label, key in (("list", "list"), ("create", "create"), ("get", "get")):
                     single = run_wrk(
@@ -683,8 +702,15 @@ class Bench:
         )
         self.save()
 
-    def growth(self, backend: str, small: Dataset, small_path: Path, db: Database,
-               data: Dataset, growth_path: Path) -> None:
+    def growth(
+        self,
+        backend: str,
+        small: Dataset,
+        small_path: Path,
+        db: Database,
+        data: Dataset,
+        growth_path: Path,
+    ) -> None:
         """The same routes on a database of 1,000 memories and on one of 1,000,000."""
         s = self.sizes
         for label, target, dataset in (
@@ -719,10 +745,14 @@ class Bench:
                 for route in ("list", "get"):
                     run_wrk(route, p[route], server, s.warmup * 2)
                 since = time.time_ns() // 1000
-                for name, key in (("list 25, first page", "list"), ("get by id", "get"),
-                                  ("create", "create")):
+                for name, key in (
+                    ("list 25, first page", "list"),
+                    ("get by id", "get"),
+                    ("create", "create"),
+                ):
                     log(f"  growth {label} ({total:,}): {name}")
                     rows.append(run_wrk(name, p[key], server, s.duration))
+                    wait_idle(server)
             finally:
                 server.stop()
             target.delete_since(since)
@@ -730,8 +760,12 @@ class Bench:
             for row in rows:
                 row.ratio = row.rps / floor
             self.results["growth"].append(
-                {"backend": backend, "memories": total, "floor_fastapi_rps": floor,
-                 "rows": [asdict(m) for m in rows]}
+                {
+                    "backend": backend,
+                    "memories": total,
+                    "floor_fastapi_rps": floor,
+                    "rows": [asdict(m) for m in rows],
+                }
             )
             if label == "small":
                 target.drop()
@@ -760,8 +794,9 @@ class Bench:
         growth_path = self.work / "growth.jsonl"
         if not self.args.no_growth:
             log(f"writing growth data: {growth_users} more users x {s.per_user:,}")
-            write_import(growth_path, [(f"g{i:04d}", s.per_user) for i in range(growth_users)],
-                         SEED + 2, 1)
+            write_import(
+                growth_path, [(f"g{i:04d}", s.per_user) for i in range(growth_users)], SEED + 2, 1
+            )
         self.start_floors(1)
         self.start_floors(2)
         try:
@@ -777,17 +812,29 @@ class Bench:
                             db.vacuum()
                         )
                     steps: list[tuple[str, Any]] = [
-                        (f"{backend} {w} worker(s)", lambda w=w: self.block(db, w, plan, data))
+                        (
+                            f"{backend} {w} worker(s)",
+                            lambda w=w, db=db: self.block(db, w, plan, data),
+                        )
                         for w in (1, 2)
                     ]
                     if not self.args.no_whatif:
                         steps += [
-                            (f"{backend} what-if {w}", lambda w=w, p=p: self.block(db, w, plan, data, p))
+                            (
+                                f"{backend} what-if {w}",
+                                lambda w=w, p=p, db=db: self.block(db, w, plan, data, p),
+                            )
                             for w, p in WHATIF[backend]
                         ]
                     if not self.args.no_growth:
-                        steps.append((f"{backend} growth", lambda: self.growth(
-                            backend, small, small_path, db, data, growth_path)))
+                        steps.append(
+                            (
+                                f"{backend} growth",
+                                lambda db=db, backend=backend: self.growth(
+                                    backend, small, small_path, db, data, growth_path
+                                ),
+                            )
+                        )
                     for name, step in steps:
                         try:
                             step()
@@ -841,9 +888,21 @@ def run_mem0(work: Path, main_path: Path, user: str, s: Sizes) -> dict[str, Any]
             if f'"user":"{user}"' in line:
                 sink.write(line)
     out = work / "mem0.json"
-    argv = ["taskset", "-c", SERVER_CPUS, str(MEM0_VENV / "bin" / "python"),
-            str(BENCH / "mem0_peer.py"), "--input", str(sample), "--out", str(out),
-            "--memories", str(s.mem0_memories), "--batches", str(s.mem0_batches)]
+    argv = [
+        "taskset",
+        "-c",
+        SERVER_CPUS,
+        str(MEM0_VENV / "bin" / "python"),
+        str(BENCH / "mem0_peer.py"),
+        "--input",
+        str(sample),
+        "--out",
+        str(out),
+        "--memories",
+        str(s.mem0_memories),
+        "--batches",
+        str(s.mem0_batches),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, env=ENV)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout)[-2000:]
@@ -856,15 +915,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small data, short runs")
     parser.add_argument("--duration", type=float, help="seconds per measurement")
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
-                        choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
+    )
     parser.add_argument("--no-growth", action="store_true", help="skip the 1,000,000 point")
     parser.add_argument("--no-mem0", action="store_true", help="skip the mem0 peer")
     parser.add_argument(
         "--no-whatif", action="store_true", help="skip the blocks that measure proposed changes"
     )
     parser.add_argument(
-        "--no-vacuum", action="store_true",
+        "--no-vacuum",
+        action="store_true",
         help="PostgreSQL: measure right after the bulk fill, without VACUUM (ANALYZE)",
     )
     parser.add_argument("--workdir", help="keep data and logs here (default: a temp dir)")

@@ -39,9 +39,9 @@ SITE = Path(__file__).resolve().parent / "whatif_site"
 
 
 def async_deps() -> None:
-    from fastapi import Request
-
     import inspect
+
+    from fastapi import Request
 
     import mnemo.api.deps as deps
     from mnemo.api import memories, ops
@@ -80,9 +80,9 @@ def async_deps() -> None:
 
 
 def inline_reads() -> None:
-    from mnemo.store.sqlite import SQLiteStore
-
     import inspect
+
+    from mnemo.store.sqlite import SQLiteStore
 
     takes_write_flag = "write" in inspect.signature(SQLiteStore._in_thread).parameters
 
@@ -132,9 +132,7 @@ def _sqlite_stamp(col: str) -> str:
 
 
 def _sqlite_bool(col: str) -> str:
-    return (
-        f"CASE WHEN {col} IS NULL THEN NULL WHEN {col} THEN json('true') ELSE json('false') END"
-    )
+    return f"CASE WHEN {col} IS NULL THEN NULL WHEN {col} THEN json('true') ELSE json('false') END"
 
 
 # One memory as JSON, rendered by SQLite itself (JSON1 is built in): the same bytes as
@@ -155,7 +153,6 @@ def fast_list() -> None:
     from mnemo.models import MAX_LIST_LIMIT, MAX_OFFSET
     from mnemo.service import MemoryService, parse_categories
     from mnemo.store import sqlite as sqlite_store
-    from mnemo.store.rows import MEMORY_COLUMNS
 
     order = "scoring DESC, created_at DESC, id DESC"
 
@@ -296,8 +293,12 @@ def group_commit() -> None:
         jobs = getattr(self, "_bench_jobs", None)
         if jobs is None:
             jobs = self._bench_jobs = queue.SimpleQueue()
-            threading.Thread(target=loop_forever, args=(self, jobs), daemon=True,
-                             name="mnemo-sqlite-group-writer").start()
+            threading.Thread(
+                target=loop_forever,
+                args=(self, jobs),
+                daemon=True,
+                name="mnemo-sqlite-group-writer",
+            ).start()
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         jobs.put((fn, args, future, loop))
@@ -391,8 +392,10 @@ def check() -> None:
         got = conn.execute(f"SELECT {SQLITE_MEMORY_JSON} FROM memories ORDER BY rowid")
         body = ("[" + ",".join(r[0] for r in got) + "]").encode()
         assert body == adapter.dump_json([memory_from_row(r) for r in rows]), body
-    print("fast_list renders the same bytes as FastAPI on 2,000 random pages (Python)"
-          " and 200 pages of 25 (SQLite json_object)")
+    print(
+        "fast_list renders the same bytes as FastAPI on 2,000 random pages (Python)"
+        " and 200 pages of 25 (SQLite json_object)"
+    )
 
 
 if __name__ == "__main__":
