@@ -168,3 +168,19 @@ async def test_ensure_user_is_safe_when_processes_race(store: Store) -> None:
     results = await asyncio.gather(*(issue_key(store, "racer") for _ in range(8)))
     assert len({key.user_id for key, _ in results}) == 1
     assert [(u.name, n) for u, n in await store.list_users()] == [("racer", 0)]
+
+
+async def test_count_unindexed_follows_imports_reindex_and_deletes(store: Store) -> None:
+    from mnemo.retrieval import Retrieval
+
+    user = await _user(store, "u")
+    embedded, bare = _memory("User likes tea"), _memory("User likes coffee")
+    (vector,) = await Retrieval(store).vectors([embedded.content])
+    await store.insert_memories(user.id, [embedded], [vector])
+    assert await store.count_unindexed() == 0
+    await store.import_memories(user.id, [bare])
+    assert await store.count_unindexed() == 1
+    assert await Retrieval(store).reindex(user.id) == 2
+    assert await store.count_unindexed() == 0
+    await store.delete_memory(user.id, embedded.id)
+    assert await store.count_unindexed() == 0
