@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from mnemo.models import Memory
+from mnemo.search.batching import EmbeddingBatcher
 from mnemo.search.dedup import is_duplicate
 from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
 from mnemo.search.rank import fuse
@@ -31,16 +32,15 @@ class Retrieval:
     ) -> None:
         self.store = store
         self._embedder = embedder
+        self._batcher = EmbeddingBatcher(self._embed)
+
+    def _embed(self, contents: list[str]) -> list[bytes]:
+        return [to_blob(vector) for vector in self._embedder().embed_array(contents)]
 
     async def vectors(self, contents: Sequence[str]) -> list[bytes]:
-        """Embeddings of the contents, as stored (float32 blobs); computed off the loop."""
-        if not contents:
-            return []
-
-        def embed() -> list[bytes]:
-            return [to_blob(vector) for vector in self._embedder().embed_array(list(contents))]
-
-        return await asyncio.to_thread(embed)
+        """Embeddings of the contents, as stored (float32 blobs); computed off the loop,
+        together with those of other requests waiting at the same time."""
+        return await self._batcher.embed(contents)
 
     async def duplicates(
         self, user_id: str, contents: Sequence[str], vectors: Sequence[bytes]

@@ -56,11 +56,12 @@ class MemoryService:
 
     async def list_memories(
         self, user_id: str, categories: str | None, limit: int, offset: int
-    ) -> list[Memory]:
+    ) -> bytes:
+        """A page as the API's JSON array (see `Store.list_memories_json`)."""
         names = parse_categories(categories)
         limit = min(max(limit, 1), MAX_LIST_LIMIT)
         offset = min(max(offset, 0), MAX_OFFSET)
-        return await self.store.list_memories(user_id, names, limit, offset)
+        return await self.store.list_memories_json(user_id, names, limit, offset)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory:
         memory = (

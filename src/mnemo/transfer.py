@@ -196,4 +196,6 @@ async def import_lines(
                 await flush(record.user)
     for name in list(pending):
         await flush(name)
+    if counts.added["memory"]:
+        await store.analyze()  # the planner's statistics predate the import
     return counts

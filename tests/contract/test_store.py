@@ -10,6 +10,7 @@ from mnemo.clock import new_id, now_us, scoring, to_datetime
 from mnemo.errors import Conflict, MnemoError
 from mnemo.models import Memory
 from mnemo.store import ApiKey, Store, User
+from tests.contract.pages import listed
 
 
 def _memory(content: str, *, category: str = "system", created_us: int | None = None) -> Memory:
@@ -56,7 +57,7 @@ async def test_memories_round_trip_exactly(store: Store) -> None:
     memory = _memory("User's sister Sarah lives in Portland 🌲")
     await store.insert_memories(user.id, [memory])
     assert await store.get_memory(user.id, memory.id) == memory
-    assert await store.list_memories(user.id, [], 10, 0) == [memory]
+    assert await listed(store, user.id, [], 10, 0) == [memory]
 
 
 async def test_list_order_filter_and_paging(store: Store) -> None:
@@ -67,16 +68,16 @@ async def test_list_order_filter_and_paging(store: Store) -> None:
     newer_system = _memory("new system", created_us=base)
     same_time = [_memory(f"same {i}", created_us=base - 1_000_000) for i in range(3)]
     await store.insert_memories(user.id, [older_system, newer_work, newer_system, *same_time])
-    listed = await store.list_memories(user.id, [], 100, 0)
+    page = await listed(store, user.id, [], 100, 0)
     expected = [newer_system, *reversed(same_time), older_system, newer_work]
-    assert [m.content for m in listed] == [m.content for m in expected]
-    assert [m.content for m in await store.list_memories(user.id, [], 2, 1)] == [
+    assert [m.content for m in page] == [m.content for m in expected]
+    assert [m.content for m in await listed(store, user.id, [], 2, 1)] == [
         m.content for m in expected[1:3]
     ]
-    assert await store.list_memories(user.id, ["work"], 100, 0) == [newer_work]
-    assert await store.list_memories(user.id, ["work", "system"], 1, 4) == [older_system]
-    assert await store.list_memories(user.id, ["manual"], 100, 0) == []
-    assert await store.list_memories(user.id, [], 100, 2**62) == []
+    assert await listed(store, user.id, ["work"], 100, 0) == [newer_work]
+    assert await listed(store, user.id, ["work", "system"], 1, 4) == [older_system]
+    assert await listed(store, user.id, ["manual"], 100, 0) == []
+    assert await listed(store, user.id, [], 100, 2**62) == []
 
 
 async def test_insert_is_all_or_nothing(store: Store) -> None:
@@ -86,7 +87,7 @@ async def test_insert_is_all_or_nothing(store: Store) -> None:
     clash = [_memory("would be new"), first.model_copy(update={"content": "dup id"})]
     with pytest.raises(MnemoError):
         await store.insert_memories(user.id, clash)
-    assert await store.list_memories(user.id, [], 10, 0) == [first]
+    assert await listed(store, user.id, [], 10, 0) == [first]
 
 
 async def test_update_is_atomic_and_owned(store: Store) -> None:
@@ -123,7 +124,7 @@ async def test_delete_is_owned_and_final(store: Store) -> None:
     memory = _memory("secret")
     await store.insert_memories(alice.id, [memory])
     assert await store.get_memory(bob.id, memory.id) is None
-    assert await store.list_memories(bob.id, [], 10, 0) == []
+    assert await listed(store, bob.id, [], 10, 0) == []
     assert not await store.delete_memory(bob.id, memory.id)
     assert await store.get_memory(alice.id, memory.id) == memory
     assert await store.delete_memory(alice.id, memory.id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -11,11 +12,13 @@ from mnemo.auth import hash_key, issue_key
 from mnemo.clock import now_us
 from mnemo.errors import BadRequest
 from mnemo.models import MemoryCreate
+from mnemo.search.embed import DIM, to_blob
 from mnemo.service import MemoryService
 from mnemo.store import Store, store_for
 from mnemo.transfer import export_lines, import_lines
 from tests import pg
 from tests.api.test_error_shape import _ExplodingCategorizer
+from tests.contract.pages import listed
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -87,8 +90,8 @@ async def test_round_trip_to_another_backend_is_exact_and_idempotent(
     # and lists read the same on both
     alice = await store.get_user("alice")
     assert alice is not None
-    assert await other_store.list_memories(alice.id, [], 50, 0) == await store.list_memories(
-        alice.id, [], 50, 0
+    assert await listed(other_store, alice.id, [], 50, 0) == await listed(
+        store, alice.id, [], 50, 0
     )
 
 
@@ -112,3 +115,35 @@ async def test_import_rejects_malformed_lines(store: Store) -> None:
         with pytest.raises(BadRequest, match="line 1"):
             await import_lines(store, [bad])
     assert await store.list_users() == []
+
+
+async def test_import_stores_embeddings_with_the_rows_and_leaves_fresh_statistics(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    source = store_for(Settings(database_url=f"sqlite:///{tmp_path}/source.db"))
+    await source.open()
+    try:
+        await _fill(source)
+        lines = await _export(source)
+    finally:
+        await source.close()
+
+    async def embed(texts: Sequence[str]) -> list[bytes]:
+        return [to_blob([1.0] + [0.0] * (DIM - 1)) for _ in texts]
+
+    counts = await import_lines(store, lines, embed)
+    assert counts.added["memory"] == 1204
+    assert await store.count_unindexed() == 0
+    if database_url.startswith("sqlite"):
+        # `PRAGMA optimize` gathered the statistics the planner had none of
+        assert pg.fetch(database_url, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'memories'")[
+            0
+        ][0]
+    else:
+        # VACUUM (ANALYZE): the planner knows the row count and no dead row is left
+        ((rows, dead),) = pg.fetch(
+            database_url,
+            "SELECT c.reltuples, pg_stat_get_dead_tuples(c.oid) FROM pg_class c"
+            " WHERE c.oid = 'memories'::regclass",
+        )
+        assert rows == 1204 and dead == 0

@@ -11,6 +11,7 @@ from mnemo.auth import hash_key
 from mnemo.store import store_for
 from mnemo.store.migrations import load
 from tests import pg
+from tests.contract.pages import listed
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 FIXTURE_KEY = "omi_dev_0123456789abcdef0123456789abcdef"
@@ -36,7 +37,7 @@ async def test_version_1_database_upgrades_with_data_intact(database_url: str) -
         alice = await store.get_user("alice")
         bob = await store.get_user("bob")
         assert alice is not None and bob is not None
-        memories = await store.list_memories(alice.id, [], 10, 0)
+        memories = await listed(store, alice.id, [], 10, 0)
         assert [(m.content, m.category, m.edited) for m in memories] == [
             ("User is vegetarian", "system", False),
             ("User works at Acme", "work", True),
@@ -44,7 +45,7 @@ async def test_version_1_database_upgrades_with_data_intact(database_url: str) -
         ]
         assert memories[0].created_at.isoformat() == "2023-11-14T22:15:00+00:00"
         assert memories[2].tags == ["fixture", "t1"]
-        (sister, portuguese) = await store.list_memories(bob.id, [], 10, 0)
+        (sister, portuguese) = await listed(store, bob.id, [], 10, 0)
         assert portuguese.content == "Usuário fala português 🇧🇷"
         assert sister.content == "User's sister Sarah lives in Portland"
         found = await store.key_by_hash(hash_key(FIXTURE_KEY))

@@ -61,14 +61,14 @@ CategoriesFilter = Annotated[
     ),
 ]
 
-# The hot read routes serialise their (already valid) memories straight to JSON bytes:
-# `response_model` still documents them, but FastAPI does not validate them again.
-_MEMORY_LIST = TypeAdapter(list[Memory])
+# The hot read routes answer JSON bytes: the list's page comes rendered by the database,
+# a memory is dumped straight from its (already valid) object. `response_model` still
+# documents them, but FastAPI does not validate them again.
 _MEMORY = TypeAdapter(Memory)
 
 
-def _json(adapter: TypeAdapter[Any], value: Any) -> Response:
-    return Response(adapter.dump_json(value), media_type="application/json")
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 _UPDATE_FIELDS = ("content", "visibility", "tags", "category")
@@ -105,7 +105,7 @@ async def list_memories(
 ) -> Response:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
     `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
-    return _json(_MEMORY_LIST, await service.list_memories(key.user_id, categories, limit, offset))
+    return _json(await service.list_memories(key.user_id, categories, limit, offset))
 
 
 @router.post("", response_model=MemoryCreated, responses=_TOO_LARGE, summary="Create a memory")
@@ -159,7 +159,7 @@ async def search_memories(
 
 @router.get("/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory")
 async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Response:
-    return _json(_MEMORY, await service.get_memory(key.user_id, memory_id))
+    return _json(_MEMORY.dump_json(await service.get_memory(key.user_id, memory_id)))
 
 
 @router.patch(

@@ -88,11 +88,12 @@ class Store(Protocol):
         """Record when a key was last used."""
 
     # memories
-    async def list_memories(
+    async def list_memories_json(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
-    ) -> list[Memory]:
+    ) -> bytes:
         """A page of the user's memories in `scoring`, `created_at`, `id` descending
-        order, filtered to `categories` (all when empty) before paging."""
+        order, filtered to `categories` (all when empty) before paging, as the API's
+        JSON array (the database renders it: `mnemo.store.render`)."""
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         """One of the user's memories, or None."""
@@ -140,6 +141,10 @@ class Store(Protocol):
     ) -> int:
         """Insert those whose id is not stored yet (with their embeddings, if given), in
         one transaction; how many."""
+
+    async def analyze(self) -> None:
+        """Bring the query planner's statistics up to date after a bulk load (PostgreSQL
+        also reclaims dead rows: `VACUUM (ANALYZE)`)."""
 
     async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
         """The user's keys (revoked ones too) with their stored hashes, oldest first."""

@@ -24,6 +24,7 @@ from mnemo.search.keyword import pg_tsquery_text
 from mnemo.search.rank import semantic_ranking
 from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.render import POSTGRES_MEMORY_JSON, json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
     KEY_INSERT_COLUMNS,
@@ -57,12 +58,12 @@ _ORDER = "scoring DESC, created_at DESC, id DESC"
 # A page's ids come from an index-only scan of memories_user_order, then only those
 # rows are fetched: a deep OFFSET skips index entries, not table rows.
 LIST_SQL = (
-    f"SELECT {MEMORY_COLUMNS} FROM memories JOIN ("
+    f"SELECT {POSTGRES_MEMORY_JSON} FROM memories JOIN ("
     f"SELECT id FROM memories WHERE user_id = $1 ORDER BY {_ORDER} LIMIT $2 OFFSET $3"
     f") page USING (id) ORDER BY {_ORDER}"
 )
 LIST_BY_CATEGORY_SQL = (
-    f"SELECT {MEMORY_COLUMNS} FROM memories JOIN ("
+    f"SELECT {POSTGRES_MEMORY_JSON} FROM memories JOIN ("
     "SELECT id FROM memories WHERE user_id = $1 AND category = ANY($2::text[])"
     f" ORDER BY {_ORDER} LIMIT $3 OFFSET $4) page USING (id) ORDER BY {_ORDER}"
 )
@@ -245,16 +246,16 @@ class PostgresStore:
 
     # -- memories ----------------------------------------------------------
 
-    async def list_memories(
+    async def list_memories_json(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
-    ) -> list[Memory]:
+    ) -> bytes:
         args: tuple[Any, ...]
         if categories:
             sql, args = LIST_BY_CATEGORY_SQL, (user_id, list(categories), limit, offset)
         else:
             sql, args = LIST_SQL, (user_id, limit, offset)
         rows = await self._read(lambda conn: conn.fetch(sql, *args))
-        return [memory_from_row(row) for row in rows]
+        return json_array(row[0] for row in rows)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         row = await self._read(lambda conn: _select_memory(conn, user_id, memory_id))
@@ -375,29 +376,27 @@ class PostgresStore:
         if not memories:
             return 0
         columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
+        embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
 
+        # One statement writes each row once, with its embedding (an UPDATE after the
+        # INSERT would leave a dead tuple per imported row).
         async def insert(conn: Connection) -> str:
             status: str = await conn.execute(
-                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}, embedding)"
                 " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
                 " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
-                " $12::bool[], $13::bool[]) ON CONFLICT (id) DO NOTHING",
+                " $12::bool[], $13::bool[], $14::bytea[]) ON CONFLICT (id) DO NOTHING",
                 user_id,
                 *columns,
-            )
-            # Only rows that were not there before have no embedding yet.
-            await conn.execute(
-                "UPDATE memories SET embedding = v.embedding"
-                " FROM unnest($2::text[], $3::bytea[]) AS v(id, embedding)"
-                " WHERE memories.user_id = $1 AND memories.id = v.id"
-                " AND memories.embedding IS NULL",
-                user_id,
-                [m.id for m in memories] if vectors else [],
-                list(vectors),
+                embeddings,
             )
             return status
 
         return _affected(await self._write(insert))
+
+    async def analyze(self) -> None:
+        # VACUUM cannot run in a transaction: on a pooled connection of its own.
+        await self._read(lambda conn: conn.execute("VACUUM (ANALYZE) memories"))
 
     async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
         rows = await self._read(

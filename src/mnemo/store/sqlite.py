@@ -5,8 +5,10 @@ contends with itself for the write lock. Writes queue for it and it commits them
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
 own, one fsync for all (a cancelled request cannot leave a write half done). Reads
 run on a small pool of threads, each with its own connection; WAL mode lets them
-proceed while a write commits. Other processes on the same file wait on the busy
-timeout.
+proceed while a write commits. Small reads (a key, a memory, a first page) run on the
+event loop's thread instead, on a connection of its own that never waits for a lock:
+their SQL takes less time than the two thread switches of the pool. Other processes
+on the same file wait on the busy timeout.
 
 Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
 that truncates the write-ahead log follows every delete within about a second,
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +35,7 @@ from mnemo.models import Memory
 from mnemo.search.keyword import fts5_query
 from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
     KEY_INSERT_COLUMNS,
@@ -50,6 +54,8 @@ T = TypeVar("T")
 _UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
 _PURGE_DELAY_S = 0.5
 _ORDER = "scoring DESC, created_at DESC, id DESC"
+# Reads that touch at most this many index entries run on the event loop's thread.
+_INLINE_ROWS = 500
 
 
 def _translate(error: sqlite3.Error) -> MnemoError:
@@ -95,6 +101,8 @@ class SQLiteStore:
         self._synchronous = synchronous
         self._read_connections = read_connections
         self._local = threading.local()
+        self._loop_conn: sqlite3.Connection | None = None
+        self._loop_thread = 0
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
@@ -107,26 +115,30 @@ class SQLiteStore:
     # -- connections -------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection (the writer's, a reader's), opened on first use."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=self._busy_timeout_ms / 1000,
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-            conn.execute("PRAGMA secure_delete = ON")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.enable_load_extension(True)
-            sqlite_vec.load(conn)
-            conn.enable_load_extension(False)
-            self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
+            conn = self._local.conn = self._open(self._busy_timeout_ms)
+        return conn
+
+    def _open(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=busy_timeout_ms / 1000,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"), busy_timeout_ms)
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.enable_load_extension(True)
+        sqlite_vec.load(conn)
+        conn.enable_load_extension(False)
+        with self._connections_lock:
+            self._connections.append(conn)
         return conn
 
     def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -174,6 +186,23 @@ class SQLiteStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._in_thread, fn, args)
 
+    async def _read_now(self, fn: Callable[..., T], *args: Any) -> T:
+        """A small read (a key, a memory, a first page) on the event loop's own thread
+        and connection: ~10-50 us of SQL is cheaper than two thread switches. That
+        connection never waits for a lock (WAL readers rarely meet one); when it would,
+        the read goes to the pool, which waits."""
+        assert self._readers is not None, "store is not open"
+        thread = threading.get_ident()
+        try:
+            if self._loop_conn is None:
+                self._loop_conn, self._loop_thread = self._open(0), thread
+            if thread == self._loop_thread:
+                return fn(self._loop_conn, *args)
+        except sqlite3.Error as error:
+            if not _is_locked(error):
+                raise _translate(error) from error
+        return await self._read(fn, *args)
+
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` in a write transaction; returns once it is durable."""
         assert self._writer is not None, "store is not open"
@@ -213,6 +242,7 @@ class SQLiteStore:
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
+        self._loop_conn = None
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -321,7 +351,7 @@ class SQLiteStore:
         return bool(changed)
 
     async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
-        row = await self._read(
+        row = await self._read_now(
             lambda conn: conn.execute(
                 f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
                 " JOIN users u ON u.id = k.user_id"
@@ -340,9 +370,9 @@ class SQLiteStore:
 
     # -- memories ----------------------------------------------------------
 
-    async def list_memories(
+    async def list_memories_json(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
-    ) -> list[Memory]:
+    ) -> bytes:
         where = "user_id = ?"
         params: list[Any] = [user_id]
         if categories:
@@ -351,16 +381,21 @@ class SQLiteStore:
         # The page's rowids come from the covering index memories_user_order, then only
         # those rows are read: a deep OFFSET skips index entries, not table rows.
         sql = (
-            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE rowid IN ("
+            f"SELECT {SQLITE_MEMORY_JSON} FROM memories WHERE rowid IN ("
             f"SELECT rowid FROM memories WHERE {where} ORDER BY {_ORDER} LIMIT ? OFFSET ?"
             f") ORDER BY {_ORDER}"
         )
         params.extend((limit, offset))
-        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [memory_from_row(row) for row in rows]
+
+        def page(conn: sqlite3.Connection) -> bytes:
+            return json_array(row[0] for row in conn.execute(sql, params))
+
+        if offset + limit <= _INLINE_ROWS:
+            return await self._read_now(page)
+        return await self._read(page)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
-        row = await self._read(_select_memory, user_id, memory_id)
+        row = await self._read_now(_select_memory, user_id, memory_id)
         return None if row is None else memory_from_row(row)
 
     async def insert_memories(
@@ -465,7 +500,7 @@ class SQLiteStore:
             f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ?"
             f" AND id IN ({', '.join('?' * len(ids))})"
         )
-        rows = await self._read(lambda conn: conn.execute(sql, (user_id, *ids)).fetchall())
+        rows = await self._read_now(lambda conn: conn.execute(sql, (user_id, *ids)).fetchall())
         return {row[0]: memory_from_row(row) for row in rows}
 
     async def set_vectors(self, user_id: str, vectors: Sequence[tuple[str, bytes]]) -> None:
@@ -515,6 +550,10 @@ class SQLiteStore:
 
         return await self._write(insert) if rows else 0
 
+    async def analyze(self) -> None:
+        # Gathers statistics only where the planner lacks them (cheap when up to date).
+        await self._write(lambda conn: conn.execute("PRAGMA optimize").fetchall())
+
     async def keys_with_hashes(self, user_id: str) -> list[tuple[ApiKey, str]]:
         rows = await self._read(
             lambda conn: conn.execute(
@@ -543,6 +582,27 @@ _INSERT_MEMORY = (
     f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _is_locked(error: sqlite3.Error) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and any(
+        hint in str(error).lower() for hint in ("locked", "busy")
+    )
+
+
+def _retry_locked(statement: Callable[[], Any], timeout_ms: int) -> None:
+    """Run `statement`, again while the database is locked, for up to `timeout_ms`.
+    Switching a new file to WAL mode can fail at once, without the busy handler, when
+    another process opens it at the same moment (several workers' first start)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.Error as error:
+            if not _is_locked(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

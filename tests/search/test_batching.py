@@ -1,0 +1,89 @@
+"""EmbeddingBatcher: concurrent requests share model calls and each gets its own vectors."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from mnemo.search.batching import MAX_TEXTS, EmbeddingBatcher
+
+
+class Recorder:
+    """A fake model: each text's 'vector' is its own bytes; remembers every call."""
+
+    def __init__(self, delay: float = 0.05, fail_on: str | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.delay = delay
+        self.fail_on = fail_on
+        self.threads: set[int] = set()
+
+    def __call__(self, texts: list[str]) -> list[bytes]:
+        self.calls.append(texts)
+        self.threads.add(threading.get_ident())
+        time.sleep(self.delay)
+        if self.fail_on in texts:
+            raise ValueError("model failed")
+        return [text.encode() for text in texts]
+
+
+async def test_a_lone_request_is_embedded_at_once_off_the_loop() -> None:
+    model = Recorder(delay=0)
+    batcher = EmbeddingBatcher(model)
+    assert await batcher.embed(["a", "b"]) == [b"a", b"b"]
+    assert await batcher.embed([]) == []
+    assert model.calls == [["a", "b"]]
+    assert threading.get_ident() not in model.threads
+
+
+async def test_requests_waiting_together_share_one_call_and_get_their_own_vectors() -> None:
+    model = Recorder()
+    batcher = EmbeddingBatcher(model)
+    first = asyncio.create_task(batcher.embed(["first"]))
+    await asyncio.sleep(0.01)  # the first call is running: the next ones wait for it
+    rest = [asyncio.create_task(batcher.embed([f"{i}a", f"{i}b"])) for i in range(5)]
+    assert await first == [b"first"]
+    assert [await task for task in rest] == [[f"{i}a".encode(), f"{i}b".encode()] for i in range(5)]
+    assert model.calls == [["first"], [t for i in range(5) for t in (f"{i}a", f"{i}b")]]
+
+
+async def test_a_call_takes_at_most_max_texts_unless_one_request_is_bigger() -> None:
+    model = Recorder()
+    batcher = EmbeddingBatcher(model)
+    blocker = asyncio.create_task(batcher.embed(["x"]))
+    await asyncio.sleep(0.01)
+    big = [f"b{i}" for i in range(MAX_TEXTS + 5)]
+    tasks = [asyncio.create_task(batcher.embed(texts)) for texts in (["s1"], big, ["s2"])]
+    await blocker
+    results = [await task for task in tasks]
+    assert results[1] == [t.encode() for t in big]
+    assert [len(call) for call in model.calls] == [1, 1, MAX_TEXTS + 5, 1]
+
+
+async def test_a_failure_reaches_every_request_of_its_call_and_the_next_call_works() -> None:
+    model = Recorder(fail_on="bad")
+    batcher = EmbeddingBatcher(model)
+    blocker = asyncio.create_task(batcher.embed(["ok"]))
+    await asyncio.sleep(0.01)
+    doomed = [asyncio.create_task(batcher.embed([text])) for text in ("bad", "fine")]
+    assert await blocker == [b"ok"]
+    for task in doomed:
+        with pytest.raises(ValueError, match="model failed"):
+            await task
+    assert await batcher.embed(["later"]) == [b"later"]
+
+
+async def test_a_cancelled_request_does_not_disturb_the_others() -> None:
+    model = Recorder()
+    batcher = EmbeddingBatcher(model)
+    blocker = asyncio.create_task(batcher.embed(["x"]))
+    await asyncio.sleep(0.01)
+    gone = asyncio.create_task(batcher.embed(["gone"]))
+    kept = asyncio.create_task(batcher.embed(["kept"]))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await blocker == [b"x"]
+    assert await kept == [b"kept"]
+    assert gone.cancelled()
