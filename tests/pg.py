@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import asyncpg
 
@@ -49,9 +50,9 @@ def run_sql(schema: str, sql: str) -> None:
 def fetch(database_url: str, sql: str) -> list[tuple[object, ...]]:
     """Rows of a query run directly on the database behind `database_url` (either backend)."""
     if database_url.startswith("sqlite:///"):
-        import sqlite3
+        from pysqlite3 import dbapi2 as sqlite3  # mnemo's own SQLite, not the system's
 
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+        with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn:
             return conn.execute(sql).fetchall()
 
     async def query() -> list[tuple[object, ...]]:

@@ -24,6 +24,7 @@ from mnemo.search.keyword import pg_tsquery_text
 from mnemo.search.rank import semantic_ranking
 from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import POSTGRES_MEMORY_JSON, json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -57,16 +58,38 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 _ORDER = "scoring DESC, created_at DESC, id DESC"
 # A page's ids come from an index-only scan of memories_user_order, then only those
 # rows are fetched: a deep OFFSET skips index entries, not table rows.
-LIST_SQL = (
-    f"SELECT {POSTGRES_MEMORY_JSON} FROM memories JOIN ("
-    f"SELECT id FROM memories WHERE user_id = $1 ORDER BY {_ORDER} LIMIT $2 OFFSET $3"
-    f") page USING (id) ORDER BY {_ORDER}"
-)
-LIST_BY_CATEGORY_SQL = (
-    f"SELECT {POSTGRES_MEMORY_JSON} FROM memories JOIN ("
-    "SELECT id FROM memories WHERE user_id = $1 AND category = ANY($2::text[])"
-    f" ORDER BY {_ORDER} LIMIT $3 OFFSET $4) page USING (id) ORDER BY {_ORDER}"
-)
+_VERSION = "(SELECT memories_version FROM users WHERE id = $1)"
+
+
+def _in_categories(param: int | None) -> str:
+    # A statement with the filter and one without: each gets its own plan.
+    return f" AND category = ANY(${param}::text[])" if param else ""
+
+
+def _list_sql(categories: int | None) -> str:
+    """(user's version, sort key, JSON) of a page's rows: $2 rows, $3 skipped."""
+    return (
+        f"SELECT {_VERSION}, scoring, created_at, id, {POSTGRES_MEMORY_JSON} FROM memories"
+        f" JOIN (SELECT id FROM memories WHERE user_id = $1{_in_categories(categories)}"
+        f" ORDER BY {_ORDER} LIMIT $2 OFFSET $3) page USING (id) ORDER BY {_ORDER}"
+    )
+
+
+def _list_after_sql(categories: int | None) -> str:
+    """The same for the $2 rows after the one whose sort key is ($4, $5, $6), if the
+    user's version is still $3 (else none)."""
+    return (
+        f"SELECT $3::bigint, scoring, created_at, id, {POSTGRES_MEMORY_JSON} FROM memories"
+        f" WHERE user_id = $1{_in_categories(categories)}"
+        f" AND (scoring, created_at, id) < ($4, $5, $6) AND {_VERSION} = $3"
+        f" ORDER BY {_ORDER} LIMIT $2"
+    )
+
+
+# $1 user, $2 limit, $3 offset, $4 categories
+LIST_SQL, LIST_BY_CATEGORY_SQL = _list_sql(None), _list_sql(4)
+# $1 user, $2 limit, $3 version, $4-$6 sort key, $7 categories
+LIST_AFTER_SQL, LIST_AFTER_BY_CATEGORY_SQL = _list_after_sql(None), _list_after_sql(7)
 GET_SQL = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
 DELETE_SQL = "DELETE FROM memories WHERE user_id = $1 AND id = $2"
 # ORDER BY user_id, id matches the index memories_user_id exactly.
@@ -92,6 +115,7 @@ class PostgresStore:
         self._min = min_connections
         self._max = max_connections
         self._pool: asyncpg.Pool | None = None
+        self._bookmarks = Bookmarks()
 
     # -- connections -------------------------------------------------------
 
@@ -249,13 +273,24 @@ class PostgresStore:
     async def list_memories_json(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
     ) -> bytes:
-        args: tuple[Any, ...]
-        if categories:
-            sql, args = LIST_BY_CATEGORY_SQL, (user_id, list(categories), limit, offset)
-        else:
-            sql, args = LIST_SQL, (user_id, limit, offset)
-        rows = await self._read(lambda conn: conn.fetch(sql, *args))
-        return json_array(row[0] for row in rows)
+        names = (list(categories),) if categories else ()
+        mark = self._bookmarks.find(user_id, categories, offset)
+        if mark is not None:  # the rows after a remembered one, if nothing has moved
+            version, after = mark
+            sql = LIST_AFTER_BY_CATEGORY_SQL if names else LIST_AFTER_SQL
+            args = (user_id, limit, version, *after, *names)
+            rows = await self._read(lambda conn: conn.fetch(sql, *args))
+            if rows:
+                self._bookmarks.remember_page(user_id, categories, offset, rows, None)
+                return json_array(row[4] for row in rows)
+        # A deep page reads the row before it too, to remember where it starts.
+        before = int(offset >= MIN_OFFSET)
+        sql = LIST_BY_CATEGORY_SQL if names else LIST_SQL
+        page_args = (user_id, limit + before, offset - before, *names)
+        rows = await self._read(lambda conn: conn.fetch(sql, *page_args))
+        first, page = (rows[0], rows[1:]) if before and rows else (None, rows)
+        self._bookmarks.remember_page(user_id, categories, offset, page, first)
+        return json_array(row[4] for row in page)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         row = await self._read(lambda conn: _select_memory(conn, user_id, memory_id))

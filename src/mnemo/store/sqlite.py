@@ -35,6 +35,7 @@ from mnemo.models import Memory
 from mnemo.search.keyword import fts5_query
 from mnemo.store import migrations
 from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -102,6 +103,7 @@ class SQLiteStore:
         self._read_connections = read_connections
         self._local = threading.local()
         self._loop_conn: sqlite3.Connection | None = None
+        self._bookmarks = Bookmarks()
         self._loop_thread = 0
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -201,6 +203,12 @@ class SQLiteStore:
         except sqlite3.Error as error:
             if not _is_locked(error):
                 raise _translate(error) from error
+        return await self._read(fn, *args)
+
+    async def _read_small(self, rows: int, fn: Callable[..., T], *args: Any) -> T:
+        """A read that touches about `rows` index entries: on the loop's thread when few."""
+        if rows <= _INLINE_ROWS:
+            return await self._read_now(fn, *args)
         return await self._read(fn, *args)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -373,26 +381,46 @@ class SQLiteStore:
     async def list_memories_json(
         self, user_id: str, categories: Sequence[str], limit: int, offset: int
     ) -> bytes:
-        where = "user_id = ?"
-        params: list[Any] = [user_id]
-        if categories:
-            where += f" AND category IN ({', '.join('?' * len(categories))})"
-            params.extend(categories)
-        # The page's rowids come from the covering index memories_user_order, then only
-        # those rows are read: a deep OFFSET skips index entries, not table rows.
-        sql = (
-            f"SELECT {SQLITE_MEMORY_JSON} FROM memories WHERE rowid IN ("
-            f"SELECT rowid FROM memories WHERE {where} ORDER BY {_ORDER} LIMIT ? OFFSET ?"
-            f") ORDER BY {_ORDER}"
+        in_categories = (
+            f" AND category IN ({', '.join('?' * len(categories))})" if categories else ""
         )
-        params.extend((limit, offset))
-
-        def page(conn: sqlite3.Connection) -> bytes:
-            return json_array(row[0] for row in conn.execute(sql, params))
-
-        if offset + limit <= _INLINE_ROWS:
-            return await self._read_now(page)
-        return await self._read(page)
+        mark = self._bookmarks.find(user_id, categories, offset)
+        if mark is not None:  # the rows after a remembered one, if nothing has moved
+            version, after = mark
+            sql = (
+                f"SELECT ?, scoring, created_at, id, {SQLITE_MEMORY_JSON} FROM memories"
+                f" WHERE user_id = ?{in_categories} AND (scoring, created_at, id) < (?, ?, ?)"
+                " AND (SELECT memories_version FROM users WHERE id = ?) = ?"
+                f" ORDER BY {_ORDER} LIMIT ?"
+            )
+            params: tuple[Any, ...] = (
+                version,
+                user_id,
+                *categories,
+                *after,
+                user_id,
+                version,
+                limit,
+            )
+            rows = await self._read_small(limit, _fetch_all, sql, params)
+            if rows:
+                self._bookmarks.remember_page(user_id, categories, offset, rows, None)
+                return json_array(row[4] for row in rows)
+        # The page's rowids come from the covering index memories_user_order, then only
+        # those rows are read: a deep OFFSET skips index entries, not table rows. A deep
+        # page reads the row before it too, to remember where it starts.
+        before = int(offset >= MIN_OFFSET)
+        sql = (
+            "SELECT (SELECT memories_version FROM users WHERE id = ?), scoring, created_at,"
+            f" id, {SQLITE_MEMORY_JSON} FROM memories WHERE rowid IN (SELECT rowid FROM"
+            f" memories WHERE user_id = ?{in_categories} ORDER BY {_ORDER} LIMIT ? OFFSET ?)"
+            f" ORDER BY {_ORDER}"
+        )
+        params = (user_id, user_id, *categories, limit + before, offset - before)
+        rows = await self._read_small(offset + limit, _fetch_all, sql, params)
+        first, page = (rows[0], rows[1:]) if before and rows else (None, rows)
+        self._bookmarks.remember_page(user_id, categories, offset, page, first)
+        return json_array(row[4] for row in page)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         row = await self._read_now(_select_memory, user_id, memory_id)
@@ -603,6 +631,10 @@ def _retry_locked(statement: Callable[[], Any], timeout_ms: int) -> None:
             if not _is_locked(error) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.01)
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    return list(conn.execute(sql, params))
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
