@@ -7,8 +7,9 @@ own, one fsync for all (a cancelled request cannot leave a write half done). Rea
 run on a small pool of threads, each with its own connection; WAL mode lets them
 proceed while a write commits. Small reads (a key, a memory, a first page) run on the
 event loop's thread instead, on a connection of its own that never waits for a lock:
-their SQL takes less time than the two thread switches of the pool. Other processes
-on the same file wait on the busy timeout.
+their SQL takes less time than the two thread switches of the pool. Writers of other
+processes on the same file (server workers, the CLI) take turns on a lock file,
+`<file>-writelock`, for up to the busy timeout.
 
 Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
 that truncates the write-ahead log follows every delete within about a second,
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +60,7 @@ _PURGE_DELAY_S = 0.5
 _ORDER = "scoring DESC, created_at DESC, id DESC"
 # Reads that touch at most this many index entries run on the event loop's thread.
 _INLINE_ROWS = 500
+_MMAP_BYTES = 1 << 30
 
 
 def _translate(error: sqlite3.Error) -> MnemoError:
@@ -104,6 +108,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._loop_conn: sqlite3.Connection | None = None
         self._bookmarks = Bookmarks()
+        self._lock_fd: int | None = None
         self._loop_thread = 0
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -135,6 +140,9 @@ class SQLiteStore:
         _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"), busy_timeout_ms)
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         conn.execute("PRAGMA secure_delete = ON")
+        # Reads map the file instead of copying each page: a vector search scans
+        # ~1.5 KB a memory (10,000 memories: 10.6 -> 7.1 ms measured).
+        conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.enable_load_extension(True)
         sqlite_vec.load(conn)
@@ -162,18 +170,22 @@ class SQLiteStore:
         outcomes: list[tuple[bool, Any]] = []
         try:
             conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            for fn, args, _, _ in group:
-                conn.execute("SAVEPOINT job")
-                try:
-                    outcomes.append((True, fn(conn, *args)))
-                except Exception as error:
-                    conn.execute("ROLLBACK TO job")
-                    outcomes.append(
-                        (False, _translate(error) if isinstance(error, sqlite3.Error) else error)
-                    )
-                conn.execute("RELEASE job")
-            conn.execute("COMMIT")
+            with self._processes_lock():
+                conn.execute("BEGIN IMMEDIATE")
+                for fn, args, _, _ in group:
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        outcomes.append((True, fn(conn, *args)))
+                    except Exception as error:
+                        conn.execute("ROLLBACK TO job")
+                        outcomes.append(
+                            (
+                                False,
+                                _translate(error) if isinstance(error, sqlite3.Error) else error,
+                            )
+                        )
+                    conn.execute("RELEASE job")
+                conn.execute("COMMIT")
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error, UnboundLocalError):
                 if conn.in_transaction:
@@ -182,6 +194,35 @@ class SQLiteStore:
             outcomes = [(False, failure)] * len(group)
         for (_, _, future, loop), (ok, value) in zip(group, outcomes, strict=True):
             loop.call_soon_threadsafe(_settle, future, ok, value)
+
+    @contextlib.contextmanager
+    def _processes_lock(self) -> Iterator[None]:
+        """Writers of all processes on this file take turns on `<file>-writelock`, tried
+        every millisecond: SQLite's own busy handler sleeps up to 100 ms between tries
+        and let writes of several workers wait seconds. Without the lock file (a
+        read-only directory), SQLite's locking alone still keeps writes safe."""
+        if self._lock_fd is None:
+            try:
+                self._lock_fd = os.open(f"{self.path}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as error:
+                log.warning("no write lock file, relying on SQLite's locking: %s", error)
+                self._lock_fd = -1
+        if self._lock_fd < 0:
+            yield
+            return
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError("database is locked") from None
+                time.sleep(0.001)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._readers is not None, "store is not open"
@@ -251,6 +292,9 @@ class SQLiteStore:
             self._connections.clear()
         self._local = threading.local()
         self._loop_conn = None
+        if self._lock_fd is not None and self._lock_fd >= 0:
+            os.close(self._lock_fd)
+        self._lock_fd = None
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -409,17 +453,23 @@ class SQLiteStore:
         # The page's rowids come from the covering index memories_user_order, then only
         # those rows are read: a deep OFFSET skips index entries, not table rows. A deep
         # page reads the row before it too, to remember where it starts.
+        # Pages that end before MIN_OFFSET leave no bookmark: no keys to read for them.
         before = int(offset >= MIN_OFFSET)
+        keys = offset + limit >= MIN_OFFSET
         sql = (
-            "SELECT (SELECT memories_version FROM users WHERE id = ?), scoring, created_at,"
-            f" id, {SQLITE_MEMORY_JSON} FROM memories WHERE rowid IN (SELECT rowid FROM"
-            f" memories WHERE user_id = ?{in_categories} ORDER BY {_ORDER} LIMIT ? OFFSET ?)"
+            "SELECT (SELECT memories_version FROM users WHERE id = ?), scoring, created_at, id,"
+            if keys
+            else "SELECT ?, NULL, NULL, NULL,"
+        ) + (
+            f" {SQLITE_MEMORY_JSON} FROM memories WHERE rowid IN (SELECT rowid FROM memories"
+            f" WHERE user_id = ?{in_categories} ORDER BY {_ORDER} LIMIT ? OFFSET ?)"
             f" ORDER BY {_ORDER}"
         )
         params = (user_id, user_id, *categories, limit + before, offset - before)
         rows = await self._read_small(offset + limit, _fetch_all, sql, params)
         first, page = (rows[0], rows[1:]) if before and rows else (None, rows)
-        self._bookmarks.remember_page(user_id, categories, offset, page, first)
+        if keys:
+            self._bookmarks.remember_page(user_id, categories, offset, page, first)
         return json_array(row[4] for row in page)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
