@@ -101,7 +101,6 @@ KEY_BY_HASH_SQL = (
     f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id"
     " WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
 )
-_MEMORY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 14))
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
 
 Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise types
@@ -299,17 +298,8 @@ class PostgresStore:
     async def insert_memories(
         self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
     ) -> None:
-        rows = [(user_id, *memory_values(m)) for m in memories]
-
-        async def insert(conn: Connection) -> None:
-            await conn.executemany(
-                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}) VALUES ({_MEMORY_PLACEHOLDERS})",
-                rows,
-            )
-            await _put_vectors(conn, user_id, [m.id for m in memories], vectors)
-
-        if rows:
-            await self._write(insert)
+        if memories:
+            await self._write(lambda conn: _insert_rows(conn, user_id, memories, vectors))
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -410,24 +400,11 @@ class PostgresStore:
     ) -> int:
         if not memories:
             return 0
-        columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
-        embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
-
-        # One statement writes each row once, with its embedding (an UPDATE after the
-        # INSERT would leave a dead tuple per imported row).
-        async def insert(conn: Connection) -> str:
-            status: str = await conn.execute(
-                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}, embedding)"
-                " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
-                " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
-                " $12::bool[], $13::bool[], $14::bytea[]) ON CONFLICT (id) DO NOTHING",
-                user_id,
-                *columns,
-                embeddings,
+        return _affected(
+            await self._write(
+                lambda conn: _insert_rows(conn, user_id, memories, vectors, skip_existing=True)
             )
-            return status
-
-        return _affected(await self._write(insert))
+        )
 
     async def analyze(self) -> None:
         # VACUUM cannot run in a transaction: on a pooled connection of its own.
@@ -461,6 +438,31 @@ _VERSION_SQL = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 def _affected(status: str) -> int:
     """Rows affected, from a command tag such as 'DELETE 1'."""
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def _insert_rows(
+    conn: Connection,
+    user_id: str,
+    memories: Sequence[Memory],
+    vectors: Sequence[bytes],
+    *,
+    skip_existing: bool = False,
+) -> str:
+    """Insert the memories with their embeddings in one statement (each row written
+    once: no UPDATE after, no dead tuple); the command tag."""
+    columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
+    embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
+    status: str = await conn.execute(
+        f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}, embedding)"
+        " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+        " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
+        " $12::bool[], $13::bool[], $14::bytea[])"
+        + (" ON CONFLICT (id) DO NOTHING" if skip_existing else ""),
+        user_id,
+        *columns,
+        embeddings,
+    )
+    return status
 
 
 async def _put_vectors(
