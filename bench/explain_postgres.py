@@ -21,15 +21,39 @@ from mnemo.store import store_for
 SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SCHEMA = "mnemo_explain"
 
-# The store's own statements, with the arguments each takes (see main()).
+# The store's own statements, with the arguments each takes (see main()); a name in
+# quotes is looked up in main()'s `values`. LIST_SQL takes ($1 user, $2 limit, $3 offset)
+# and the category one ($4 categories) too; a page at an offset of 200 or more (where
+# bookmarks start: mnemo.store.bookmarks) reads one row more, the one before it, to
+# remember where the page starts. LIST_AFTER_SQL, the page after a remembered row, takes
+# ($1 user, $2 limit, $3 the user's memories_version, $4-$6 that row's scoring,
+# created_at and id) and the category one ($7 categories) too.
 QUERIES = {
     "list, first page": (sql.LIST_SQL, ("big", 25, 0)),
-    "list, deep page (offset 90,000 of the 100,000-memory user)": (
+    "list, deep page without a bookmark (offset 90,000 of the 100,000-memory user)": (
         sql.LIST_SQL,
-        ("big", 25, 90_000),
+        ("big", 26, 89_999),
+    ),
+    "list, deep page from a bookmark (the page after the row at offset 60,000 of the"
+    " 100,000-memory user)": (
+        sql.LIST_AFTER_SQL,
+        ("big", 25, "version", "after_scoring", "after_created_at", "after_id"),
     ),
     "list, first page of a 1,000-memory user": (sql.LIST_SQL, ("small", 25, 0)),
-    "list, category filter": (sql.LIST_BY_CATEGORY_SQL, ("big", ["work", "skills"], 25, 0)),
+    "list, category filter": (sql.LIST_BY_CATEGORY_SQL, ("big", 25, 0, ["work", "skills"])),
+    "list, category filter, deep page from a bookmark (after the row at offset 30,000 of"
+    " the filtered list)": (
+        sql.LIST_AFTER_BY_CATEGORY_SQL,
+        (
+            "big",
+            25,
+            "version",
+            "category_after_scoring",
+            "category_after_created_at",
+            "category_after_id",
+            ["work", "skills"],
+        ),
+    ),
     "get by id": (sql.GET_SQL, ("big", "id")),
     "update (row lock, then UPDATE by the same key)": (
         sql.GET_SQL + " FOR UPDATE",
@@ -87,7 +111,22 @@ async def main(users: int, per_user: int) -> None:
         "small": "u7",
         "id": await conn.fetchval("SELECT id FROM memories WHERE user_id = $1 LIMIT 1", big),
         "hash": hashlib.md5(b"7").hexdigest(),
+        # What a bookmark holds: the user's version and a row's sort key, read now.
+        "version": await conn.fetchval("SELECT memories_version FROM users WHERE id = $1", big),
     }
+    order = "ORDER BY scoring DESC, created_at DESC, id DESC"
+    for prefix, where, skip in (
+        ("after", "", 60_000 - 1),
+        ("category_after", " AND category = ANY($2::text[])", 30_000 - 1),
+    ):
+        args = (big, ["work", "skills"]) if where else (big,)
+        row = await conn.fetchrow(
+            f"SELECT scoring, created_at, id FROM memories WHERE user_id = $1{where}"
+            f" {order} OFFSET {skip} LIMIT 1",
+            *args,
+        )
+        for name, value in zip(("scoring", "created_at", "id"), row, strict=True):
+            values[f"{prefix}_{name}"] = value
     for title, (statement, names) in QUERIES.items():
         args = [values.get(n, n) if isinstance(n, str) else n for n in names]
         transaction = conn.transaction()  # rolled back: EXPLAIN ANALYZE runs the DELETE

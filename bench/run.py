@@ -13,9 +13,10 @@ What it does, in order (docs/performance.md explains every figure):
    uvicorn settings as mnemo) and keeps them idle until measured.
 4. For SQLite and PostgreSQL (a fresh schema, dropped at the end): imports the data,
    starts `mnemo serve` with 1 and then 2 workers, measures every route with wrk at 32
-   connections, with the floor measured before and after each block; measures single-
-   connection latency for the comparison with mem0; then growth: a database of 1,000
-   memories against one of 1,000,000.
+   connections, with the floor measured before and after each block (deep pages of the
+   big user three ways: one page repeated, pages walked in order, cold jumps; see
+   PAGE below); measures single-connection latency for the comparison with mem0; then
+   growth: a database of 1,000 memories against one of 1,000,000.
 5. Runs mem0 (bench/mem0_peer.py) on the same memories, in its own virtualenv.
 6. Writes bench/results/<date>.md (tables and the machine) and <date>.json (raw).
 
@@ -52,7 +53,6 @@ sys.path.insert(0, str(BENCH))
 
 import datagen  # noqa: E402
 import report  # noqa: E402
-import whatif  # noqa: E402
 
 VENV = ROOT / ".venv"
 MNEMO = VENV / "bin" / "mnemo"
@@ -217,21 +217,12 @@ class Server:
         self.log.close()
 
 
-def mnemo_server(
-    url: str, port: int, workers: int, work: Path, patches: tuple[str, ...] = ()
-) -> Server:
-    """`mnemo serve` as users start it (with bench/whatif.py patches if any are named)."""
+def mnemo_server(url: str, port: int, workers: int, work: Path) -> Server:
+    """`mnemo serve` as users start it."""
     cpus = SERVER_CPUS if workers == 1 else ALL_CPUS
     argv = [str(MNEMO), "serve", "--port", str(port), "--database-url", url]
     argv += ["--workers", str(workers), "--log-level", "warning"]
-    server = Server(
-        f"mnemo ({workers} worker)",
-        argv,
-        port,
-        cpus,
-        work / f"server-{port}.log",
-        env=whatif.server_env(patches),
-    )
+    server = Server(f"mnemo ({workers} worker)", argv, port, cpus, work / f"server-{port}.log")
     server.wait_ready("/readyz")
     return server
 
@@ -341,12 +332,11 @@ def run_wrk(
 # -- request plans ------------------------------------------------------------------
 
 MEMORIES = "/v1/dev/user/memories"
-# The proposed changes (bench/whatif.py), measured in extra blocks after the baseline.
-SQLITE_PROPOSALS = ("async_deps", "inline_reads", "fast_list", "group_commit")
-WHATIF: dict[str, list[tuple[int, tuple[str, ...]]]] = {
-    "sqlite": [(1, SQLITE_PROPOSALS)],
-    "postgres": [(1, ("async_deps",))],
-}
+
+
+def plan_lines(path: Path) -> int:
+    with open(path, encoding="utf-8") as source:
+        return sum(1 for _ in source)
 
 
 def write_plan(path: Path, lines: list[tuple[str, str, str, str]]) -> Path:
@@ -382,6 +372,62 @@ def write_import(path: Path, users: list[tuple[str, int]], seed: int, sample: in
     return data
 
 
+PAGE = 25
+# Deep pages of the big user are measured three ways, since mnemo remembers where pages
+# start and end (src/mnemo/store/bookmarks.py: per process, offsets >= 200; a page served
+# at offset O leaves bookmarks at O and O + 25, used while the user's memories are
+# unchanged): the same page asked again and again (a bookmark after the first request),
+# pages walked in order (each from the bookmark the previous page left), and cold jumps
+# to offsets no bookmark covers (OFFSET walks the index). A plan named X may come with
+# X_warmup, replayed before the measurement instead of X itself, so that the warm-up does
+# not leave bookmarks for the pages the measurement is meant to find without one.
+COLD_PAGES = 7500  # cold deep jumps: distinct offsets, a fifth of them for the warm-up
+
+
+def cold_offsets(rnd: random.Random, low: int, high: int, count: int) -> list[int]:
+    """Up to `count` distinct offsets in [low, high] in random order, none a multiple of 25
+    (the other deep plans ask for those) and none 25 away from another (a page served
+    at O leaves a bookmark at O + 25), so that no page of the list finds a bookmark."""
+    candidates = [o for o in range(low, high + 1) if o % PAGE]
+    rnd.shuffle(candidates)
+    chosen: set[int] = set()
+    found: list[int] = []
+    for offset in candidates:
+        if len(found) == count:
+            break
+        if offset - PAGE in chosen or offset + PAGE in chosen:
+            continue
+        chosen.add(offset)
+        found.append(offset)
+    return found
+
+
+WALKS = 100  # walks taken in turns by the walking plan: more than CONNECTIONS
+
+
+def walk_offsets(start: int, last: int, walks: int = WALKS) -> list[int]:
+    """Every page from `start` to `last` once, as `walks` walks in order taken in turns.
+
+    The pages: start, start + 25, ... last, and the same shifted by 1 to 24 rows (so
+    that a replay of the plan is not needed to fill a measurement: a page asked for a
+    second time would be found from the bookmark it left itself). Each shift is cut in
+    walks / 25 stretches; each stretch is one walk. Line n of the plan is page n // walks
+    of walk n % walks: with 32 connections taking lines in turn, a page is asked for
+    about 100 lines, and so well after, the one before it in its walk was answered, and
+    is found from the bookmark that one left (the first page of each walk from none).
+
+    Consecutive pages on consecutive lines would not do that: 32 in flight at once, the
+    page before is rarely answered yet, the page walks the index, and so do the pages
+    after it, a cascade (measured: slower than cold jumps)."""
+    stretches = -(-walks // PAGE)
+    paths = []
+    for shift in range(PAGE):
+        pages = list(range(start + shift, last + 1, PAGE))
+        size = -(-len(pages) // stretches)
+        paths += [pages[i : i + size] for i in range(0, len(pages), size)]
+    return [path[i] for i in range(max(map(len, paths))) for path in paths if i < len(path)]
+
+
 def plans(work: Path, data: Dataset, per_user: int, big: int) -> dict[str, Path]:
     rnd = random.Random(SEED)
     users = [u for u in data.users if u != data.big_user]
@@ -405,6 +451,29 @@ def plans(work: Path, data: Dataset, per_user: int, big: int) -> dict[str, Path]
             work / "list_big_deep.tsv",
             [("GET", f"{MEMORIES}?limit=25&offset={max(0, big - 25)}", bk, "")],
         )
+        # Cold jumps: offsets in [big/2, big - 25] (50,000-99,975) that no request of
+        # the block asks for twice; the warm-up gets offsets of its own.
+        cold = cold_offsets(random.Random(SEED + 3), big // 2, big - PAGE, COLD_PAGES)
+        warm = len(cold) // 5
+        for name, offsets in (
+            ("list_big_cold_warmup", cold[:warm]),
+            ("list_big_cold", cold[warm:]),
+        ):
+            p[name] = write_plan(
+                work / f"{name}.tsv",
+                [("GET", f"{MEMORIES}?limit=25&offset={o}", bk, "") for o in offsets],
+            )
+        # Walking in order from 90% of the way down (90,000, 90,025, ...); the warm-up
+        # walks the pages just before (80,000 ... 89,999) in the same way.
+        start = big * 9 // 10
+        for name, offsets in (
+            ("list_big_walk_warmup", walk_offsets(big * 8 // 10, start - 1)),
+            ("list_big_walk", walk_offsets(start, big - PAGE)),
+        ):
+            p[name] = write_plan(
+                work / f"{name}.tsv",
+                [("GET", f"{MEMORIES}?limit=25&offset={o}", bk, "") for o in offsets],
+            )
     pairs = [(u, i) for u in users for i in data.ids[u]]
     rnd.shuffle(pairs)
     p["get"] = write_plan(
@@ -455,6 +524,9 @@ def sqlite_connection(path: Path) -> Any:
         return sqlite3.connect(path, timeout=60, isolation_level=None)
 
 
+SQLITE_FILES = ("", "-wal", "-shm", "-writelock")  # the database and the files beside it
+
+
 class Database:
     """A benchmark database: a SQLite file or a PostgreSQL schema of our own."""
 
@@ -462,7 +534,7 @@ class Database:
         self.backend, self.name = backend, name
         if backend == "sqlite":
             self.path = work / f"{name}.db"
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in SQLITE_FILES:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self.url = f"sqlite:///{self.path}"
         else:
@@ -569,7 +641,7 @@ class Database:
         if self.backend == "postgres":
             asyncio.run(self._pg(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
         else:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in SQLITE_FILES:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
@@ -622,36 +694,44 @@ class Bench:
 
     # one block: a backend, a worker count, every route --------------------------
 
-    def block(
-        self,
-        db: Database,
-        workers: int,
-        plan: dict[str, Path],
-        data: Dataset,
-        patches: tuple[str, ...] = (),
-    ) -> None:
+    def block(self, db: Database, workers: int, plan: dict[str, Path], data: Dataset) -> None:
         s = self.sizes
-        variant = "what-if: " + ", ".join(patches) if patches else "baseline"
-        log(f"{db.backend}, {workers} worker(s), {variant}: floors")
+        log(f"{db.backend}, {workers} worker(s): floors")
         floors_before = self.measure_floors(workers)
-        server = mnemo_server(db.url, self.next_port(), workers, self.work, patches)
+        server = mnemo_server(db.url, self.next_port(), workers, self.work)
         load = LOAD_CPUS if workers == 1 else ALL_CPUS
         rows: list[Measurement] = []
         try:
             for route in ("list", "get"):  # warm caches and connections
                 run_wrk(route, plan[route], server, s.warmup * 2, load_cpus=load)
+            big = f"({s.big:,}-memory user)"
+            # Cold jumps before the walk: the walk's later passes ask for offsets that are
+            # not multiples of 25 and would leave bookmarks where cold jumps land.
             reads = [
                 ("GET /healthz (baseline)", "healthz"),
                 ("list 25, first page (1,000-memory user)", "list"),
-                (f"list 25, deep offset {s.per_user - 25:,} (1,000-memory user)", "list_deep"),
-                (f"list 25, first page ({s.big:,}-memory user)", "list_big"),
-                (f"list 25, deep offset {s.big - 25:,} ({s.big:,}-memory user)", "list_big_deep"),
+                (
+                    f"list 25, deep offset {s.per_user - 25:,}, repeated (1,000-memory user)",
+                    "list_deep",
+                ),
+                (f"list 25, first page {big}", "list_big"),
+                (f"list 25, deep offset {s.big - 25:,}, repeated {big}", "list_big_deep"),
+                (f"list 25, cold deep jumps {big}", "list_big_cold"),
+                (f"list 25, walking deep pages in order {big}", "list_big_walk"),
                 ("get by id", "get"),
             ]
             for label, key in reads:
                 log(f"  {label}")
-                run_wrk(label, plan[key], server, s.warmup, load_cpus=load)
-                rows.append(run_wrk(label, plan[key], server, s.duration, load_cpus=load))
+                warmup = plan.get(f"{key}_warmup", plan[key])
+                run_wrk(label, warmup, server, s.warmup, load_cpus=load)
+                measured = run_wrk(label, plan[key], server, s.duration, load_cpus=load)
+                pages = plan_lines(plan[key])
+                if key in ("list_big_cold", "list_big_walk") and measured.requests > pages:
+                    measured.note = (
+                        f"the plan has {pages:,} pages, so {measured.requests - pages:,}"
+                        " requests asked for a page a second time, from its own bookmark"
+                    )
+                rows.append(measured)
             writes_from = time.time_ns() // 1000
             for label, key in (
                 ("patch", "patch"),
@@ -674,7 +754,7 @@ class Bench:
                 measured.note = f"only {len(made):,} targets: the rest answered 404"
             rows.append(measured)
             wait_idle(server)
-            if workers == 1 and not patches:
+            if workers == 1:
                 for label, key in (("list", "list"), ("create", "create"), ("get", "get")):
                     single = run_wrk(
                         f"{label}, 1 connection", plan[key], server, s.single_duration, 1, load
@@ -693,8 +773,6 @@ class Bench:
             {
                 "backend": db.backend,
                 "workers": workers,
-                "variant": variant,
-                "patches": list(patches),
                 "floor_fastapi_rps": floor,
                 "floors": [asdict(m) for m in floors_before + floors_after],
                 "rows": [asdict(m) for m in rows],
@@ -818,14 +896,6 @@ class Bench:
                         )
                         for w in (1, 2)
                     ]
-                    if not self.args.no_whatif:
-                        steps += [
-                            (
-                                f"{backend} what-if {w}",
-                                lambda w=w, p=p, db=db: self.block(db, w, plan, data, p),
-                            )
-                            for w, p in WHATIF[backend]
-                        ]
                     if not self.args.no_growth:
                         steps.append(
                             (
@@ -920,9 +990,6 @@ def main() -> None:
     )
     parser.add_argument("--no-growth", action="store_true", help="skip the 1,000,000 point")
     parser.add_argument("--no-mem0", action="store_true", help="skip the mem0 peer")
-    parser.add_argument(
-        "--no-whatif", action="store_true", help="skip the blocks that measure proposed changes"
-    )
     parser.add_argument(
         "--no-vacuum",
         action="store_true",

@@ -32,11 +32,22 @@ def _memories(n: int) -> list[Memory]:
     out = []
     for i in range(n):
         content = texts[i % len(texts)] + ("" if i < len(texts) else f" (note {i})")
-        out.append(Memory(id=new_id(), content=content, category="system", visibility="private",
-                          tags=[], created_at=to_datetime(at_us), updated_at=to_datetime(at_us),
-                          manually_added=True, reviewed=True, user_review=True, edited=False,
-                          scoring=scoring(manually_added=True, category="system",
-                                          created_us=at_us)))
+        out.append(
+            Memory(
+                id=new_id(),
+                content=content,
+                category="system",
+                visibility="private",
+                tags=[],
+                created_at=to_datetime(at_us),
+                updated_at=to_datetime(at_us),
+                manually_added=True,
+                reviewed=True,
+                user_review=True,
+                edited=False,
+                scoring=scoring(manually_added=True, category="system", created_us=at_us),
+            )
+        )
     return out
 
 
@@ -53,7 +64,7 @@ async def main(n: int, url: str) -> None:
         memories = _memories(n)
         started = time.perf_counter()
         for start in range(0, n, 500):
-            chunk = memories[start:start + 500]
+            chunk = memories[start : start + 500]
             vectors = await retrieval.vectors([m.content for m in chunk])
             await store.import_memories(key.user_id, chunk, vectors)
         print(f"filled {n:,} memories with embeddings in {time.perf_counter() - started:.0f} s")
@@ -77,10 +88,16 @@ async def main(n: int, url: str) -> None:
             totals.append(t4 - t3)
         print(f"{len(queries)} queries, one user with {n:,} memories ({url.split(':')[0]})\n")
         print("| step | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|")
-        for name, values in (("embed the query", embeds), ("keyword top 50", keyword),
-                             ("semantic top 50", semantic), ("whole search", totals)):
-            print(f"| {name} | {_pct(values, .5):.1f} | {_pct(values, .95):.1f} | "
-                  f"{_pct(values, .99):.1f} |")
+        for name, values in (
+            ("embed the query", embeds),
+            ("keyword top 50", keyword),
+            ("semantic top 50", semantic),
+            ("whole search", totals),
+        ):
+            print(
+                f"| {name} | {_pct(values, 0.5):.1f} | {_pct(values, 0.95):.1f} | "
+                f"{_pct(values, 0.99):.1f} |"
+            )
         print(f"\nmean whole search: {statistics.mean(totals) * 1000:.1f} ms")
     finally:
         await store.close()

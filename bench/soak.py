@@ -28,10 +28,15 @@ from tests.e2e.server import start_server  # noqa: E402
 
 MEMORIES = "/v1/dev/user/memories"
 FACTS = [
-    "User is vegetarian", "User's sister Sarah lives in Portland", "User prefers tea to coffee",
-    "User ran the Boston Marathon in 2019", "User works as a nurse on night shifts",
-    "User is allergic to peanuts", "User plays the cello in a community orchestra",
-    "User's dog Rex is a three-year-old beagle", "User climbed Kilimanjaro last spring",
+    "User is vegetarian",
+    "User's sister Sarah lives in Portland",
+    "User prefers tea to coffee",
+    "User ran the Boston Marathon in 2019",
+    "User works as a nurse on night shifts",
+    "User is allergic to peanuts",
+    "User plays the cello in a community orchestra",
+    "User's dog Rex is a three-year-old beagle",
+    "User climbed Kilimanjaro last spring",
 ]
 
 
@@ -72,8 +77,9 @@ def _rss_kib(pid: int) -> int:
     return total
 
 
-async def _client(base: str, headers: dict[str, str], report: Report, deadline: float,
-                  seed: int) -> None:
+async def _client(
+    base: str, headers: dict[str, str], report: Report, deadline: float, seed: int
+) -> None:
     rng = random.Random(seed)
     mine: list[str] = []
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
@@ -81,18 +87,27 @@ async def _client(base: str, headers: dict[str, str], report: Report, deadline: 
             roll = rng.random()
             try:
                 if roll < 0.25:
-                    response = await client.post(MEMORIES, json={
-                        "content": f"{rng.choice(FACTS)} ({seed}-{rng.random():.6f})"})
+                    response = await client.post(
+                        MEMORIES,
+                        json={"content": f"{rng.choice(FACTS)} ({seed}-{rng.random():.6f})"},
+                    )
                     if response.status_code == 200 and "duplicate_of" not in response.json():
                         mine.append(response.json()["id"])
                         report.expected.add(mine[-1])
                 elif roll < 0.30:
-                    response = await client.post(f"{MEMORIES}/batch", json={"memories": [
-                        {"content": f"{rng.choice(FACTS)} #{i}", "category": "system"}
-                        for i in range(rng.randint(1, 25))]})
+                    response = await client.post(
+                        f"{MEMORIES}/batch",
+                        json={
+                            "memories": [
+                                {"content": f"{rng.choice(FACTS)} #{i}", "category": "system"}
+                                for i in range(rng.randint(1, 25))
+                            ]
+                        },
+                    )
                     if response.status_code == 200:
-                        ids = [m["id"] for m in response.json()["memories"]
-                               if "duplicate_of" not in m]
+                        ids = [
+                            m["id"] for m in response.json()["memories"] if "duplicate_of" not in m
+                        ]
                         mine += ids
                         report.expected.update(ids)
                 elif roll < 0.40 and mine:
@@ -102,13 +117,15 @@ async def _client(base: str, headers: dict[str, str], report: Report, deadline: 
                         report.expected.discard(memory_id)
                         report.deleted.add(memory_id)
                 elif roll < 0.50 and mine:
-                    response = await client.patch(f"{MEMORIES}/{rng.choice(mine)}",
-                                                  json={"tags": [str(rng.randint(0, 9))]})
+                    response = await client.patch(
+                        f"{MEMORIES}/{rng.choice(mine)}", json={"tags": [str(rng.randint(0, 9))]}
+                    )
                 elif roll < 0.60 and mine:
                     response = await client.get(f"{MEMORIES}/{rng.choice(mine)}")
                 else:
-                    response = await client.get(MEMORIES, params={
-                        "limit": 25, "offset": rng.choice([0, 0, 0, 25, 100])})
+                    response = await client.get(
+                        MEMORIES, params={"limit": 25, "offset": rng.choice([0, 0, 0, 25, 100])}
+                    )
                 report.statuses[response.status_code] += 1
             except httpx.TransportError:
                 report.transport_errors += 1
@@ -126,14 +143,16 @@ async def soak(base: str, key: str, pid: int, seconds: float, clients: int) -> R
             report.rss_kib.append(_rss_kib(pid))
             await asyncio.sleep(1)
 
-    await asyncio.gather(sample(), *(_client(base, headers, report, deadline, n)
-                                     for n in range(clients)))
+    await asyncio.gather(
+        sample(), *(_client(base, headers, report, deadline, n) for n in range(clients))
+    )
     report.seconds = time.monotonic() - started
     report.rss_kib.append(_rss_kib(pid))
     stored: set[str] = set()
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        while page := (await client.get(MEMORIES, params={"limit": 1000,
-                                                           "offset": len(stored)})).json():
+        while page := (
+            await client.get(MEMORIES, params={"limit": 1000, "offset": len(stored)})
+        ).json():
             stored.update(m["id"] for m in page)
     report.lost = len(report.expected - stored)
     report.resurrected = len(report.deleted & stored)
@@ -143,8 +162,10 @@ async def soak(base: str, key: str, pid: int, seconds: float, clients: int) -> R
 def markdown(report: Report, title: str) -> str:
     rss = report.rss_kib
     lines = [
-        f"# {title}", "",
-        f"- machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"# {title}",
+        "",
+        f"- machine: {platform.platform()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}",
         f"- duration: {report.seconds:.0f} s; requests: {report.requests:,} "
         f"({report.requests / max(report.seconds, 1e-9):.0f}/s)",
         f"- statuses: {dict(sorted(report.statuses.items()))}; transport errors: "
@@ -158,7 +179,9 @@ def markdown(report: Report, title: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
@@ -167,16 +190,26 @@ def main() -> None:
     scratch = Path("bench/results/.soak")
     scratch.mkdir(parents=True, exist_ok=True)
     url = options.database_url or f"sqlite:///{scratch.resolve()}/soak-{os.getpid()}.db"
-    server = start_server(url, workers=options.workers,
-                          extra_env={"MNEMO_RATE_LIMIT_ENABLED": "false"})
+    server = start_server(
+        url, workers=options.workers, extra_env={"MNEMO_RATE_LIMIT_ENABLED": "false"}
+    )
     try:
-        report = asyncio.run(soak(server.base, server.first_key or "", server.process.pid,
-                                  options.minutes * 60, options.clients))
+        report = asyncio.run(
+            soak(
+                server.base,
+                server.first_key or "",
+                server.process.pid,
+                options.minutes * 60,
+                options.clients,
+            )
+        )
     finally:
         server.stop()
     backend = url.split(":", 1)[0]
-    text = markdown(report, f"Soak {date.today()}: {options.clients} clients, "
-                    f"{options.workers} worker(s), {backend}")
+    text = markdown(
+        report,
+        f"Soak {date.today()}: {options.clients} clients, {options.workers} worker(s), {backend}",
+    )
     out = Path(f"bench/results/soak-{date.today()}-{backend}.md")
     out.write_text(text)
     print(text)
