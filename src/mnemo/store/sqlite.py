@@ -36,7 +36,7 @@ from pysqlite3 import dbapi2 as sqlite3
 from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
 from mnemo.models import Memory
 from mnemo.search.keyword import fts5_query
-from mnemo.store import migrations
+from mnemo.store import migrations, vec_chunks
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
@@ -109,6 +109,7 @@ class SQLiteStore:
         self._loop_conn: sqlite3.Connection | None = None
         self._bookmarks = Bookmarks()
         self._lock_fd: int | None = None
+        self._vec_chunks: bool | None = None  # whether vec_chunks can read the index
         self._loop_thread = 0
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -557,19 +558,26 @@ class SQLiteStore:
     async def semantic_search(
         self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
     ) -> list[tuple[str, float]]:
-        # The KNN runs over the user's partition; a category filter looks further.
+        # The nearest of the user's vectors; a category filter looks further.
         k = min(limit * (8 if categories else 1), 4096)
-        sql = (
-            "WITH knn AS (SELECT rowid, distance FROM memories_vec"
-            " WHERE embedding MATCH ? AND k = ? AND user_id = ?)"
-            " SELECT m.id, 1.0 - knn.distance FROM knn JOIN memories m ON m.rowid = knn.rowid"
-            " WHERE m.user_id = ?"
-            + _category_filter(categories)
-            + " ORDER BY knn.distance, m.id LIMIT ?"
-        )
-        params = (vector, k, user_id, user_id, *categories, limit)
-        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [(row[0], float(row[1])) for row in rows]
+
+        def search(conn: sqlite3.Connection) -> list[tuple[str, float]]:
+            if self._vec_chunks is None:
+                self._vec_chunks = vec_chunks.layout_known(conn)
+            if not self._vec_chunks:
+                return _knn(conn, user_id, vector, k, categories, limit)
+            nearest = dict(vec_chunks.nearest(conn, user_id, vector, k))
+            if not nearest:
+                return []
+            found = conn.execute(
+                f"SELECT m.rowid, m.id FROM memories m WHERE m.user_id = ?"
+                f" AND m.rowid IN ({', '.join('?' * len(nearest))})" + _category_filter(categories),
+                (user_id, *nearest, *categories),
+            ).fetchall()
+            ranked = sorted(((-nearest[rowid], memory_id) for rowid, memory_id in found))
+            return [(memory_id, -negative) for negative, memory_id in ranked[:limit]]
+
+        return await self._read(search)
 
     async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
         if not ids:
@@ -681,6 +689,27 @@ def _retry_locked(statement: Callable[[], Any], timeout_ms: int) -> None:
             if not _is_locked(error) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.01)
+
+
+def _knn(
+    conn: sqlite3.Connection,
+    user_id: str,
+    vector: bytes,
+    k: int,
+    categories: Sequence[str],
+    limit: int,
+) -> list[tuple[str, float]]:
+    """sqlite-vec's own KNN query (when its chunk layout is not the one vec_chunks reads)."""
+    sql = (
+        "WITH knn AS (SELECT rowid, distance FROM memories_vec"
+        " WHERE embedding MATCH ? AND k = ? AND user_id = ?)"
+        " SELECT m.id, 1.0 - knn.distance FROM knn JOIN memories m ON m.rowid = knn.rowid"
+        " WHERE m.user_id = ?"
+        + _category_filter(categories)
+        + " ORDER BY knn.distance, m.id LIMIT ?"
+    )
+    rows = conn.execute(sql, (vector, k, user_id, user_id, *categories, limit)).fetchall()
+    return [(row[0], float(row[1])) for row in rows]
 
 
 def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
