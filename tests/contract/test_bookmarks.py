@@ -3,41 +3,29 @@ pages OFFSET gives, and a position is never used once the list has changed."""
 
 from __future__ import annotations
 
-from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo.clock import new_id, now_us, to_datetime
 from mnemo.models import Memory
 from mnemo.store import Store, User
 from mnemo.store.bookmarks import MIN_OFFSET
 from tests import pg
-from tests.contract.pages import listed
+from tests.contract.support import listed, memory
 
 _PAGE = 50
 _COUNT = MIN_OFFSET + 7 * _PAGE + 13
 
 
 def _memories(n: int, start_us: int) -> list[Memory]:
-    made = []
-    for i in range(n):
-        # Runs of equal created_at and scoring, so ties are broken by id.
-        created = start_us - (i // 3) * 1_000_000
-        category = ("work", "system", "interesting")[i % 3]
-        at = to_datetime(created)
-        made.append(
-            Memory(
-                id=new_id(),
-                content=f"memory {i}",
-                category=category,
-                visibility="private",
-                tags=[],
-                created_at=at,
-                updated_at=at,
-                manually_added=i % 2 == 0,
-                scoring=scoring(manually_added=i % 2 == 0, category=category, created_us=created),
-                reviewed=False,
-                user_review=None,
-                edited=False,
-            )
+    # Runs of equal created_at and scoring, so ties are broken by id.
+    return [
+        memory(
+            f"memory {i}",
+            category=("work", "system", "interesting")[i % 3],
+            created_us=start_us - (i // 3) * 1_000_000,
+            manually_added=i % 2 == 0,
+            tags=(),
         )
-    return made
+        for i in range(n)
+    ]
 
 
 async def _walk(store: Store, user_id: str, categories: list[str]) -> list[str]:

@@ -6,30 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo.clock import new_id, now_us
 from mnemo.errors import Conflict, MnemoError
 from mnemo.models import Memory
 from mnemo.store import ApiKey, Store, User
-from tests.contract.pages import listed
-
-
-def _memory(content: str, *, category: str = "system", created_us: int | None = None) -> Memory:
-    created_us = created_us if created_us is not None else now_us()
-    at = to_datetime(created_us)
-    return Memory(
-        id=new_id(),
-        content=content,
-        category=category,
-        visibility="private",
-        tags=["t"],
-        created_at=at,
-        updated_at=at,
-        manually_added=True,
-        scoring=scoring(manually_added=True, category=category, created_us=created_us),
-        reviewed=True,
-        user_review=None,
-        edited=False,
-    )
+from tests.contract.support import listed
+from tests.contract.support import memory as _memory
 
 
 async def _user(store: Store, name: str) -> User:

@@ -18,7 +18,7 @@ from mnemo.store import Store, store_for
 from mnemo.transfer import export_lines, import_lines
 from tests import pg
 from tests.api.test_error_shape import _ExplodingCategorizer
-from tests.contract.pages import listed
+from tests.contract.support import listed
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

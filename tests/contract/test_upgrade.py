@@ -11,7 +11,7 @@ from mnemo.auth import hash_key
 from mnemo.store import store_for
 from mnemo.store.migrations import load
 from tests import pg
-from tests.contract.pages import listed
+from tests.contract.support import listed
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 FIXTURE_KEY = "omi_dev_0123456789abcdef0123456789abcdef"

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo.clock import new_id, now_us
 from mnemo.models import Memory
 from mnemo.search.embed import DIM, to_blob
 from mnemo.store import User, vec_chunks
 from mnemo.store.sqlite import SQLiteStore, _knn
+from tests.contract.support import memory
 
 
 def _unit(rnd: np.random.Generator) -> bytes:
@@ -22,22 +23,7 @@ def _unit(rnd: np.random.Generator) -> bytes:
 
 
 def _memory(i: int) -> Memory:
-    at = to_datetime(now_us())
-    category = ("work", "system", "interesting")[i % 3]
-    return Memory(
-        id=new_id(),
-        content=f"memory {i}",
-        category=category,
-        visibility="private",
-        tags=[],
-        created_at=at,
-        updated_at=at,
-        manually_added=True,
-        scoring=scoring(manually_added=True, category=category, created_us=0),
-        reviewed=True,
-        user_review=None,
-        edited=False,
-    )
+    return memory(f"memory {i}", category=("work", "system", "interesting")[i % 3], tags=())
 
 
 @pytest.fixture
@@ -57,8 +43,8 @@ async def test_chunk_scan_ranks_as_sqlite_vec_knn_does(store: SQLiteStore) -> No
         await store.insert_memories(user.id, memories, [_unit(rnd) for _ in memories])
         users.append((user, memories))
     big, memories = users[0]
-    for memory in random.Random(3).sample(memories, 400):  # empty slots in every chunk
-        assert await store.delete_memory(big.id, memory.id)
+    for gone in random.Random(3).sample(memories, 400):  # empty slots in every chunk
+        assert await store.delete_memory(big.id, gone.id)
 
     assert await store._read(vec_chunks.layout_known)  # else the store uses _knn only
     for user, _ in users:
