@@ -53,6 +53,18 @@ def test_same_text_same_vector_alone_or_in_any_batch(embedder: MiniLMEmbedder) -
     assert embedder.embed(["User is vegetarian"]) == embedder.embed(["User is vegetarian"])
 
 
+def test_same_vectors_whatever_the_batch_mix(embedder: MiniLMEmbedder) -> None:
+    """Texts of many lengths, in batches of every size: each equal to the text alone."""
+    words = "user likes hiking with his sister in portland on sunny weekends every summer"
+    words = words.split(" ")
+    texts = [" ".join(words[: 1 + i % len(words)]) + f" {i}" for i in range(60)]
+    together = embedder.embed_array(texts)
+    reversed_ = embedder.embed_array(texts[::-1])[::-1]
+    alone = np.array([embedder.embed_array([t])[0] for t in texts])
+    assert np.array_equal(alone, together)
+    assert np.array_equal(alone, reversed_)
+
+
 def test_a_new_instance_gives_the_same_vectors(embedder: MiniLMEmbedder) -> None:
     other = MiniLMEmbedder()
     text = "User's daughter Aisha is on the swim team"
