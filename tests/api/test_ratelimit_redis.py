@@ -18,8 +18,12 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 async def test_two_apps_share_counters_through_redis(database_url: str) -> None:
     # a day-long window, so the 8 requests cannot straddle two windows
-    settings = Settings(database_url=database_url, redis_url=REDIS_URL, rate_limit_writes=5,
-                        rate_limit_window_s=86_400)
+    settings = Settings(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        rate_limit_writes=5,
+        rate_limit_window_s=86_400,
+    )
     first, second = create_app(settings), create_app(settings)
     async with first.router.lifespan_context(first), second.router.lifespan_context(second):
         _, secret = await issue_key(first.state.mnemo.store, "alice")

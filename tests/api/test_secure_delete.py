@@ -51,7 +51,8 @@ async def test_deleted_and_edited_content_leaves_the_files(
     assert _holds(settings, kept_marker.encode())  # the check can see content at all
     # nor does the deleted memory's embedding stay in the vector index
     retrieval = Retrieval(client._transport.app.state.mnemo.store)  # type: ignore[attr-defined]
-    gone, kept = await retrieval.vectors([f"User secret {deleted_marker}",
-                                          f"User keeps {kept_marker}"])
+    gone, kept = await retrieval.vectors(
+        [f"User secret {deleted_marker}", f"User keeps {kept_marker}"]
+    )
     assert not _holds(settings, gone[:64])
     assert _holds(settings, kept[:64])  # the check can see vectors at all

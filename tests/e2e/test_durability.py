@@ -57,12 +57,16 @@ def test_acknowledged_writes_survive_kill_9(server: Server, auth) -> None:
     else:  # every B-tree index of the schema passes amcheck (raises if corrupt)
         pg.run_sql("public", "CREATE EXTENSION IF NOT EXISTS amcheck")
         schema = server.database_url.split("search_path=", 1)[1].split("&", 1)[0]
-        checked = pg.fetch(server.database_url, (
-            "SELECT count(public.bt_index_parent_check(c.oid, true)) FROM pg_index i"
-            " JOIN pg_class c ON c.oid = i.indexrelid"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            f" JOIN pg_am a ON a.oid = c.relam WHERE n.nspname = '{schema}'"
-            " AND a.amname = 'btree'"))
+        checked = pg.fetch(
+            server.database_url,
+            (
+                "SELECT count(public.bt_index_parent_check(c.oid, true)) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                f" JOIN pg_am a ON a.oid = c.relam WHERE n.nspname = '{schema}'"
+                " AND a.amname = 'btree'"
+            ),
+        )
         assert checked[0][0] >= 5
 
     restarted = start_server(server.database_url)

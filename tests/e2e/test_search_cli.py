@@ -14,14 +14,29 @@ def test_search_and_reindex_commands(database_url: str) -> None:
     server = start_server(database_url)
     try:
         headers = {"Authorization": f"Bearer {server.first_key}"}
-        for content in ("User's sister Sarah lives in Portland", "User is vegetarian",
-                        "User drives a blue Subaru"):
-            assert httpx.post(f"{server.base}{MEMORIES}", json={"content": content},
-                              headers=headers).status_code == 200
+        for content in (
+            "User's sister Sarah lives in Portland",
+            "User is vegetarian",
+            "User drives a blue Subaru",
+        ):
+            assert (
+                httpx.post(
+                    f"{server.base}{MEMORIES}", json={"content": content}, headers=headers
+                ).status_code
+                == 200
+            )
     finally:
         server.stop()
-    found = run_cli("search", "--user", "default", "where does her family live",
-                    "--limit", "2", "--database-url", database_url)
+    found = run_cli(
+        "search",
+        "--user",
+        "default",
+        "where does her family live",
+        "--limit",
+        "2",
+        "--database-url",
+        database_url,
+    )
     assert found.returncode == 0, found.stderr
     lines = [json.loads(line) for line in found.stdout.splitlines()]
     assert len(lines) == 2 and lines[0]["content"] == "User's sister Sarah lives in Portland"

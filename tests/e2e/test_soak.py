@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.e2e.server import start_server
 
 _spec = importlib.util.spec_from_file_location(
-    "soak", Path(__file__).resolve().parents[2] / "bench" / "soak.py")
+    "soak", Path(__file__).resolve().parents[2] / "bench" / "soak.py"
+)
 assert _spec and _spec.loader
 soak = importlib.util.module_from_spec(_spec)
 sys.modules["soak"] = soak  # dataclasses look their module up there
@@ -18,11 +19,13 @@ _spec.loader.exec_module(soak)
 
 
 def test_short_soak_loses_nothing(database_url: str) -> None:
-    server = start_server(database_url, workers=2,
-                          extra_env={"MNEMO_RATE_LIMIT_ENABLED": "false"})
+    server = start_server(database_url, workers=2, extra_env={"MNEMO_RATE_LIMIT_ENABLED": "false"})
     try:
-        report = asyncio.run(soak.soak(server.base, server.first_key or "",
-                                       server.process.pid, seconds=8, clients=16))
+        report = asyncio.run(
+            soak.soak(
+                server.base, server.first_key or "", server.process.pid, seconds=8, clients=16
+            )
+        )
     finally:
         server.stop()
     print(soak.markdown(report, "short soak"))
