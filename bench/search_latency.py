@@ -20,7 +20,7 @@ from mnemo import Settings
 from mnemo.auth import issue_key
 from mnemo.clock import new_id, now_us, scoring, to_datetime
 from mnemo.models import Memory
-from mnemo.retrieval import Retrieval
+from mnemo.retrieval import Retrieval, warm
 from mnemo.store import store_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "retrieval"
@@ -61,6 +61,7 @@ async def main(n: int, url: str) -> None:
     try:
         key, _ = await issue_key(store, f"bench{time.time_ns()}")
         retrieval = Retrieval(store)
+        warm()  # as `mnemo serve` starts: the model loaded, numpy's BLAS on one thread
         memories = _memories(n)
         started = time.perf_counter()
         for start in range(0, n, 500):

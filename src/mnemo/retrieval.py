@@ -4,10 +4,14 @@ way out. The store keeps the indexes; the models live in `mnemo.search`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from mnemo.models import Memory
 from mnemo.search.batching import EmbeddingBatcher
@@ -102,5 +106,25 @@ class Retrieval:
 
 
 def warm(embedder: Callable[[], Any] = default_embedder) -> None:
-    """Load the embedding model now (for start-up, so the first request is not slow)."""
+    """At start-up: load the embedding model now (so the first request is not slow), and
+    tune this process for the vector scan of a search:
+
+    - numpy's BLAS on one thread: its products here are small (a query against 1,024
+      vectors at a time), and a second thread only adds a hand-off and contends with
+      the other requests (10,000 vectors: 1.6 -> 1.0 ms);
+    - large allocations from the heap, kept for reuse: the scan reads a 1.5 MB blob per
+      1,024 memories, and glibc serves each with a fresh mmap that the copy then faults
+      in page by page (10,000 memories: 17 ms of page faults a search, 2.9 ms without).
+      Up to `_KEEP_FREED` bytes freed stay in the process for the next search.
+    """
+    threadpool_limits(limits=1, user_api="blas")
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_FREED // 2)
+            libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_FREED)
     embedder()
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+_KEEP_FREED = 64 << 20

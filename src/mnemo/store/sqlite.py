@@ -570,7 +570,8 @@ class SQLiteStore:
             if not nearest:
                 return []
             found = conn.execute(
-                f"SELECT m.rowid, m.id FROM memories m WHERE m.user_id = ?"
+                # `+`: look the rowids up; the user index would walk all the user's rows
+                f"SELECT m.rowid, m.id FROM memories m WHERE +m.user_id = ?"
                 f" AND m.rowid IN ({', '.join('?' * len(nearest))})" + _category_filter(categories),
                 (user_id, *nearest, *categories),
             ).fetchall()
