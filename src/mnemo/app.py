@@ -109,6 +109,7 @@ def create_app(
                 await close_categorizer(chosen)
             if limiter is not None:
                 await limiter.aclose()
+            await app.state.mnemo.authenticator.drain()
             await store.close()
 
     from mnemo import __version__

@@ -8,6 +8,7 @@ Nothing is cached, so a revoked key fails on the next request in every worker.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -102,6 +103,7 @@ class Authenticator:
     def __init__(self, store: Store, touch_interval_s: int = 60) -> None:
         self._store = store
         self._touch_interval_us = touch_interval_s * 1_000_000
+        self._touching: dict[str, asyncio.Task[None]] = {}  # key id -> its pending write
 
     async def authenticate(self, authorization: str | None, scope: str) -> ApiKey:
         scheme, _, token = (authorization or "").partition(" ")
@@ -121,10 +123,24 @@ class Authenticator:
         return key
 
     async def _touch(self, key: ApiKey) -> None:
+        """Record the key's use, at most once per interval, without making the request
+        wait for that write (a durable commit: an fsync, tens of ms on a busy disk)."""
         now = now_us()
         if key.last_used_at is not None and now - key.last_used_at < self._touch_interval_us:
             return
+        if key.id not in self._touching:
+            task = asyncio.get_running_loop().create_task(self._record_use(key.id, now))
+            self._touching[key.id] = task
+
+    async def _record_use(self, key_id: str, used_at: int) -> None:
         try:
-            await self._store.touch_key(key.id, now)
+            await self._store.touch_key(key_id, used_at)
         except MnemoError:
-            log.warning("could not record last use of key %s", key.id)
+            log.warning("could not record last use of key %s", key_id)
+        finally:
+            self._touching.pop(key_id, None)
+
+    async def drain(self) -> None:
+        """Wait for the pending `last used` writes (before the store closes)."""
+        while self._touching:
+            await asyncio.gather(*self._touching.values(), return_exceptions=True)

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
         10, ge=1, le=200, description="Most PostgreSQL connections one process opens."
     )
     key_touch_interval_s: int = Field(
-        60, ge=0, description="A key's `last used` is written at most this often."
+        60,
+        ge=0,
+        description="A key's `last used` is written at most this often (after the answer).",
     )
     dedup_enabled: bool = Field(
         True, description="Creating a memory that repeats one the user has returns that one."
