@@ -123,7 +123,7 @@ class SQLiteStore(SQLiteDatabase):
         return bool(changed)
 
     async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
-        row = await self._read_now(
+        row = await self._read(
             lambda conn: conn.execute(
                 f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k"
                 " JOIN users u ON u.id = k.user_id"
@@ -166,7 +166,7 @@ class SQLiteStore(SQLiteDatabase):
                 version,
                 limit,
             )
-            rows = await self._read_small(limit, _fetch_all, sql, params)
+            rows = await self._read(_fetch_all, sql, params)
             if rows:
                 self._bookmarks.remember_page(user_id, categories, offset, rows, None)
                 return json_array(row[4] for row in rows)
@@ -186,14 +186,14 @@ class SQLiteStore(SQLiteDatabase):
             f" ORDER BY {_ORDER}"
         )
         params = (user_id, user_id, *categories, limit + before, offset - before)
-        rows = await self._read_small(offset + limit, _fetch_all, sql, params)
+        rows = await self._read(_fetch_all, sql, params)
         first, page = (rows[0], rows[1:]) if before and rows else (None, rows)
         if keys:
             self._bookmarks.remember_page(user_id, categories, offset, page, first)
         return json_array(row[4] for row in page)
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
-        row = await self._read_now(_select_memory, user_id, memory_id)
+        row = await self._read(_select_memory, user_id, memory_id)
         return None if row is None else memory_from_row(row)
 
     async def insert_memories(
@@ -306,7 +306,7 @@ class SQLiteStore(SQLiteDatabase):
             f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ?"
             f" AND id IN ({', '.join('?' * len(ids))})"
         )
-        rows = await self._read_now(lambda conn: conn.execute(sql, (user_id, *ids)).fetchall())
+        rows = await self._read(lambda conn: conn.execute(sql, (user_id, *ids)).fetchall())
         return {row[0]: memory_from_row(row) for row in rows}
 
     async def set_vectors(self, user_id: str, vectors: Sequence[tuple[str, bytes]]) -> None:

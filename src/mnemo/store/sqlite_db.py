@@ -5,11 +5,10 @@ contends with itself for the write lock. Writes queue for it and it commits them
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
 own, one fsync for all (a cancelled request cannot leave a write half done). Reads
 run on a small pool of threads, each with its own connection; WAL mode lets them
-proceed while a write commits. Small reads (a key, a memory, a first page) run on the
-event loop's thread instead, on a connection of its own that never waits for a lock:
-their SQL takes less time than the two thread switches of the pool. Writers of other
-processes on the same file (server workers, the CLI) take turns on a lock file,
-`<file>-writelock`, for up to the busy timeout.
+proceed while a write commits. (Reads on the event loop's own thread, tried for
+their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
+Writers of other processes on the same file (server workers, the CLI) take turns on a
+lock file, `<file>-writelock`, for up to the busy timeout.
 
 Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
 that truncates the write-ahead log follows every delete within about a second,
@@ -41,8 +40,6 @@ T = TypeVar("T")
 
 _UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
 _PURGE_DELAY_S = 0.5
-# Reads that touch at most this many index entries run on the event loop's thread.
-_INLINE_ROWS = 500
 _MMAP_BYTES = 1 << 30
 
 
@@ -92,9 +89,7 @@ class SQLiteDatabase:
         self._synchronous = synchronous
         self._read_connections = read_connections
         self._local = threading.local()
-        self._loop_conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
-        self._loop_thread = 0
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
@@ -214,29 +209,6 @@ class SQLiteDatabase:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._in_thread, fn, args)
 
-    async def _read_now(self, fn: Callable[..., T], *args: Any) -> T:
-        """A small read (a key, a memory, a first page) on the event loop's own thread
-        and connection: ~10-50 us of SQL is cheaper than two thread switches. That
-        connection never waits for a lock (WAL readers rarely meet one); when it would,
-        the read goes to the pool, which waits."""
-        assert self._readers is not None, "store is not open"
-        thread = threading.get_ident()
-        try:
-            if self._loop_conn is None:
-                self._loop_conn, self._loop_thread = self._open(0), thread
-            if thread == self._loop_thread:
-                return fn(self._loop_conn, *args)
-        except sqlite3.Error as error:
-            if not _is_locked(error):
-                raise _translate(error) from error
-        return await self._read(fn, *args)
-
-    async def _read_small(self, rows: int, fn: Callable[..., T], *args: Any) -> T:
-        """A read that touches about `rows` index entries: on the loop's thread when few."""
-        if rows <= _INLINE_ROWS:
-            return await self._read_now(fn, *args)
-        return await self._read(fn, *args)
-
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` in a write transaction; returns once it is durable."""
         assert self._writer is not None, "store is not open"
@@ -276,7 +248,6 @@ class SQLiteDatabase:
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
-        self._loop_conn = None
         if self._lock_fd is not None and self._lock_fd >= 0:
             os.close(self._lock_fd)
         self._lock_fd = None
