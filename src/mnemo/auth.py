@@ -119,10 +119,10 @@ class Authenticator:
         key = found[0]
         if scope not in key.scopes:
             raise Forbidden(f"Insufficient permissions. Required scope: {scope}")
-        await self._touch(key)
+        self._touch(key)
         return key
 
-    async def _touch(self, key: ApiKey) -> None:
+    def _touch(self, key: ApiKey) -> None:
         """Record the key's use, at most once per interval, without making the request
         wait for that write (a durable commit: an fsync, tens of ms on a busy disk)."""
         now = now_us()

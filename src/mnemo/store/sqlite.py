@@ -34,20 +34,9 @@ _ORDER = "scoring DESC, created_at DESC, id DESC"
 class SQLiteStore(SQLiteDatabase):
     """Store on one SQLite file; see store/sqlite_db.py for the concurrency model."""
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        busy_timeout_ms: int = 30_000,
-        synchronous: str = "FULL",
-        read_connections: int = 4,
-    ) -> None:
-        super().__init__(
-            path,
-            busy_timeout_ms=busy_timeout_ms,
-            synchronous=synchronous,
-            read_connections=read_connections,
-        )
+    def __init__(self, path: str, **options: Any) -> None:
+        """`options`: those of `SQLiteDatabase` (busy timeout, synchronous, readers)."""
+        super().__init__(path, **options)
         self._bookmarks = Bookmarks()
         self._vec_chunks: bool | None = None  # whether vec_chunks can read the index
 
