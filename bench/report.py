@@ -87,35 +87,9 @@ def machine() -> dict[str, str]:
             versions[name] = md.version(name)
         except md.PackageNotFoundError:
             versions[name] = "-"
-    pg = (
-        _cmd(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "test",
-                "-Atc",
-                "SHOW server_version",
-            ]
-        )
-        or "?"
-    )
-    pg_sync = _cmd(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "test",
-            "-Atc",
-            "SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'",
-        ]
-    )
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc"]
+    pg = _cmd([*psql, "SHOW server_version"]) or "?"
+    pg_sync = _cmd([*psql, "SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'"])
     commit = _cmd(["git", "rev-parse", "--short", "HEAD"])
     dirty = bool(_cmd(["git", "status", "--porcelain", "--untracked-files=no", "src"]))
     return {
