@@ -50,7 +50,7 @@ def _completion(content: str) -> dict[str, Any]:
 @dataclass
 class FakeLLM:
     mode: str = "good"
-    slow_s: float = 1.5
+    slow_s: float = 30.0  # far beyond any client timeout the tests use
     answer: Callable[[str], str] = lambda content: "interesting"
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0

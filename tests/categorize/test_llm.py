@@ -89,7 +89,9 @@ async def test_any_failure_falls_back_to_the_offline_answer(
     fake_llm.answer = lambda content: "interesting" if content == SYSTEMISH else "system"
     contents = [SYSTEMISH, INTERESTING]
     expected = await OfflineCategorizer().categorize(contents)
-    llm = _llm(fake_llm, timeout_s=0.3)
+    # Only "slow" should time out; the others answer at once, and a short timeout
+    # would let a loaded machine time them out before the server saw the request.
+    llm = _llm(fake_llm, timeout_s=1.0 if mode == "slow" else 10.0)
     caplog.set_level(logging.WARNING, logger="mnemo.categorize")
     try:
         answers = await llm.categorize(contents)
@@ -109,7 +111,7 @@ async def test_timeout_reason_is_logged(
 ) -> None:
     fake_llm.mode = "slow"
     caplog.set_level(logging.WARNING, logger="mnemo.categorize")
-    llm = _llm(fake_llm, timeout_s=0.2)
+    llm = _llm(fake_llm, timeout_s=1.0)
     try:
         await llm.categorize([SYSTEMISH])
     finally:
