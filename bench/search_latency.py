@@ -4,7 +4,9 @@
 
 Fills a scratch database (SQLite by default) by import, with embeddings, then times
 `Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, fuse, fetch)
-for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step."""
+for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step;
+then 50 searches each right after a write (a memory created), which read the user's
+vectors again instead of using those the process kept (store/vector_cache.py)."""
 
 from __future__ import annotations
 
@@ -87,6 +89,15 @@ async def main(n: int, url: str) -> None:
             keyword.append(t2 - t1)
             semantic.append(t3 - t2)
             totals.append(t4 - t3)
+        # A search right after a write: the process reads the user's vectors again.
+        after_write = []
+        for i, query in enumerate(queries[:50]):
+            (memory,) = _memories(1)
+            memory = memory.model_copy(update={"content": f"written between searches {i}"})
+            await store.insert_memories(key.user_id, [memory], await retrieval.vectors([query]))
+            t0 = time.perf_counter()
+            await retrieval.search(key.user_id, query, 10, [])
+            after_write.append(time.perf_counter() - t0)
         print(f"{len(queries)} queries, one user with {n:,} memories ({url.split(':')[0]})\n")
         print("| step | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|")
         for name, values in (
@@ -94,6 +105,7 @@ async def main(n: int, url: str) -> None:
             ("keyword top 50", keyword),
             ("semantic top 50", semantic),
             ("whole search", totals),
+            ("whole search, first after a write (50)", after_write),
         ):
             print(
                 f"| {name} | {_pct(values, 0.5):.1f} | {_pct(values, 0.95):.1f} | "

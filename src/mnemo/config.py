@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     sqlite_read_connections: int = Field(
         4, ge=1, le=64, description="Read connections per process (one writer besides)."
     )
+    vector_cache_mb: int = Field(
+        256,
+        ge=0,
+        le=1_048_576,
+        description="Most MB of users' vectors one process keeps for searches (0: none).",
+    )
     postgres_pool_size: int = Field(
         10, ge=1, le=200, description="Most PostgreSQL connections one process opens."
     )

@@ -22,9 +22,14 @@ def store_for(settings: Settings) -> Store:
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             synchronous=settings.sqlite_synchronous,
             read_connections=settings.sqlite_read_connections,
+            vector_cache_bytes=settings.vector_cache_mb << 20,
         )
     if url.startswith(POSTGRES_PREFIXES):
         from mnemo.store.postgres import PostgresStore
 
-        return PostgresStore(url, max_connections=settings.postgres_pool_size)
+        return PostgresStore(
+            url,
+            max_connections=settings.postgres_pool_size,
+            vector_cache_bytes=settings.vector_cache_mb << 20,
+        )
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")

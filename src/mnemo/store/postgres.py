@@ -16,13 +16,14 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
+import numpy as np
 
 from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
 from mnemo.models import Memory
-from mnemo.search.embed import from_blob
+from mnemo.search import rank
+from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
-from mnemo.search.rank import semantic_ranking
-from mnemo.store import migrations
+from mnemo.store import migrations, vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import POSTGRES_MEMORY_JSON, json_array
@@ -37,6 +38,7 @@ from mnemo.store.rows import (
     memory_values,
     user_from_row,
 )
+from mnemo.store.vector_cache import UserVectors, VectorCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,12 +111,20 @@ Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise ty
 class PostgresStore:
     """Store on a PostgreSQL database; see the module docstring."""
 
-    def __init__(self, dsn: str, *, min_connections: int = 1, max_connections: int = 10) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_connections: int = 1,
+        max_connections: int = 10,
+        vector_cache_bytes: int = vector_cache.DEFAULT_BYTES,
+    ) -> None:
         self._dsn = dsn
         self._min = min_connections
         self._max = max_connections
         self._pool: asyncpg.Pool | None = None
         self._bookmarks = Bookmarks()
+        self._vector_cache = VectorCache(vector_cache_bytes)
 
     # -- connections -------------------------------------------------------
 
@@ -355,17 +365,46 @@ class PostgresStore:
     async def semantic_search(
         self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
     ) -> list[tuple[str, float]]:
-        """Exact scan of the user's embeddings (the pgvector extension is not required)."""
-        rows = await self._read(
-            lambda conn: conn.fetch(
-                "SELECT id, embedding FROM memories WHERE user_id = $1"
-                " AND embedding IS NOT NULL"
-                " AND (cardinality($2::text[]) = 0 OR category = ANY($2::text[]))",
-                user_id,
-                list(categories),
-            )
-        )
-        return semantic_ranking(from_blob(vector), [(row[0], row[1]) for row in rows], limit)
+        """Exact scan of the user's embeddings (the pgvector extension is not required),
+        kept by this process between searches (store/vector_cache.py)."""
+        query = vectors_from_blobs([vector])[0]
+
+        async def search(conn: Connection) -> list[tuple[str, float]]:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                version = await conn.fetchval(
+                    "SELECT vectors_version FROM users WHERE id = $1", user_id
+                )
+                version = -1 if version is None else int(version)
+                vectors = self._vector_cache.get(user_id, version)
+                if vectors is None:
+                    rows = await conn.fetch(
+                        "SELECT id, embedding FROM memories WHERE user_id = $1"
+                        " AND embedding IS NOT NULL",
+                        user_id,
+                    )
+                    vectors = UserVectors(
+                        np.array([row[0] for row in rows], dtype=str),
+                        vectors_from_blobs([row[1] for row in rows]),
+                    )
+                    self._vector_cache.put(user_id, version, vectors)
+                nearest = rank.nearest(*vectors, query, vector_cache.depth(limit, categories))
+                if not categories:
+                    return nearest[:limit]
+                kept = {
+                    row[0]
+                    for row in await conn.fetch(
+                        "SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[])"
+                        " AND category = ANY($3::text[])",
+                        user_id,
+                        [memory_id for memory_id, _ in nearest],
+                        list(categories),
+                    )
+                }
+                return [(memory_id, score) for memory_id, score in nearest if memory_id in kept][
+                    :limit
+                ]
+
+        return await self._read(search)
 
     async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
         rows = await self._read(

@@ -10,8 +10,10 @@ from pysqlite3 import dbapi2 as sqlite3
 
 from mnemo.errors import Conflict
 from mnemo.models import Memory
+from mnemo.search import rank
+from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
-from mnemo.store import vec_chunks
+from mnemo.store import vec_chunks, vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
@@ -27,6 +29,7 @@ from mnemo.store.rows import (
     user_from_row,
 )
 from mnemo.store.sqlite_db import SQLiteDatabase
+from mnemo.store.vector_cache import UserVectors, VectorCache
 
 _ORDER = "scoring DESC, created_at DESC, id DESC"
 
@@ -34,10 +37,14 @@ _ORDER = "scoring DESC, created_at DESC, id DESC"
 class SQLiteStore(SQLiteDatabase):
     """Store on one SQLite file; see store/sqlite_db.py for the concurrency model."""
 
-    def __init__(self, path: str, **options: Any) -> None:
-        """`options`: those of `SQLiteDatabase` (busy timeout, synchronous, readers)."""
+    def __init__(
+        self, path: str, *, vector_cache_bytes: int = vector_cache.DEFAULT_BYTES, **options: Any
+    ) -> None:
+        """`options`: those of `SQLiteDatabase` (busy timeout, synchronous, readers);
+        `vector_cache_bytes`: see store/vector_cache.py."""
         super().__init__(path, **options)
         self._bookmarks = Bookmarks()
+        self._vector_cache = VectorCache(vector_cache_bytes)
         self._vec_chunks: bool | None = None  # whether vec_chunks can read the index
 
     # -- users and keys ----------------------------------------------------
@@ -266,27 +273,42 @@ class SQLiteStore(SQLiteDatabase):
     async def semantic_search(
         self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
     ) -> list[tuple[str, float]]:
-        # The nearest of the user's vectors; a category filter looks further.
-        k = min(limit * (8 if categories else 1), 4096)
+        k = vector_cache.depth(limit, categories)
+        query = vectors_from_blobs([vector])[0]
 
         def search(conn: sqlite3.Connection) -> list[tuple[str, float]]:
             if self._vec_chunks is None:
                 self._vec_chunks = vec_chunks.layout_known(conn)
             if not self._vec_chunks:
                 return _knn(conn, user_id, vector, k, categories, limit)
-            nearest = dict(vec_chunks.nearest(conn, user_id, vector, k))
-            if not nearest:
-                return []
-            found = conn.execute(
-                # `+`: look the rowids up; the user index would walk all the user's rows
-                f"SELECT m.rowid, m.id FROM memories m WHERE +m.user_id = ?"
-                f" AND m.rowid IN ({', '.join('?' * len(nearest))})" + _category_filter(categories),
-                (user_id, *nearest, *categories),
-            ).fetchall()
+            conn.execute("BEGIN")  # one snapshot: the version, the vectors, their ids
+            try:
+                nearest = dict(rank.nearest(*self._user_vectors(conn, user_id), query, k))
+                if not nearest:
+                    return []
+                found = conn.execute(
+                    # `+`: look the rowids up; the user index would walk all the user's rows
+                    f"SELECT m.rowid, m.id FROM memories m WHERE +m.user_id = ?"
+                    f" AND m.rowid IN ({', '.join('?' * len(nearest))})"
+                    + _category_filter(categories),
+                    (user_id, *nearest, *categories),
+                ).fetchall()
+            finally:
+                conn.execute("COMMIT")
             ranked = sorted(((-nearest[rowid], memory_id) for rowid, memory_id in found))
             return [(memory_id, -negative) for negative, memory_id in ranked[:limit]]
 
         return await self._read(search)
+
+    def _user_vectors(self, conn: sqlite3.Connection, user_id: str) -> UserVectors:
+        """The user's vectors, from this process's cache if they have not changed."""
+        row = conn.execute("SELECT vectors_version FROM users WHERE id = ?", (user_id,)).fetchone()
+        version = -1 if row is None else int(row[0])
+        vectors = self._vector_cache.get(user_id, version)
+        if vectors is None:
+            vectors = vec_chunks.read(conn, user_id)
+            self._vector_cache.put(user_id, version, vectors)
+        return vectors
 
     async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
         if not ids:
@@ -414,6 +436,7 @@ def _put_vectors(
     """Set the embeddings of these memories (replacing any they had)."""
     if not vectors:
         return
+    conn.execute("UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?", (user_id,))
     for memory_id, vector in zip(ids, vectors, strict=True):
         row = conn.execute(
             "SELECT rowid FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
