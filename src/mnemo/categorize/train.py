@@ -39,9 +39,9 @@ from mnemo.categorize.model import FORMAT, MODEL_PATH, OfflineModel
 # OpenBLAS picks its kernels by CPU, and AVX-512 and AVX2 kernels round differently
 # (the solver then stops a few 1e-5 elsewhere): training pins one kernel set and one
 # thread, so the same data and versions give the same file on any x86-64 CPU with AVX2.
-# Effective only before numpy loads OpenBLAS, i.e. when run as a program.
-os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# OpenBLAS reads these when numpy first loads it, which importing `mnemo` has done
+# already, so the program restarts itself with them set (`_run_pinned`).
+PINNED_OPENBLAS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}
 
 # Chosen by `--search` (5-fold cross-validation on the training set).
 C = 100.0  # inverse regularisation strength of the logistic regression
@@ -236,5 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _run_pinned() -> int:
+    if all(os.environ.get(name) == value for name, value in PINNED_OPENBLAS.items()):
+        return main()
+    program = [sys.executable, "-m", "mnemo.categorize.train", *sys.argv[1:]]
+    os.execve(sys.executable, program, {**os.environ, **PINNED_OPENBLAS})
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run_pinned())
