@@ -20,8 +20,7 @@ from pathlib import Path
 
 from mnemo import Settings
 from mnemo.auth import issue_key
-from mnemo.clock import new_id, now_us, scoring, to_datetime
-from mnemo.models import Memory
+from mnemo.models import Memory, new_memory
 from mnemo.retrieval import Retrieval, warm
 from mnemo.store import store_for
 
@@ -30,27 +29,10 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "retrieval"
 
 def _memories(n: int) -> list[Memory]:
     texts = [json.loads(line)["content"] for line in (DATA / "memories.jsonl").open()]
-    at_us = now_us()
-    out = []
-    for i in range(n):
-        content = texts[i % len(texts)] + ("" if i < len(texts) else f" (note {i})")
-        out.append(
-            Memory(
-                id=new_id(),
-                content=content,
-                category="system",
-                visibility="private",
-                tags=[],
-                created_at=to_datetime(at_us),
-                updated_at=to_datetime(at_us),
-                manually_added=True,
-                reviewed=True,
-                user_review=True,
-                edited=False,
-                scoring=scoring(manually_added=True, category="system", created_us=at_us),
-            )
-        )
-    return out
+    return [
+        new_memory(texts[i % len(texts)] + ("" if i < len(texts) else f" (note {i})"))
+        for i in range(n)
+    ]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -92,8 +74,7 @@ async def main(n: int, url: str) -> None:
         # A search right after a write: the process reads the user's vectors again.
         after_write = []
         for i, query in enumerate(queries[:50]):
-            (memory,) = _memories(1)
-            memory = memory.model_copy(update={"content": f"written between searches {i}"})
+            memory = new_memory(f"written between searches {i}")
             await store.insert_memories(key.user_id, [memory], await retrieval.vectors([query]))
             t0 = time.perf_counter()
             await retrieval.search(key.user_id, query, 10, [])

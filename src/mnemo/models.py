@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -14,6 +15,8 @@ from pydantic import (
     Field,
     StringConstraints,
 )
+
+from mnemo.clock import new_id, now_us, scoring, to_datetime
 
 MAX_CONTENT_CHARS = 500
 MAX_TAGS = 32
@@ -149,6 +152,35 @@ class Memory(BaseModel):
     reviewed: bool
     user_review: bool | None
     edited: bool
+
+
+def new_memory(
+    content: str,
+    *,
+    memory_id: str | None = None,
+    category: str = "system",
+    tags: Sequence[str] = (),
+    created_us: int | None = None,
+    manually_added: bool = True,
+) -> Memory:
+    """A private memory made now (or at `created_us`), with its `scoring` by Omi's rule:
+    for the retrieval evaluation, tests and benchmarks, which store memories directly."""
+    created_us = created_us if created_us is not None else now_us()
+    at = to_datetime(created_us)
+    return Memory(
+        id=memory_id or new_id(),
+        content=content,
+        category=category,
+        visibility="private",
+        tags=list(tags),
+        created_at=at,
+        updated_at=at,
+        manually_added=manually_added,
+        scoring=scoring(manually_added=manually_added, category=category, created_us=created_us),
+        reviewed=True,
+        user_review=None,
+        edited=False,
+    )
 
 
 class MemoryCreated(Memory):

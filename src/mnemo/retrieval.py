@@ -88,7 +88,7 @@ class Retrieval:
             self.vectors([query]), self.store.keyword_search(user_id, query, _POOL, categories)
         )
         semantic = await self.store.semantic_search(user_id, embedded[0], _POOL, categories)
-        ranked = fuse(keyword, semantic, limit)
+        ranked = fuse(keyword, semantic, limit, keyword_half=self.store.keyword_half)
         memories = await self.store.memories_by_ids(user_id, [i for i, _ in ranked])
         return [(memories[i], score) for i, score in ranked if i in memories]
 

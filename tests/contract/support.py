@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import TypeAdapter
 
-from mnemo.clock import new_id, now_us, scoring, to_datetime
-from mnemo.models import Memory
+from mnemo.models import Memory, new_memory
 from mnemo.store import Store
 
 _PAGE = TypeAdapter(list[Memory])
@@ -29,19 +28,10 @@ def memory(
     tags: Sequence[str] = ("t",),
 ) -> Memory:
     """A new memory as the service would make it (its `scoring` from the same rule)."""
-    created_us = created_us if created_us is not None else now_us()
-    at = to_datetime(created_us)
-    return Memory(
-        id=new_id(),
-        content=content,
+    return new_memory(
+        content,
         category=category,
-        visibility="private",
-        tags=list(tags),
-        created_at=at,
-        updated_at=at,
+        created_us=created_us,
         manually_added=manually_added,
-        scoring=scoring(manually_added=manually_added, category=category, created_us=created_us),
-        reviewed=True,
-        user_review=None,
-        edited=False,
+        tags=tags,
     )

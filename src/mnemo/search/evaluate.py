@@ -1,15 +1,15 @@
 """Retrieval evaluation on `data/retrieval`: keyword-only, semantic-only and hybrid.
 
-Used by `bench/retrieval_eval.py` (figures, tuning, latency) and by the tests (the
-hybrid must beat both single modes on the test split). Each mode searches one
-user's memories at a time, as the stores do:
+Used by `bench/retrieval_eval.py` (figures, tuning) and by the tests (the hybrid
+must beat both single modes on the test split, on either store). Each mode searches
+one user's memories at a time, as the service does:
 
-- keyword: a real SQLite FTS5 index (`porter unicode61 remove_diacritics 2`) holding
-  every user's memories, queried with `keyword.fts5_query`, filtered to the user,
-  ordered by `bm25()`;
+- keyword: a real store (a new SQLite file, or a new PostgreSQL schema) holding every
+  user of the split with their memories, searched with its own `keyword_search`
+  (SQLite FTS5 bm25, PostgreSQL `ts_rank_cd`);
 - semantic: exact cosine between the query's vector and each of the user's memory
   vectors (`rank.semantic_ranking` over `embed.to_blob` vectors, as stored);
-- hybrid: `rank.fuse` of the two (each `DEPTH` deep).
+- hybrid: `rank.fuse` of the two (each `DEPTH` deep), with the store's `keyword_half`.
 
 Metrics over the queries of a split: recall@5 (share of a query's relevant memories
 in the first 5), MRR (reciprocal rank of the first relevant memory within the first
@@ -18,25 +18,28 @@ in the first 5), MRR (reciprocal rank of the first relevant memory within the fi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
-import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mnemo.clock import new_id, now_us
+from mnemo.models import new_memory
 from mnemo.search.embed import Embedder, from_blob, to_blob
-from mnemo.search.keyword import fts5_query
 from mnemo.search.rank import fuse, semantic_ranking
 
 __all__ = [
     "DATA_DIR",
     "DEPTH",
     "Dataset",
-    "KeywordIndex",
     "Query",
-    "evaluate",
+    "Runs",
+    "embed_all",
+    "keyword_rankings",
     "load",
     "metrics",
 ]
@@ -98,34 +101,40 @@ def load(split: str | None = None, data_dir: Path = DATA_DIR) -> Dataset:
     return Dataset(memories, queries)
 
 
-class KeywordIndex:
-    """An in-memory SQLite FTS5 index of memories, searched one user at a time."""
+async def _keyword_rankings(
+    dataset: Dataset, database_url: str
+) -> tuple[dict[str, Ranking], float]:
+    from mnemo.config import Settings
+    from mnemo.store import User, store_for
 
-    def __init__(self, memories: dict[str, list[tuple[str, str]]]) -> None:
-        self.db = sqlite3.connect(":memory:")
-        self.db.execute(
-            "CREATE VIRTUAL TABLE memories_fts USING fts5(content, user_id UNINDEXED, "
-            "memory_id UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
-        self.db.executemany(
-            "INSERT INTO memories_fts (content, user_id, memory_id) VALUES (?, ?, ?)",
-            [(text, user, mid) for user, rows in memories.items() for mid, text in rows],
-        )
+    store = store_for(Settings(database_url=database_url))
+    await store.open()
+    try:
+        users = {}
+        for name, rows in dataset.memories.items():
+            user = await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+            users[name] = user.id
+            memories = [new_memory(text, memory_id=mid) for mid, text in rows]
+            await store.insert_memories(user.id, memories)
+        rankings = {
+            q.id: await store.keyword_search(users[q.user], q.text, DEPTH) for q in dataset.queries
+        }
+        return rankings, store.keyword_half
+    finally:
+        await store.close()
 
-    def search(self, user: str, query: str, limit: int = DEPTH) -> Ranking:
-        match = fts5_query(query)
-        if match is None:
-            return []
-        rows = self.db.execute(
-            "SELECT memory_id, bm25(memories_fts) FROM memories_fts "
-            "WHERE memories_fts MATCH ? AND user_id = ? "
-            "ORDER BY bm25(memories_fts), memory_id LIMIT ?",
-            (match, user, limit),
-        ).fetchall()
-        return [(str(mid), float(score)) for mid, score in rows]
 
-    def close(self) -> None:
-        self.db.close()
+def keyword_rankings(
+    dataset: Dataset, database_url: str | None = None
+) -> tuple[dict[str, Ranking], float]:
+    """Every query's keyword ranking, `DEPTH` deep, by the store at `database_url` (an
+    empty database: a new SQLite file or PostgreSQL schema) holding the dataset's users
+    and memories, as the service searches; and that store's `keyword_half`. Without a
+    URL, a SQLite file in a temporary directory."""
+    if database_url is not None:
+        return asyncio.run(_keyword_rankings(dataset, database_url))
+    with tempfile.TemporaryDirectory() as tmp:
+        return asyncio.run(_keyword_rankings(dataset, f"sqlite:///{tmp}/evaluate.db"))
 
 
 def embed_all(dataset: Dataset, embedder: Embedder) -> dict[str, bytes]:
@@ -162,6 +171,7 @@ class Runs:
     dataset: Dataset
     keyword: dict[str, Ranking]
     semantic: dict[str, Ranking]
+    keyword_half: float  # that of the store that ranked `keyword`
 
     def score(self, fuser: Fuser | None = None, mode: str = "hybrid") -> dict[str, float]:
         rankings: dict[str, list[str]] = {}
@@ -171,19 +181,25 @@ class Runs:
             elif mode == "semantic":
                 ranked = self.semantic[q.id][:CUTOFF]
             else:
-                ranked = (fuser or fuse)(self.keyword[q.id], self.semantic[q.id], CUTOFF)
+                ranked = (fuser or self.fuse)(self.keyword[q.id], self.semantic[q.id], CUTOFF)
             rankings[q.id] = [mid for mid, _ in ranked]
         return metrics(rankings, self.dataset.queries)
 
+    def fuse(self, keyword: Ranking, semantic: Ranking, limit: int) -> Ranking:
+        """The shipped fusion, for this store's keyword scores."""
+        return fuse(keyword, semantic, limit, keyword_half=self.keyword_half)
 
-def run(dataset: Dataset, embedder: Embedder, vectors: dict[str, bytes] | None = None) -> Runs:
-    """Search every query of `dataset` by keyword and by meaning."""
+
+def run(
+    dataset: Dataset,
+    embedder: Embedder,
+    vectors: dict[str, bytes] | None = None,
+    database_url: str | None = None,
+) -> Runs:
+    """Search every query of `dataset` by keyword (with the store at `database_url`, see
+    `keyword_rankings`) and by meaning."""
     vectors = vectors if vectors is not None else embed_all(dataset, embedder)
-    index = KeywordIndex(dataset.memories)
-    try:
-        keyword = {q.id: index.search(q.user, q.text) for q in dataset.queries}
-    finally:
-        index.close()
+    keyword, keyword_half = keyword_rankings(dataset, database_url)
     stored = {
         user: [(mid, vectors[mid]) for mid, _ in rows] for user, rows in dataset.memories.items()
     }
@@ -191,10 +207,4 @@ def run(dataset: Dataset, embedder: Embedder, vectors: dict[str, bytes] | None =
         q.id: semantic_ranking(from_blob(vectors[q.id]), stored[q.user], DEPTH)
         for q in dataset.queries
     }
-    return Runs(dataset, keyword, semantic)
-
-
-def evaluate(split: str, embedder: Embedder) -> dict[str, dict[str, float]]:
-    """recall@5, MRR and nDCG@10 of each mode on `split`."""
-    runs = run(load(split), embedder)
-    return {mode: runs.score(mode=mode) for mode in ("keyword", "semantic", "hybrid")}
+    return Runs(dataset, keyword, semantic, keyword_half)

@@ -1,24 +1,30 @@
 """Hybrid ranking: one list from a keyword ranking and a semantic ranking.
 
-`fuse(keyword, semantic, limit)` takes two rankings of one user's memories, each a
-list of `(memory_id, raw_score)` best first, and returns at most `limit`
-`(memory_id, relevance_score)` pairs, best first, with scores in [0, 1]:
+`fuse(keyword, semantic, limit, keyword_half=...)` takes two rankings of one user's
+memories, each a list of `(memory_id, raw_score)` best first, and returns at most
+`limit` `(memory_id, relevance_score)` pairs, best first, with scores in [0, 1]:
 
     relevance = SEMANTIC_WEIGHT * semantic_part + KEYWORD_WEIGHT * keyword_part
 
+(weights normalised to sum 1), where
+
 - `semantic_part` is the cosine similarity mapped linearly from
   [`COSINE_FLOOR`, `COSINE_CEILING`] onto [0, 1] (clipped): an absolute measure, so
-  a memory that merely ranks first among unrelated ones does not score high.
-- `keyword_part` is the keyword score's magnitude divided by the best one in the
-  list, so any scale whose larger magnitude means a better match works unchanged:
-  SQLite FTS5's `bm25()` (negative, more negative is better) and PostgreSQL's
-  `ts_rank_cd` (positive). It is 0 for memories the keyword search did not return.
-- A memory only the keyword search found gets no semantic part, and one only the
+  a memory that merely ranks first among unrelated ones does not score high;
+- `keyword_part` is `|score| / (|score| + keyword_half)`: it grows with the strength
+  of the full-text match and saturates, as BM25 saturates term frequency. It is an
+  absolute measure too: a memory that matches only a common word of the query (a
+  name the user mentions often) adds little even when nothing matches better.
+  `keyword_half` is the engine's score that counts as half a match: each store says
+  its own (`Store.keyword_half`: `FTS5_BM25_HALF` for SQLite FTS5's `bm25()`,
+  negative, more negative is better; `TS_RANK_CD_HALF` for PostgreSQL's `ts_rank_cd`);
+- a memory only the keyword search found gets no semantic part, and one only the
   semantic search found gets no keyword part; memories found by both add up.
 
-The weights and the cosine range were chosen on the dev split of
-`data/retrieval` (see `docs/search.md` and `bench/retrieval_eval.py --tune`);
-reciprocal rank fusion was measured too and did worse on that split.
+The weights, the cosine range and the halves were chosen on the dev split of
+`data/retrieval` (see `docs/search.md` and `bench/retrieval_eval.py --tune`, which
+runs the keyword side on either store); reciprocal rank fusion was measured too and
+did worse on that split.
 
 `nearest(keys, matrix, query, limit)` is the exact cosine scan that produces the
 semantic input from stored vectors (numpy; ~0.5 ms for 10,000 memories), and
@@ -37,8 +43,10 @@ from mnemo.search.embed import DIM, vectors_from_blobs
 __all__ = [
     "COSINE_CEILING",
     "COSINE_FLOOR",
+    "FTS5_BM25_HALF",
     "KEYWORD_WEIGHT",
     "SEMANTIC_WEIGHT",
+    "TS_RANK_CD_HALF",
     "fuse",
     "nearest",
     "rrf",
@@ -46,9 +54,11 @@ __all__ = [
 ]
 
 SEMANTIC_WEIGHT = 1.0
-KEYWORD_WEIGHT = 0.12
+KEYWORD_WEIGHT = 0.5
 COSINE_FLOOR = 0.2
 COSINE_CEILING = 0.6
+FTS5_BM25_HALF = 12.0
+TS_RANK_CD_HALF = 0.3
 
 
 def _clip01(value: float) -> float:
@@ -60,6 +70,7 @@ def fuse(
     semantic: Sequence[tuple[str, float]],
     limit: int,
     *,
+    keyword_half: float,
     semantic_weight: float = SEMANTIC_WEIGHT,
     keyword_weight: float = KEYWORD_WEIGHT,
     cosine_floor: float = COSINE_FLOOR,
@@ -77,12 +88,11 @@ def fuse(
     ws, wk = semantic_weight / total, keyword_weight / total
     span = cosine_ceiling - cosine_floor
 
-    best_kw = max((abs(s) for _, s in keyword), default=0.0)
     kw_part: dict[str, float] = {}
     kw_rank: dict[str, int] = {}
     for rank, (memory_id, score) in enumerate(keyword):
         if memory_id not in kw_part:
-            kw_part[memory_id] = abs(score) / best_kw if best_kw > 0 else 1.0
+            kw_part[memory_id] = abs(score) / (abs(score) + keyword_half)
             kw_rank[memory_id] = rank
     sem_part: dict[str, float] = {}
     sem_rank: dict[str, int] = {}

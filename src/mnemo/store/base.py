@@ -46,6 +46,10 @@ MemoryChange = Callable[[Memory], Memory]
 class Store(Protocol):
     """What the service needs from a database."""
 
+    # The magnitude of a `keyword_search` score that counts as half a match when the
+    # rankings are fused (`rank.fuse`): each full-text engine scores on its own scale.
+    keyword_half: float
+
     async def open(self) -> None:
         """Connect and bring the schema up to date (safe if several processes race)."""
 
@@ -116,7 +120,8 @@ class Store(Protocol):
     async def keyword_search(
         self, user_id: str, query: str, limit: int, categories: Sequence[str] = ()
     ) -> list[tuple[str, float]]:
-        """Full-text matches of a natural-language query: (id, score), best first."""
+        """Full-text matches of a natural-language query: (id, score), best first; the
+        score's magnitude grows with the match (see `keyword_half`)."""
 
     async def semantic_search(
         self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()

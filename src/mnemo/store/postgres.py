@@ -111,6 +111,8 @@ Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise ty
 class PostgresStore:
     """Store on a PostgreSQL database; see the module docstring."""
 
+    keyword_half = rank.TS_RANK_CD_HALF
+
     def __init__(
         self,
         dsn: str,

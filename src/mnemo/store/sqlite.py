@@ -37,6 +37,8 @@ _ORDER = "scoring DESC, created_at DESC, id DESC"
 class SQLiteStore(SQLiteDatabase):
     """Store on one SQLite file; see store/sqlite_db.py for the concurrency model."""
 
+    keyword_half = rank.FTS5_BM25_HALF
+
     def __init__(
         self, path: str, *, vector_cache_bytes: int = vector_cache.DEFAULT_BYTES, **options: Any
     ) -> None:
