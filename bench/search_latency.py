@@ -6,7 +6,10 @@ Fills a scratch database (SQLite by default) by import, with embeddings, then ti
 `Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, fuse, fetch)
 for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step;
 then 50 searches each right after a write (a memory created), which read the user's
-vectors again instead of using those the process kept (store/vector_cache.py)."""
+vectors again instead of using those the process kept (store/vector_cache.py); then
+the same 200 queries as a client sends them: `mnemo serve` (one worker, not pinned to
+a core) on that database, `GET /v1/dev/user/memories/search?query=...&limit=10` one
+at a time over one keep-alive connection."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import httpx
+from run import ALL_CPUS, MNEMO, Server
 
 from mnemo import Settings
 from mnemo.auth import issue_key
@@ -39,11 +45,34 @@ def _pct(values: list[float], q: float) -> float:
     return sorted(values)[min(int(q * len(values)), len(values) - 1)] * 1000
 
 
+def _over_http(url: str, secret: str, queries: list[str], work: Path) -> list[float]:
+    """Seconds per search through `mnemo serve`, one request at a time."""
+    port = 18_321
+    argv = [str(MNEMO), "serve", "--port", str(port), "--database-url", url]
+    server = Server("mnemo", [*argv, "--log-level", "warning"], port, ALL_CPUS, work / "serve.log")
+    try:
+        server.wait_ready("/readyz")
+        headers = {"Authorization": f"Bearer {secret}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+            times = []
+            for i, query in enumerate(queries[:10] + queries):
+                t0 = time.perf_counter()
+                answer = client.get(
+                    "/v1/dev/user/memories/search", params={"query": query, "limit": 10}
+                )
+                if i >= 10:  # after 10 to warm up
+                    times.append(time.perf_counter() - t0)
+                answer.raise_for_status()
+        return times
+    finally:
+        server.stop()
+
+
 async def main(n: int, url: str) -> None:
     store = store_for(Settings(database_url=url))
     await store.open()
     try:
-        key, _ = await issue_key(store, f"bench{time.time_ns()}")
+        key, secret = await issue_key(store, f"bench{time.time_ns()}")
         retrieval = Retrieval(store)
         warm()  # as `mnemo serve` starts: the model loaded, numpy's BLAS on one thread
         memories = _memories(n)
@@ -79,22 +108,25 @@ async def main(n: int, url: str) -> None:
             t0 = time.perf_counter()
             await retrieval.search(key.user_id, query, 10, [])
             after_write.append(time.perf_counter() - t0)
-        print(f"{len(queries)} queries, one user with {n:,} memories ({url.split(':')[0]})\n")
-        print("| step | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|")
-        for name, values in (
-            ("embed the query", embeds),
-            ("keyword top 50", keyword),
-            ("semantic top 50", semantic),
-            ("whole search", totals),
-            ("whole search, first after a write (50)", after_write),
-        ):
-            print(
-                f"| {name} | {_pct(values, 0.5):.1f} | {_pct(values, 0.95):.1f} | "
-                f"{_pct(values, 0.99):.1f} |"
-            )
-        print(f"\nmean whole search: {statistics.mean(totals) * 1000:.1f} ms")
     finally:
         await store.close()
+    with tempfile.TemporaryDirectory() as work:
+        http = _over_http(url, secret, queries, Path(work))
+    print(f"{len(queries)} queries, one user with {n:,} memories ({url.split(':')[0]})\n")
+    print("| step | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|")
+    for name, values in (
+        ("embed the query", embeds),
+        ("keyword top 50", keyword),
+        ("semantic top 50", semantic),
+        ("whole search", totals),
+        ("whole search, first after a write (50)", after_write),
+        ("whole search over HTTP (mnemo serve, one client)", http),
+    ):
+        print(
+            f"| {name} | {_pct(values, 0.5):.1f} | {_pct(values, 0.95):.1f} | "
+            f"{_pct(values, 0.99):.1f} |"
+        )
+    print(f"\nmean whole search: {statistics.mean(totals) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

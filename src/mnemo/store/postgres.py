@@ -368,43 +368,40 @@ class PostgresStore:
         self, user_id: str, vector: bytes, limit: int, categories: Sequence[str] = ()
     ) -> list[tuple[str, float]]:
         """Exact scan of the user's embeddings (the pgvector extension is not required),
-        kept by this process between searches (store/vector_cache.py)."""
+        kept by this process between searches (store/vector_cache.py): one statement
+        when they are kept (a version read in one statement labels exactly the vectors
+        of that version); read again, with their version in one snapshot, when not."""
         query = vectors_from_blobs([vector])[0]
 
         async def search(conn: Connection) -> list[tuple[str, float]]:
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                version = await conn.fetchval(
-                    "SELECT vectors_version FROM users WHERE id = $1", user_id
-                )
-                version = -1 if version is None else int(version)
-                vectors = self._vector_cache.get(user_id, version)
-                if vectors is None:
+            vectors = self._vector_cache.get(user_id, await _vectors_version(conn, user_id))
+            if vectors is None:
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    version = await _vectors_version(conn, user_id)  # of these vectors
                     rows = await conn.fetch(
                         "SELECT id, embedding FROM memories WHERE user_id = $1"
                         " AND embedding IS NOT NULL",
                         user_id,
                     )
-                    vectors = UserVectors(
-                        np.array([row[0] for row in rows], dtype=str),
-                        vectors_from_blobs([row[1] for row in rows]),
-                    )
-                    self._vector_cache.put(user_id, version, vectors)
-                nearest = rank.nearest(*vectors, query, vector_cache.depth(limit, categories))
-                if not categories:
-                    return nearest[:limit]
-                kept = {
-                    row[0]
-                    for row in await conn.fetch(
-                        "SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[])"
-                        " AND category = ANY($3::text[])",
-                        user_id,
-                        [memory_id for memory_id, _ in nearest],
-                        list(categories),
-                    )
-                }
-                return [(memory_id, score) for memory_id, score in nearest if memory_id in kept][
-                    :limit
-                ]
+                vectors = UserVectors(
+                    np.array([row[0] for row in rows], dtype=str),
+                    vectors_from_blobs([row[1] for row in rows]),
+                )
+                self._vector_cache.put(user_id, version, vectors)
+            nearest = rank.nearest(*vectors, query, vector_cache.depth(limit, categories))
+            if not categories:
+                return nearest[:limit]
+            kept = {
+                row[0]
+                for row in await conn.fetch(
+                    "SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[])"
+                    " AND category = ANY($3::text[])",
+                    user_id,
+                    [memory_id for memory_id, _ in nearest],
+                    list(categories),
+                )
+            }
+            return [(memory_id, score) for memory_id, score in nearest if memory_id in kept][:limit]
 
         return await self._read(search)
 
@@ -545,3 +542,9 @@ async def _migrate(conn: Connection) -> None:
             migration.name,
         )
         log.info("applied postgres migration %04d_%s", migration.version, migration.name)
+
+
+async def _vectors_version(conn: Connection, user_id: str) -> int:
+    """The user's `vectors_version` (-1 for a user that does not exist)."""
+    version = await conn.fetchval("SELECT vectors_version FROM users WHERE id = $1", user_id)
+    return -1 if version is None else int(version)

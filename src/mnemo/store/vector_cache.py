@@ -6,9 +6,10 @@ by the query is fast (10,000 vectors: ~0.5 ms); reading them out of SQLite is no
 the matrix it read, labelled with the user's `vectors_version`, which every change to
 the user's vectors bumps in the same transaction (migration 0005: SQLite's
 `_put_vectors` and a delete trigger, PostgreSQL's triggers). A search reads the
-version, the vectors and their memories in one read transaction and uses the kept
-matrix only if the labels match, so it never sees vectors other than those of its
-own snapshot; after any change, the next search reads the vectors again.
+version and uses the kept matrix only if the labels match; vectors it reads are
+labelled with the version read in the same snapshot. So a search never ranks vectors
+other than those of the version it read; after any change, the next search reads
+the vectors again.
 
 At most `max_bytes` of vectors are kept per process (the least recently searched
 user goes first); a user whose vectors alone exceed it is never kept. 0 keeps none.
