@@ -1,31 +1,24 @@
-"""The PostgreSQL backend: a pool of asyncpg connections, parameterised statements
-(asyncpg prepares and caches them), one transaction per write.
-
-Driver errors never leave this module: a lost or refused connection becomes
-`StoreUnavailable` (503), anything else `StoreError` (a masked 500). When a
-connection is lost, the pool's other connections are expired too (they likely died
-with it) and a read is retried once on a fresh connection, so the service recovers
-as soon as the server is back.
-"""
+"""The PostgreSQL backend: the store's SQL, as parameterised statements (asyncpg
+prepares and caches them), one transaction per write. `PostgresDatabase`
+(store/postgres_db.py) holds the pool, the error translation and the migrations."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 import numpy as np
 
-from mnemo.errors import Conflict, MnemoError, StoreError, StoreUnavailable
+from mnemo.errors import Conflict
 from mnemo.models import Memory
 from mnemo.search import rank
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
-from mnemo.store import migrations, vector_cache
+from mnemo.store import vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
+from mnemo.store.postgres_db import Connection, PostgresDatabase
 from mnemo.store.render import POSTGRES_MEMORY_JSON, json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -40,22 +33,6 @@ from mnemo.store.rows import (
 )
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-# Any number will do, as long as every mnemo process uses the same one.
-_MIGRATION_LOCK = 0x6D6E656D6F  # "mnemo"
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.exceptions.OperatorInterventionError,  # pg_terminate_backend, shutdown
-    asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory
-    asyncpg.exceptions.ReadOnlySQLTransactionError,
-)
 # The hot statements, as constants so bench/explain_postgres.py can show their plans.
 _ORDER = "scoring DESC, created_at DESC, id DESC"
 # A page's ids come from an index-only scan of memories_user_order, then only those
@@ -105,100 +82,21 @@ KEY_BY_HASH_SQL = (
 )
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
 
-Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise types
 
-
-class PostgresStore:
-    """Store on a PostgreSQL database; see the module docstring."""
+class PostgresStore(PostgresDatabase):
+    """Store on a PostgreSQL database; see store/postgres_db.py for connections and
+    errors."""
 
     keyword_half = rank.TS_RANK_CD_HALF
 
     def __init__(
-        self,
-        dsn: str,
-        *,
-        min_connections: int = 1,
-        max_connections: int = 10,
-        vector_cache_bytes: int = vector_cache.DEFAULT_BYTES,
+        self, dsn: str, *, vector_cache_bytes: int = vector_cache.DEFAULT_BYTES, **options: Any
     ) -> None:
-        self._dsn = dsn
-        self._min = min_connections
-        self._max = max_connections
-        self._pool: asyncpg.Pool | None = None
+        """`options`: those of `PostgresDatabase` (pool sizes); `vector_cache_bytes`:
+        see store/vector_cache.py."""
+        super().__init__(dsn, **options)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
-
-    # -- connections -------------------------------------------------------
-
-    async def _new_pool(self) -> asyncpg.Pool:
-        try:
-            return await asyncpg.create_pool(
-                self._dsn,
-                min_size=self._min,
-                max_size=self._max,
-                command_timeout=30,
-                timeout=10,
-                # The DSN may name the application itself (?application_name=...).
-                server_settings=None
-                if "application_name=" in self._dsn
-                else {"application_name": "mnemo"},
-            )
-        except _CONNECTION_ERRORS as error:
-            log.warning("postgres unavailable: %r", error)
-            raise StoreUnavailable() from error
-        except asyncpg.PostgresError as error:
-            log.error("postgres error: %r", error)
-            raise StoreError() from error
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Connection]:
-        """A pooled connection, released on every path; driver errors translated."""
-        if self._pool is None:
-            self._pool = await self._new_pool()
-        try:
-            async with self._pool.acquire() as conn:
-                yield conn
-        except MnemoError:
-            raise
-        except _CONNECTION_ERRORS as error:
-            log.warning("postgres unavailable: %r", error)
-            if self._pool is not None:
-                await self._pool.expire_connections()
-            raise StoreUnavailable() from error
-        except asyncpg.PostgresError as error:
-            log.error("postgres error: %r", error)
-            raise StoreError() from error
-
-    async def _read(self, query: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run a read, retried once on a fresh connection if the first one was lost."""
-        try:
-            async with self._connection() as conn:
-                return await query(conn)
-        except StoreUnavailable:
-            async with self._connection() as conn:
-                return await query(conn)
-
-    async def _write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run `work` in one transaction (never retried: it may have committed)."""
-        async with self._connection() as conn, conn.transaction():
-            return await work(conn)
-
-    # -- lifecycle ---------------------------------------------------------
-
-    async def open(self) -> None:
-        self._pool = await self._new_pool()
-        await self._write(_migrate)
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
-
-    async def ping(self) -> None:
-        await self._read(lambda conn: conn.fetchval("SELECT 1"))
-
-    async def schema_version(self) -> int:
-        return int(await self._read(lambda conn: conn.fetchval(_VERSION_SQL)))
 
     # -- users and keys ----------------------------------------------------
 
@@ -470,9 +368,6 @@ class PostgresStore:
         return _affected(status) > 0
 
 
-_VERSION_SQL = "SELECT coalesce(max(version), 0) FROM schema_migrations"
-
-
 def _affected(status: str) -> int:
     """Rows affected, from a command tag such as 'DELETE 1'."""
     return int(status.rsplit(" ", 1)[-1])
@@ -521,27 +416,6 @@ async def _select_memory(
     conn: Connection, user_id: str, memory_id: str, *, lock: bool = False
 ) -> Any:
     return await conn.fetchrow(GET_SQL + (" FOR UPDATE" if lock else ""), user_id, memory_id)
-
-
-async def _migrate(conn: Connection) -> None:
-    """Apply pending migrations in the caller's transaction, one process at a time."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    current = await conn.fetchval(_VERSION_SQL)
-    for migration in migrations.load("postgres"):
-        if migration.version <= current:
-            continue
-        await conn.execute(migration.sql)
-        await conn.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at)"
-            " VALUES ($1, $2, now()::text)",
-            migration.version,
-            migration.name,
-        )
-        log.info("applied postgres migration %04d_%s", migration.version, migration.name)
 
 
 async def _vectors_version(conn: Connection, user_id: str) -> int:

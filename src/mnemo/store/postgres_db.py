@@ -1,0 +1,146 @@
+"""The PostgreSQL connections: a pool of asyncpg connections, the translation of driver
+errors, and the migrations.
+
+Driver errors never leave the store: a lost or refused connection becomes
+`StoreUnavailable` (503), anything else `StoreError` (a masked 500). When a
+connection is lost, the pool's other connections are expired too (they likely died
+with it) and a read is retried once on a fresh connection, so the service recovers
+as soon as the server is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+
+from mnemo.errors import MnemoError, StoreError, StoreUnavailable
+from mnemo.store import migrations
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise types
+
+# Any number will do, as long as every mnemo process uses the same one.
+_MIGRATION_LOCK = 0x6D6E656D6F  # "mnemo"
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.OperatorInterventionError,  # pg_terminate_backend, shutdown
+    asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+)
+
+
+class PostgresDatabase:
+    """One PostgreSQL database: the pool, reads, writes, migrations. `PostgresStore`
+    adds the SQL."""
+
+    def __init__(self, dsn: str, *, min_connections: int = 1, max_connections: int = 10) -> None:
+        self._dsn = dsn
+        self._min = min_connections
+        self._max = max_connections
+        self._pool: asyncpg.Pool | None = None
+
+    # -- connections -------------------------------------------------------
+
+    async def _new_pool(self) -> asyncpg.Pool:
+        try:
+            return await asyncpg.create_pool(
+                self._dsn,
+                min_size=self._min,
+                max_size=self._max,
+                command_timeout=30,
+                timeout=10,
+                # The DSN may name the application itself (?application_name=...).
+                server_settings=None
+                if "application_name=" in self._dsn
+                else {"application_name": "mnemo"},
+            )
+        except _CONNECTION_ERRORS as error:
+            log.warning("postgres unavailable: %r", error)
+            raise StoreUnavailable() from error
+        except asyncpg.PostgresError as error:
+            log.error("postgres error: %r", error)
+            raise StoreError() from error
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection, released on every path; driver errors translated."""
+        if self._pool is None:
+            self._pool = await self._new_pool()
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except MnemoError:
+            raise
+        except _CONNECTION_ERRORS as error:
+            log.warning("postgres unavailable: %r", error)
+            if self._pool is not None:
+                await self._pool.expire_connections()
+            raise StoreUnavailable() from error
+        except asyncpg.PostgresError as error:
+            log.error("postgres error: %r", error)
+            raise StoreError() from error
+
+    async def _read(self, query: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run a read, retried once on a fresh connection if the first one was lost."""
+        try:
+            async with self._connection() as conn:
+                return await query(conn)
+        except StoreUnavailable:
+            async with self._connection() as conn:
+                return await query(conn)
+
+    async def _write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work` in one transaction (never retried: it may have committed)."""
+        async with self._connection() as conn, conn.transaction():
+            return await work(conn)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def open(self) -> None:
+        self._pool = await self._new_pool()
+        await self._write(_migrate)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def ping(self) -> None:
+        await self._read(lambda conn: conn.fetchval("SELECT 1"))
+
+    async def schema_version(self) -> int:
+        return int(await self._read(lambda conn: conn.fetchval(_VERSION_SQL)))
+
+
+_VERSION_SQL = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+
+
+async def _migrate(conn: Connection) -> None:
+    """Apply pending migrations in the caller's transaction, one process at a time."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = await conn.fetchval(_VERSION_SQL)
+    for migration in migrations.load("postgres"):
+        if migration.version <= current:
+            continue
+        await conn.execute(migration.sql)
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)"
+            " VALUES ($1, $2, now()::text)",
+            migration.version,
+            migration.name,
+        )
+        log.info("applied postgres migration %04d_%s", migration.version, migration.name)
