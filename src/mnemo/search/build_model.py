@@ -159,6 +159,18 @@ class _Graph:
             epsilon=EPS,
         )
 
+    def add_norm(self, x: str, sublayer: str, norm: tuple[Any, Any], layer: str, n: int) -> str:
+        """LayerNorm(x + sublayer(x)): the residual connection after a sublayer (the `n`th
+        of `layer`), with the norm's (gain, bias)."""
+        return self.layer_norm(
+            self.op("Add", [x, sublayer], f"{layer}residual{n}"), *norm, f"{layer}ln{n}"
+        )
+
+
+def _params(weights: dict[str, Any], source: str) -> tuple[Any, Any]:
+    """(weight, bias) of a Linear or (gain, bias) of a LayerNorm named `source`."""
+    return weights[source + ".weight"], weights[source + ".bias"]
+
 
 def model(weights: dict[str, Any], vocab_size: int) -> onnx.ModelProto:
     """The ONNX graph of all-MiniLM-L6-v2: int64 token ids (n, t) -> float32 (n, DIM).
@@ -195,7 +207,7 @@ def model(weights: dict[str, Any], vocab_size: int) -> onnx.ModelProto:
     length = g.op("Slice", [shape, one, two], "ids.length")  # [t]
     positions = g.op("Slice", [g.const("position", position), zero, length, zero], "position.rows")
     x = g.op("Add", [g.op("Mul", [rows, scales], "word.vectors"), positions], "embeddings.sum")
-    x = g.layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], "emb.ln")
+    x = g.layer_norm(x, *_params(w, "embeddings.LayerNorm"), "emb.ln")
 
     split_shape = g.const("attention.split_shape", np.array([0, 0, 3, HEADS, head_dim], np.int64))
     merge_shape = g.const("attention.merge_shape", np.array([0, 0, DIM], np.int64))
@@ -223,31 +235,12 @@ def model(weights: dict[str, Any], vocab_size: int) -> onnx.ModelProto:
         context = g.op("MatMul", [probs, v], p + "context")  # (n, 1, h, t, d)
         context = g.op("Transpose", [context], p + "context.t", perm=[0, 3, 1, 2, 4])
         context = g.op("Reshape", [context, merge_shape], p + "context.merged")  # (n, t, DIM)
-        out = g.linear(
-            context,
-            w[src + "attention.output.dense.weight"],
-            w[src + "attention.output.dense.bias"],
-            p + "out",
-        )
-        x = g.layer_norm(
-            g.op("Add", [x, out], p + "residual1"),
-            w[src + "attention.output.LayerNorm.weight"],
-            w[src + "attention.output.LayerNorm.bias"],
-            p + "ln1",
-        )
-        up = g.linear(
-            x, w[src + "intermediate.dense.weight"], w[src + "intermediate.dense.bias"], p + "up"
-        )
+        out = g.linear(context, *_params(w, src + "attention.output.dense"), p + "out")
+        x = g.add_norm(x, out, _params(w, src + "attention.output.LayerNorm"), p, 1)
+        up = g.linear(x, *_params(w, src + "intermediate.dense"), p + "up")
         hidden = g.op("Gelu", [up], p + "gelu", approximate="none")  # exact (erf) GELU
-        down = g.linear(
-            hidden, w[src + "output.dense.weight"], w[src + "output.dense.bias"], p + "down"
-        )
-        x = g.layer_norm(
-            g.op("Add", [x, down], p + "residual2"),
-            w[src + "output.LayerNorm.weight"],
-            w[src + "output.LayerNorm.bias"],
-            p + "ln2",
-        )
+        down = g.linear(hidden, *_params(w, src + "output.dense"), p + "down")
+        x = g.add_norm(x, down, _params(w, src + "output.LayerNorm"), p, 2)
 
     # Mean pooling as a batched matrix product, (1 x t) @ (t x DIM) for each text, then
     # LpNormalization, which normalises row by row. Not ReduceMean / ReduceL2 / Sqrt:
