@@ -276,15 +276,7 @@ class PostgresStore(PostgresDatabase):
             if vectors is None:
                 async with conn.transaction(isolation="repeatable_read", readonly=True):
                     version = await _vectors_version(conn, user_id)  # of these vectors
-                    rows = await conn.fetch(
-                        "SELECT id, embedding FROM memories WHERE user_id = $1"
-                        " AND embedding IS NOT NULL",
-                        user_id,
-                    )
-                vectors = UserVectors(
-                    np.array([row[0] for row in rows], dtype=str),
-                    vectors_from_blobs([row[1] for row in rows]),
-                )
+                    vectors = await self._changed_vectors(conn, user_id, version)
                 self._vector_cache.put(user_id, version, vectors)
             nearest = rank.nearest(*vectors, query, vector_cache.depth(limit, categories))
             if not categories:
@@ -302,6 +294,22 @@ class PostgresStore(PostgresDatabase):
             return [(memory_id, score) for memory_id, score in nearest if memory_id in kept][:limit]
 
         return await self._read(search)
+
+    async def _changed_vectors(self, conn: Connection, user_id: str, version: int) -> UserVectors:
+        """The user's vectors at `version` (inside a transaction): those kept, patched
+        with those that changed if the change records say which, else all read again."""
+        kept = self._vector_cache.kept(user_id)
+        if kept is not None:
+            records = await conn.fetch(
+                "SELECT version, keys FROM vectors_changes WHERE user_id = $1 AND version > $2",
+                user_id,
+                kept[0],
+            )
+            changed = vector_cache.changed_keys([(int(v), k) for v, k in records], kept[0], version)
+            if changed is not None:
+                fresh = await _vectors_of(conn, user_id, sorted(changed))
+                return vector_cache.patched(kept[1], changed, fresh)
+        return await _vectors_of(conn, user_id)
 
     async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
         rows = await self._read(
@@ -422,3 +430,19 @@ async def _vectors_version(conn: Connection, user_id: str) -> int:
     """The user's `vectors_version` (-1 for a user that does not exist)."""
     version = await conn.fetchval("SELECT vectors_version FROM users WHERE id = $1", user_id)
     return -1 if version is None else int(version)
+
+
+async def _vectors_of(
+    conn: Connection, user_id: str, ids: Sequence[str] | None = None
+) -> UserVectors:
+    """The user's memories' vectors (of those `ids` only, if given)."""
+    rows = await conn.fetch(
+        "SELECT id, embedding FROM memories WHERE user_id = $1 AND embedding IS NOT NULL"
+        + ("" if ids is None else " AND id = ANY($2::text[])"),
+        user_id,
+        *(() if ids is None else (list(ids),)),
+    )
+    return UserVectors(
+        np.array([row[0] for row in rows], dtype=str),
+        vectors_from_blobs([row[1] for row in rows]),
+    )

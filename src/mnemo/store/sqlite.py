@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from pysqlite3 import dbapi2 as sqlite3
 
 from mnemo.errors import Conflict
 from mnemo.models import Memory
 from mnemo.search import rank
-from mnemo.search.embed import vectors_from_blobs
+from mnemo.search.embed import DIM, vectors_from_blobs
 from mnemo.search.keyword import fts5_query
 from mnemo.store import vec_chunks, vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
@@ -303,13 +304,33 @@ class SQLiteStore(SQLiteDatabase):
         return await self._read(search)
 
     def _user_vectors(self, conn: sqlite3.Connection, user_id: str) -> UserVectors:
-        """The user's vectors, from this process's cache if they have not changed."""
+        """The user's vectors (inside a read transaction), from this process's cache if
+        they have not changed, patched with those that changed if it can tell which."""
         row = conn.execute("SELECT vectors_version FROM users WHERE id = ?", (user_id,)).fetchone()
         version = -1 if row is None else int(row[0])
         vectors = self._vector_cache.get(user_id, version)
-        if vectors is None:
+        if vectors is not None:
+            return vectors
+        kept = self._vector_cache.kept(user_id)
+        changed = None
+        if kept is not None:
+            records = conn.execute(
+                "SELECT version, keys FROM vectors_changes WHERE user_id = ? AND version > ?",
+                (user_id, kept[0]),
+            ).fetchall()
+            changed = vector_cache.changed_keys(
+                [
+                    (v, None if k is None else [int(i) for i in k.split(",") if i])
+                    for v, k in records
+                ],
+                kept[0],
+                version,
+            )
+        if kept is None or changed is None:
             vectors = vec_chunks.read(conn, user_id)
-            self._vector_cache.put(user_id, version, vectors)
+        else:
+            vectors = vector_cache.patched(kept[1], changed, _vectors_of(conn, user_id, changed))
+        self._vector_cache.put(user_id, version, vectors)
         return vectors
 
     async def memories_by_ids(self, user_id: str, ids: Sequence[str]) -> dict[str, Memory]:
@@ -435,10 +456,11 @@ def _category_filter(categories: Sequence[str]) -> str:
 def _put_vectors(
     conn: sqlite3.Connection, user_id: str, ids: Sequence[str], vectors: Sequence[Any]
 ) -> None:
-    """Set the embeddings of these memories (replacing any they had)."""
+    """Set the embeddings of these memories (replacing any they had); bump the user's
+    `vectors_version` and record which vectors changed (migration 0006)."""
     if not vectors:
         return
-    conn.execute("UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?", (user_id,))
+    written = []
     for memory_id, vector in zip(ids, vectors, strict=True):
         row = conn.execute(
             "SELECT rowid FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
@@ -450,6 +472,50 @@ def _put_vectors(
             "INSERT INTO memories_vec (rowid, user_id, embedding) VALUES (?, ?, ?)",
             (row[0], user_id, vector),
         )
+        written.append(str(row[0]))
+    (version,) = conn.execute(
+        "UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?"
+        " RETURNING vectors_version",
+        (user_id,),
+    ).fetchone()
+    keys = ",".join(written) if len(written) <= vector_cache.KEYS_LISTED else None
+    conn.execute(
+        "INSERT INTO vectors_changes (user_id, version, keys) VALUES (?, ?, ?)",
+        (user_id, version, keys),
+    )
+    conn.execute(
+        "DELETE FROM vectors_changes WHERE user_id = ? AND version <= ?",
+        (user_id, version - vector_cache.CHANGES_KEPT),
+    )
+
+
+def _vectors_of(conn: sqlite3.Connection, user_id: str, rowids: set[int]) -> UserVectors:
+    """The current vectors of those of `rowids` that are the user's memories' (a rowid
+    freed by a delete may have gone to another user's memory since)."""
+    if not rowids:
+        return UserVectors(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32))
+    mine = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT rowid FROM memories WHERE +user_id = ?"
+            f" AND rowid IN ({', '.join('?' * len(rowids))})",
+            (user_id, *sorted(rowids)),
+        )
+    ]
+    found = [
+        (rowid, row[0])
+        for rowid in mine
+        if (
+            row := conn.execute(
+                "SELECT embedding FROM memories_vec WHERE rowid = ?", (rowid,)
+            ).fetchone()
+        )
+        is not None
+    ]
+    return UserVectors(
+        np.array([rowid for rowid, _ in found], np.int64),
+        vectors_from_blobs([blob for _, blob in found]),
+    )
 
 
 def _select_memory(conn: sqlite3.Connection, user_id: str, memory_id: str) -> Any:

@@ -8,8 +8,15 @@ the user's vectors bumps in the same transaction (migration 0005: SQLite's
 `_put_vectors` and a delete trigger, PostgreSQL's triggers). A search reads the
 version and uses the kept matrix only if the labels match; vectors it reads are
 labelled with the version read in the same snapshot. So a search never ranks vectors
-other than those of the version it read; after any change, the next search reads
-the vectors again.
+other than those of the version it read.
+
+After a change, the next search reads again only the vectors that changed: each
+change also records which vectors it touched (`vectors_changes`, migration 0006: the
+user's last `CHANGES_KEPT` changes, each listing at most `KEYS_LISTED` keys, more
+listed as "too many"), and `changed_keys` turns the records since the kept version
+into the set to read again, or None when a record is missing (pruned) or unlisted,
+or more than `MAX_PATCHED` vectors changed: then the search reads them all.
+`patched` puts the kept matrix and the re-read vectors together.
 
 At most `max_bytes` of vectors are kept per process (the least recently searched
 user goes first); a user whose vectors alone exceed it is never kept. 0 keeps none.
@@ -21,6 +28,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
+
+import numpy as np
 
 
 class UserVectors(NamedTuple):
@@ -40,6 +49,45 @@ def depth(limit: int, categories: Sequence[str]) -> int:
 
 MAX_DEPTH = 4096
 DEFAULT_BYTES = 256 << 20  # MNEMO_VECTOR_CACHE_MB
+CHANGES_KEPT = 100  # as migration 0006 prunes
+KEYS_LISTED = 64  # as migration 0006 lists
+MAX_PATCHED = 256
+
+
+def changed_keys(records: Sequence[tuple[int, Any]], since: int, version: int) -> set[Any] | None:
+    """The keys of the vectors changed after version `since` up to `version`, from the
+    `(version, keys or None)` change records read after `since`; None when they do not
+    say (a record missing or unlisted, or more than `MAX_PATCHED` keys)."""
+    wanted = {v for v, _ in records if since < v <= version}
+    if not 0 < version - since <= CHANGES_KEPT or len(wanted) != version - since:
+        return None
+    changed: set[Any] = set()
+    for v, keys in records:
+        if since < v <= version:
+            if keys is None:
+                return None
+            changed.update(keys)
+    return changed if len(changed) <= MAX_PATCHED else None
+
+
+def patched(kept: UserVectors, changed: set[Any], fresh: UserVectors) -> UserVectors:
+    """`kept` without the rows of the `changed` keys, plus `fresh`: the current vectors of
+    those of them that still have one. New arrays (`kept` may be in use elsewhere),
+    filled by copying the runs of rows between the stale ones (one copy, ~1 ms for
+    10,000 vectors; a boolean mask and a concatenation took 3.4)."""
+    stale: Any = np.flatnonzero(np.isin(kept.keys, np.array(sorted(changed)))) if changed else []
+    size = len(kept.keys) - len(stale) + len(fresh.keys)
+    keys = np.empty(size, np.result_type(kept.keys, fresh.keys))
+    matrix = np.empty((size, kept.matrix.shape[1]), np.float32)
+    start = filled = 0
+    for end in [*stale, len(kept.keys)]:
+        keys[filled : filled + end - start] = kept.keys[start:end]
+        matrix[filled : filled + end - start] = kept.matrix[start:end]
+        filled += end - start
+        start = end + 1
+    keys[filled:] = fresh.keys
+    matrix[filled:] = fresh.matrix
+    return UserVectors(keys, matrix)
 
 
 class VectorCache:
@@ -58,9 +106,17 @@ class VectorCache:
             self._entries.move_to_end(user_id)
             return entry[1]
 
+    def kept(self, user_id: str) -> tuple[int, UserVectors] | None:
+        """The user's vectors kept, of whichever version, with that version."""
+        with self._lock:
+            return self._entries.get(user_id)
+
     def put(self, user_id: str, version: int, vectors: UserVectors) -> None:
         """Keep the user's vectors as of `version` (replacing older ones), if they fit."""
         with self._lock:
+            current = self._entries.get(user_id)
+            if current is not None and current[0] > version:
+                return  # a search of an older snapshot: keep the newer vectors
             old = self._entries.pop(user_id, None)
             if old is not None:
                 self._bytes -= old[1].nbytes
