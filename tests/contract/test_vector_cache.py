@@ -252,3 +252,11 @@ async def test_patched_vectors_rank_as_vectors_read_afresh(
             assert np.allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-6)
     finally:
         await fresh.close()
+
+
+async def test_setting_vectors_of_a_user_that_does_not_exist_changes_nothing(
+    store: Store,
+) -> None:
+    vector = _unit(np.random.default_rng(1))
+    await store.set_vectors(new_id(), [(new_id(), vector)])
+    assert await store.semantic_search(new_id(), vector, 5) == []

@@ -473,11 +473,14 @@ def _put_vectors(
             (row[0], user_id, vector),
         )
         written.append(str(row[0]))
-    (version,) = conn.execute(
+    bumped = conn.execute(
         "UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?"
         " RETURNING vectors_version",
         (user_id,),
     ).fetchone()
+    if bumped is None:
+        return  # no such user, so no memory of theirs was written
+    version = bumped[0]
     keys = ",".join(written) if len(written) <= vector_cache.KEYS_LISTED else None
     conn.execute(
         "INSERT INTO vectors_changes (user_id, version, keys) VALUES (?, ?, ?)",
