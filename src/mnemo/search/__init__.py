@@ -1,8 +1,9 @@
 """Search: offline embeddings, hybrid ranking, near-duplicate detection, FTS queries.
 
-- `embed`: `default_embedder()` (all-MiniLM-L6-v2 in numpy, 384-d, normalised),
-  `to_blob` / `from_blob` / `vectors_from_blobs` for stored vectors.
-- `rank`: `fuse(keyword, semantic, limit)` -> `(id, relevance in [0, 1])` best first;
+- `embed`: `default_embedder()` (all-MiniLM-L6-v2 under onnxruntime, 384-d,
+  normalised), `to_blob` / `from_blob` / `vectors_from_blobs` for stored vectors.
+- `rank`: `fuse(keyword, semantic, limit, keyword_half=...)` -> `(id, relevance in
+  [0, 1])` best first; `nearest(keys, matrix, query, limit)` and
   `semantic_ranking(query_vector, rows, limit)`: exact cosine top-k.
 - `dedup`: `find_duplicate(text, vector, candidates)`, `normalise(text)`.
 - `keyword`: `fts5_query(query)` for SQLite FTS5 MATCH, `pg_tsquery_text(query)` for
