@@ -457,7 +457,7 @@ def _put_vectors(
     conn: sqlite3.Connection, user_id: str, ids: Sequence[str], vectors: Sequence[Any]
 ) -> None:
     """Set the embeddings of these memories (replacing any they had); bump the user's
-    `vectors_version` and record which vectors changed (migration 0006)."""
+    `vectors_version` and record which vectors changed (migration 0005)."""
     if not vectors:
         return
     written = []

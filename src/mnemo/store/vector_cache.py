@@ -11,7 +11,7 @@ labelled with the version read in the same snapshot. So a search never ranks vec
 other than those of the version it read.
 
 After a change, the next search reads again only the vectors that changed: each
-change also records which vectors it touched (`vectors_changes`, migration 0006: the
+change also records which vectors it touched (`vectors_changes`, migration 0005: the
 user's last `CHANGES_KEPT` changes, each listing at most `KEYS_LISTED` keys, more
 listed as "too many"), and `changed_keys` turns the records since the kept version
 into the set to read again, or None when a record is missing (pruned) or unlisted,
@@ -49,8 +49,8 @@ def depth(limit: int, categories: Sequence[str]) -> int:
 
 MAX_DEPTH = 4096
 DEFAULT_BYTES = 256 << 20  # MNEMO_VECTOR_CACHE_MB
-CHANGES_KEPT = 100  # as migration 0006 prunes
-KEYS_LISTED = 64  # as migration 0006 lists
+CHANGES_KEPT = 100  # as migration 0005 prunes
+KEYS_LISTED = 64  # as migration 0005 lists
 MAX_PATCHED = 256
 
 

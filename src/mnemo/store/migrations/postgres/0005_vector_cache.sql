@@ -1,7 +1,15 @@
--- Which vectors each change of a user's vectors_version touched: a process that keeps
--- the user's vectors (mnemo.store.vector_cache) then reads only those again. Each
--- user's last 100 changes are kept; `keys` lists the memories' ids (at most 64; NULL:
--- more, read them all). The triggers of migrations 0004 and 0005 write the records.
+-- What a process that keeps a user's vectors for searches (mnemo.store.vector_cache)
+-- needs to know what changed:
+-- - users.vectors_version, a per-user counter of changes to the user's embeddings:
+--   the kept vectors are used only while it is unchanged;
+-- - vectors_changes, which memories' embeddings each change touched (each user's last
+--   100 changes; `keys`: their ids, at most 64; NULL: more), so that after a change
+--   only those are read again.
+-- Inserts and deletes bump the counter with memories_version (migration 0004's
+-- statement triggers, once per statement and user); an update bumps it when a
+-- memory's embedding changes. Each records the change in the same transaction.
+ALTER TABLE users ADD COLUMN vectors_version BIGINT NOT NULL DEFAULT 0;
+
 CREATE TABLE vectors_changes (
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     version BIGINT NOT NULL,
@@ -25,7 +33,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION vectors_version_row() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION vectors_version_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE users SET vectors_version = vectors_version + 1
     WHERE id IN (OLD.user_id, NEW.user_id);
@@ -38,3 +46,9 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+CREATE TRIGGER vectors_version_update AFTER UPDATE OF embedding, user_id ON memories
+    FOR EACH ROW
+    WHEN (OLD.embedding IS DISTINCT FROM NEW.embedding
+        OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+    EXECUTE FUNCTION vectors_version_row();
