@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from mnemo.clock import new_id, now_us
+from mnemo.config import Settings
 from mnemo.models import new_memory
 from mnemo.search.embed import Embedder, from_blob, to_blob
 from mnemo.search.rank import fuse, semantic_ranking
+from mnemo.store import User, store_for
 
 __all__ = [
     "DATA_DIR",
@@ -104,9 +106,6 @@ def load(split: str | None = None, data_dir: Path = DATA_DIR) -> Dataset:
 async def _keyword_rankings(
     dataset: Dataset, database_url: str
 ) -> tuple[dict[str, Ranking], float]:
-    from mnemo.config import Settings
-    from mnemo.store import User, store_for
-
     store = store_for(Settings(database_url=database_url))
     await store.open()
     try:

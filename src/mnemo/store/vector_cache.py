@@ -58,15 +58,12 @@ def changed_keys(records: Sequence[tuple[int, Any]], since: int, version: int) -
     """The keys of the vectors changed after version `since` up to `version`, from the
     `(version, keys or None)` change records read after `since`; None when they do not
     say (a record missing or unlisted, or more than `MAX_PATCHED` keys)."""
-    wanted = {v for v, _ in records if since < v <= version}
-    if not 0 < version - since <= CHANGES_KEPT or len(wanted) != version - since:
+    listed = [keys for v, keys in records if since < v <= version]  # one record a version
+    if not 0 < version - since <= CHANGES_KEPT or len(listed) != version - since:
         return None
-    changed: set[Any] = set()
-    for v, keys in records:
-        if since < v <= version:
-            if keys is None:
-                return None
-            changed.update(keys)
+    if any(keys is None for keys in listed):
+        return None
+    changed: set[Any] = set().union(*listed)
     return changed if len(changed) <= MAX_PATCHED else None
 
 
