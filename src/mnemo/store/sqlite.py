@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pysqlite3 import dbapi2 as sqlite3
+from sqlean import dbapi2 as sqlite3
 
 from mnemo.errors import Conflict
 from mnemo.models import Memory
 from mnemo.search import rank
-from mnemo.search.embed import DIM, vectors_from_blobs
+from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
-from mnemo.store import vec_chunks, vector_cache
+from mnemo.store import vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
@@ -48,7 +48,6 @@ class SQLiteStore(SQLiteDatabase):
         super().__init__(path, **options)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
-        self._vec_chunks: bool | None = None  # whether vec_chunks can read the index
 
     # -- users and keys ----------------------------------------------------
 
@@ -280,10 +279,6 @@ class SQLiteStore(SQLiteDatabase):
         query = vectors_from_blobs([vector])[0]
 
         def search(conn: sqlite3.Connection) -> list[tuple[str, float]]:
-            if self._vec_chunks is None:
-                self._vec_chunks = vec_chunks.layout_known(conn)
-            if not self._vec_chunks:
-                return _knn(conn, user_id, vector, k, categories, limit)
             conn.execute("BEGIN")  # one snapshot: the version, the vectors, their ids
             try:
                 nearest = dict(rank.nearest(*self._user_vectors(conn, user_id), query, k))
@@ -327,7 +322,7 @@ class SQLiteStore(SQLiteDatabase):
                 version,
             )
         if kept is None or changed is None:
-            vectors = vec_chunks.read(conn, user_id)
+            vectors = _all_vectors(conn, user_id)
         else:
             vectors = vector_cache.patched(kept[1], changed, _vectors_of(conn, user_id, changed))
         self._vector_cache.put(user_id, version, vectors)
@@ -349,12 +344,10 @@ class SQLiteStore(SQLiteDatabase):
 
     async def count_unindexed(self) -> int:
         # Every vector belongs to a memory (a trigger deletes it with it), so the missing
-        # ones are the difference of two counts; sqlite-vec keeps one row per vector in
-        # its `_rowids` table. (Probing the vector index per memory took minutes at 1 M.)
+        # ones are the difference of two counts. (Probing per memory took minutes at 1 M.)
         row = await self._read(
             lambda conn: conn.execute(
-                "SELECT (SELECT count(*) FROM memories)"
-                " - (SELECT count(*) FROM memories_vec_rowids)"
+                "SELECT (SELECT count(*) FROM memories) - (SELECT count(*) FROM memory_vectors)"
             ).fetchone()
         )
         return int(row[0])
@@ -424,27 +417,6 @@ _INSERT_MEMORY = (
 )
 
 
-def _knn(
-    conn: sqlite3.Connection,
-    user_id: str,
-    vector: bytes,
-    k: int,
-    categories: Sequence[str],
-    limit: int,
-) -> list[tuple[str, float]]:
-    """sqlite-vec's own KNN query (when its chunk layout is not the one vec_chunks reads)."""
-    sql = (
-        "WITH knn AS (SELECT rowid, distance FROM memories_vec"
-        " WHERE embedding MATCH ? AND k = ? AND user_id = ?)"
-        " SELECT m.id, 1.0 - knn.distance FROM knn JOIN memories m ON m.rowid = knn.rowid"
-        " WHERE m.user_id = ?"
-        + _category_filter(categories)
-        + " ORDER BY knn.distance, m.id LIMIT ?"
-    )
-    rows = conn.execute(sql, (vector, k, user_id, user_id, *categories, limit)).fetchall()
-    return [(row[0], float(row[1])) for row in rows]
-
-
 def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     return list(conn.execute(sql, params))
 
@@ -467,9 +439,10 @@ def _put_vectors(
         ).fetchone()
         if row is None or vector is None:
             continue
-        conn.execute("DELETE FROM memories_vec WHERE rowid = ?", (row[0],))
+        # In place (same size), so the old vector's bytes do not stay in the file.
         conn.execute(
-            "INSERT INTO memories_vec (rowid, user_id, embedding) VALUES (?, ?, ?)",
+            "INSERT INTO memory_vectors (memory_rowid, user_id, embedding) VALUES (?, ?, ?)"
+            " ON CONFLICT (memory_rowid) DO UPDATE SET embedding = excluded.embedding",
             (row[0], user_id, vector),
         )
         written.append(str(row[0]))
@@ -493,31 +466,35 @@ def _put_vectors(
 
 
 def _vectors_of(conn: sqlite3.Connection, user_id: str, rowids: set[int]) -> UserVectors:
-    """The current vectors of those of `rowids` that are the user's memories' (a rowid
-    freed by a delete may have gone to another user's memory since)."""
+    """The user's current vectors of those of `rowids` (a rowid freed by a delete may
+    have gone to another user's memory since: its vector has that user's id)."""
     if not rowids:
-        return UserVectors(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32))
-    mine = [
-        row[0]
-        for row in conn.execute(
-            f"SELECT rowid FROM memories WHERE +user_id = ?"
-            f" AND rowid IN ({', '.join('?' * len(rowids))})",
+        return _as_user_vectors([])
+    return _as_user_vectors(
+        conn.execute(
+            f"SELECT memory_rowid, embedding FROM memory_vectors WHERE user_id = ?"
+            f" AND memory_rowid IN ({', '.join('?' * len(rowids))})",
             (user_id, *sorted(rowids)),
-        )
-    ]
-    found = [
-        (rowid, row[0])
-        for rowid in mine
-        if (
-            row := conn.execute(
-                "SELECT embedding FROM memories_vec WHERE rowid = ?", (rowid,)
-            ).fetchone()
-        )
-        is not None
-    ]
+        ).fetchall()
+    )
+
+
+def _all_vectors(conn: sqlite3.Connection, user_id: str) -> UserVectors:
+    """All the user's vectors, in rowid order: the user index's entries, each row then
+    read from the table in turn (forwards through the file)."""
+    return _as_user_vectors(
+        conn.execute(
+            "SELECT memory_rowid, embedding FROM memory_vectors WHERE user_id = ?"
+            " ORDER BY memory_rowid",
+            (user_id,),
+        ).fetchall()
+    )
+
+
+def _as_user_vectors(rows: Sequence[tuple[int, bytes]]) -> UserVectors:
     return UserVectors(
-        np.array([rowid for rowid, _ in found], np.int64),
-        vectors_from_blobs([blob for _, blob in found]),
+        np.fromiter((rowid for rowid, _ in rows), np.int64, len(rows)),
+        vectors_from_blobs([blob for _, blob in rows]),
     )
 
 
