@@ -49,3 +49,18 @@ async def test_a_lock_held_past_the_busy_timeout_fails_the_write_cleanly(tmp_pat
         if lock.is_locked:
             lock.release()
         await store.close()
+
+
+async def test_without_a_lock_file_writes_rely_on_sqlite_locking(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "m.db-writelock").mkdir()  # a lock file cannot be made there
+    store = SQLiteStore(str(tmp_path / "m.db"), busy_timeout_ms=2_000)
+    await store.open()
+    try:
+        for name in ("one", "two"):
+            await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+            assert await store.get_user(name) is not None
+        assert "no write lock file, relying on SQLite's locking" in caplog.text
+    finally:
+        await store.close()
