@@ -24,7 +24,7 @@ from mnemo.store.migrations import load
 from mnemo.store.rows import MEMORY_COLUMNS, memory_values
 from mnemo.store.sqlite import SQLiteStore
 from mnemo.store.sqlite_db import _statements
-from mnemo.store.vec0_upgrade import VEC0_NEEDED
+from mnemo.store.vec0_upgrade import LOAD_FAILED, VEC0_NEEDED
 from tests.contract.support import memory
 
 # Migration 0003 as released before 0006: it made the vec0 table.
@@ -128,19 +128,36 @@ async def test_a_schema_5_database_upgrades_with_every_vector_and_the_same_searc
     deleted_rowid = next(r for r, i in ids.items() if i == memories[0].id)
     assert copied == {r: v for r, v in vectors.items() if r != deleted_rowid}
     assert not any(name.startswith("memories_vec") for name in names)
+    # the vec0 table's pages were zeroed as it was dropped: the vector of the memory
+    # deleted since is in no file (and a kept one is, so the check can see vectors)
+    files = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.name.startswith("old.db"))
+    assert vectors[deleted_rowid][:64] not in files
+    assert next(iter(copied.values()))[:64] in files
 
 
+@pytest.mark.parametrize(
+    ("prelude", "message"),
+    [
+        ("sys.modules['sqlite_vec'] = None", VEC0_NEEDED),  # not installed
+        (  # installed, but its library does not load into SQLite here
+            "sys.modules['sqlite_vec'] = types.SimpleNamespace("
+            "load=lambda conn: conn.load_extension('/nonexistent/vec0'))",
+            LOAD_FAILED,
+        ),
+    ],
+    ids=["not installed", "not loadable"],
+)
 def test_without_sqlite_vec_the_upgrade_says_what_to_do_and_changes_nothing(
-    tmp_path: Path,
+    tmp_path: Path, prelude: str, message: str
 ) -> None:
     path = tmp_path / "old.db"
     _schema_5_database(path)
-    # `mnemo migrate` in a process where sqlite_vec cannot be imported
+    # `mnemo migrate` in a process where sqlite_vec cannot be used
     run = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys; sys.modules['sqlite_vec'] = None;"
+            f"import sys, types; {prelude};"
             " from mnemo.cli import main; sys.argv[0] = 'mnemo'; main()",
             "migrate",
             "--database-url",
@@ -151,8 +168,10 @@ def test_without_sqlite_vec_the_upgrade_says_what_to_do_and_changes_nothing(
         timeout=120,
     )
     assert run.returncode == 1, run.stderr
-    assert run.stderr.strip().splitlines() == [f"error: {VEC0_NEEDED}"]
-    assert "pip install sqlite-vec" in run.stderr
+    assert "pip install sqlite-vec" in VEC0_NEEDED
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(f"error: {message}")
+    assert "Traceback" not in run.stderr
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (5,)
         assert conn.execute(

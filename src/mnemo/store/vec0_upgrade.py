@@ -27,6 +27,11 @@ VEC0_NEEDED = (
     "again (the upgrade copies the vectors out; sqlite-vec is not needed after it)"
 )
 
+LOAD_FAILED = (
+    "this database keeps its vectors in a sqlite-vec table, and the sqlite-vec package "
+    "installed could not be loaded into SQLite to read it"
+)
+
 
 class UpgradeNeedsSqliteVec(StoreError):
     """A database with a vec0 table, and no sqlite-vec to read it."""
@@ -45,11 +50,14 @@ def copy_vectors(conn: Any) -> None:
         sqlite_vec = importlib.import_module("sqlite_vec")
     except ImportError:
         raise UpgradeNeedsSqliteVec(VEC0_NEEDED) from None
-    conn.enable_load_extension(True)
     try:
-        sqlite_vec.load(conn)
-    finally:
-        conn.enable_load_extension(False)
+        conn.enable_load_extension(True)
+        try:
+            sqlite_vec.load(conn)
+        finally:
+            conn.enable_load_extension(False)
+    except Exception as error:  # an extension that does not load here: say so, in one line
+        raise UpgradeNeedsSqliteVec(f"{LOAD_FAILED}: {error}") from None
     copied = conn.execute(
         "INSERT INTO memory_vectors (memory_rowid, user_id, embedding)"
         " SELECT rowid, user_id, embedding FROM memories_vec"
