@@ -19,7 +19,7 @@ from mnemo.clock import new_id, now_us
 from mnemo.errors import StoreError
 from mnemo.models import Memory
 from mnemo.search.embed import DIM, to_blob
-from mnemo.store import User
+from mnemo.store import User, vector_blocks
 from mnemo.store.migrations import load
 from mnemo.store.rows import MEMORY_COLUMNS, memory_values
 from mnemo.store.sqlite import SQLiteStore
@@ -123,7 +123,10 @@ async def test_a_schema_5_database_upgrades_with_every_vector_and_the_same_searc
     finally:
         await store.close()
     with closing(sqlite3.connect(path)) as conn:  # every vector, byte for byte, and no vec0
-        copied = dict(conn.execute("SELECT memory_rowid, embedding FROM memory_vectors"))
+        copied = {}
+        for user_id in users:
+            keys, matrix = vector_blocks.read_all(conn, user_id)
+            copied.update(zip(keys.tolist(), (row.tobytes() for row in matrix), strict=True))
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     deleted_rowid = next(r for r, i in ids.items() if i == memories[0].id)
     assert copied == {r: v for r, v in vectors.items() if r != deleted_rowid}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from sqlean import dbapi2 as sqlite3
 
 from mnemo.errors import Conflict
@@ -14,7 +13,7 @@ from mnemo.models import Memory
 from mnemo.search import rank
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
-from mnemo.store import vector_cache
+from mnemo.store import vector_blocks, vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
@@ -236,15 +235,16 @@ class SQLiteStore(SQLiteDatabase):
         return new
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
-        deleted = bool(
-            await self._write(
-                lambda conn: (
-                    conn.execute(
-                        "DELETE FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
-                    ).rowcount
-                )
-            )
-        )
+        def delete(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "DELETE FROM memories WHERE user_id = ? AND id = ? RETURNING rowid",
+                (user_id, memory_id),
+            ).fetchone()
+            if row is not None:  # its vector leaves with it (no trigger can edit a block)
+                vector_blocks.drop(conn, user_id, [row[0]])
+            return row is not None
+
+        deleted = await self._write(delete)
         if deleted:
             self._purge_soon()
         return deleted
@@ -322,9 +322,10 @@ class SQLiteStore(SQLiteDatabase):
                 version,
             )
         if kept is None or changed is None:
-            vectors = _all_vectors(conn, user_id)
+            vectors = vector_blocks.read_all(conn, user_id)
         else:
-            vectors = vector_cache.patched(kept[1], changed, _vectors_of(conn, user_id, changed))
+            fresh = vector_blocks.read_some(conn, user_id, changed)
+            vectors = vector_cache.patched(kept[1], changed, fresh)
         self._vector_cache.put(user_id, version, vectors)
         return vectors
 
@@ -343,14 +344,13 @@ class SQLiteStore(SQLiteDatabase):
         await self._write(lambda conn: _put_vectors(conn, user_id, ids, blobs))
 
     async def count_unindexed(self) -> int:
-        # Every vector belongs to a memory (a trigger deletes it with it), so the missing
-        # ones are the difference of two counts. (Probing per memory took minutes at 1 M.)
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT (SELECT count(*) FROM memories) - (SELECT count(*) FROM memory_vectors)"
-            ).fetchone()
-        )
-        return int(row[0])
+        # Every vector belongs to a memory (deleted with it), so the missing ones are the
+        # difference of two counts. (Probing per memory took minutes at 1 M.)
+        def count(conn: sqlite3.Connection) -> int:
+            (memories,) = conn.execute("SELECT count(*) FROM memories").fetchone()
+            return int(memories) - vector_blocks.count(conn)
+
+        return await self._read(count)
 
     # -- export and import -------------------------------------------------
 
@@ -432,20 +432,14 @@ def _put_vectors(
     `vectors_version` and record which vectors changed (migration 0005)."""
     if not vectors:
         return
-    written = []
+    written: dict[int, bytes] = {}
     for memory_id, vector in zip(ids, vectors, strict=True):
         row = conn.execute(
             "SELECT rowid FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
         ).fetchone()
-        if row is None or vector is None:
-            continue
-        # In place (same size), so the old vector's bytes do not stay in the file.
-        conn.execute(
-            "INSERT INTO memory_vectors (memory_rowid, user_id, embedding) VALUES (?, ?, ?)"
-            " ON CONFLICT (memory_rowid) DO UPDATE SET embedding = excluded.embedding",
-            (row[0], user_id, vector),
-        )
-        written.append(str(row[0]))
+        if row is not None and vector is not None:
+            written[row[0]] = vector
+    vector_blocks.put(conn, user_id, written)
     bumped = conn.execute(
         "UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?"
         " RETURNING vectors_version",
@@ -454,7 +448,7 @@ def _put_vectors(
     if bumped is None:
         return  # no such user, so no memory of theirs was written
     version = bumped[0]
-    keys = ",".join(written) if len(written) <= vector_cache.KEYS_LISTED else None
+    keys = ",".join(map(str, written)) if len(written) <= vector_cache.KEYS_LISTED else None
     conn.execute(
         "INSERT INTO vectors_changes (user_id, version, keys) VALUES (?, ?, ?)",
         (user_id, version, keys),
@@ -462,39 +456,6 @@ def _put_vectors(
     conn.execute(
         "DELETE FROM vectors_changes WHERE user_id = ? AND version <= ?",
         (user_id, version - vector_cache.CHANGES_KEPT),
-    )
-
-
-def _vectors_of(conn: sqlite3.Connection, user_id: str, rowids: set[int]) -> UserVectors:
-    """The user's current vectors of those of `rowids` (a rowid freed by a delete may
-    have gone to another user's memory since: its vector has that user's id)."""
-    if not rowids:
-        return _as_user_vectors([])
-    return _as_user_vectors(
-        conn.execute(
-            f"SELECT memory_rowid, embedding FROM memory_vectors WHERE user_id = ?"
-            f" AND memory_rowid IN ({', '.join('?' * len(rowids))})",
-            (user_id, *sorted(rowids)),
-        ).fetchall()
-    )
-
-
-def _all_vectors(conn: sqlite3.Connection, user_id: str) -> UserVectors:
-    """All the user's vectors, in rowid order: the user index's entries, each row then
-    read from the table in turn (forwards through the file)."""
-    return _as_user_vectors(
-        conn.execute(
-            "SELECT memory_rowid, embedding FROM memory_vectors WHERE user_id = ?"
-            " ORDER BY memory_rowid",
-            (user_id,),
-        ).fetchall()
-    )
-
-
-def _as_user_vectors(rows: Sequence[tuple[int, bytes]]) -> UserVectors:
-    return UserVectors(
-        np.fromiter((rowid for rowid, _ in rows), np.int64, len(rows)),
-        vectors_from_blobs([blob for _, blob in rows]),
     )
 
 

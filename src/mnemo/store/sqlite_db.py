@@ -123,6 +123,9 @@ class SQLiteDatabase:
         # ~1.5 KB a memory (10,000 memories: 10.6 -> 7.1 ms measured).
         conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Temporary tables (the keyword search's materialised hits, sorts) in memory, as
+        # SQLite builds with TEMP_STORE=3 keep them; sqlean's (TEMP_STORE=1) uses files.
+        conn.execute("PRAGMA temp_store = MEMORY")
         with self._connections_lock:
             self._connections.append(conn)
         return conn

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections import defaultdict
 from typing import Any
 
 from mnemo.errors import StoreError
+from mnemo.store import vector_blocks
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,13 @@ def copy_vectors(conn: Any) -> None:
             conn.enable_load_extension(False)
     except Exception as error:  # an extension that does not load here: say so, in one line
         raise UpgradeNeedsSqliteVec(f"{LOAD_FAILED}: {error}") from None
-    copied = conn.execute(
-        "INSERT INTO memory_vectors (memory_rowid, user_id, embedding)"
-        " SELECT rowid, user_id, embedding FROM memories_vec"
-    ).rowcount
+    by_user: dict[str, dict[int, bytes]] = defaultdict(dict)
+    for rowid, user_id, embedding in conn.execute(
+        "SELECT rowid, user_id, embedding FROM memories_vec"
+    ):
+        by_user[user_id][rowid] = embedding
+    for user_id, vectors in by_user.items():
+        vector_blocks.put(conn, user_id, vectors)
+    copied = sum(len(vectors) for vectors in by_user.values())
     conn.execute("DROP TABLE memories_vec")
     log.info("copied %d vectors out of the sqlite-vec table memories_vec, and dropped it", copied)
