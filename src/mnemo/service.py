@@ -63,13 +63,17 @@ class MemoryService:
         offset = min(max(offset, 0), MAX_OFFSET)
         return await self.store.list_memories_json(user_id, names, limit, offset)
 
-    async def get_memory(self, user_id: str, memory_id: str) -> Memory:
-        memory = (
-            await self.store.get_memory(user_id, memory_id) if _plausible_id(memory_id) else None
+    async def get_memory_json(self, user_id: str, memory_id: str) -> bytes:
+        """The memory as the API's JSON (see `Store.get_memory_json`); 404 if the user
+        has no such memory."""
+        found = (
+            await self.store.get_memory_json(user_id, memory_id)
+            if _plausible_id(memory_id)
+            else None
         )
-        if memory is None:
+        if found is None:
             raise NotFound()
-        return memory
+        return found
 
     async def create_memory(self, user_id: str, body: MemoryCreate) -> MemoryCreated:
         if not body.content.strip():

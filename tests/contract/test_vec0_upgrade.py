@@ -79,7 +79,7 @@ def _schema_5_database(path: Path) -> tuple[dict[str, list[Memory]], dict[int, b
                 rowid = conn.execute(
                     f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
                     f" VALUES ({', '.join('?' * 13)}) RETURNING rowid",
-                    (user_id, *memory_values(m)),
+                    (user_id, *memory_values(m)[:12]),
                 ).fetchone()[0]
                 if i % 10 != 9:  # every tenth memory not embedded (as before a reindex)
                     conn.execute(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, Security
 from fastapi.exceptions import RequestValidationError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from mnemo.api.deps import AuthenticatedRoute, CurrentKey, Service, bearer_scheme
 from mnemo.errors import Unprocessable
@@ -61,10 +61,9 @@ CategoriesFilter = Annotated[
     ),
 ]
 
-# The hot read routes answer JSON bytes: the list's page comes rendered by the database,
-# a memory is dumped straight from its (already valid) object. `response_model` still
-# documents them, but FastAPI does not validate them again.
-_MEMORY = TypeAdapter(Memory)
+# The hot read routes answer JSON bytes: each memory's JSON is stored when it is written
+# (mnemo.store.render), the list's page comes joined by the database. `response_model`
+# still documents them, but FastAPI does not validate them again.
 
 
 def _json(body: bytes) -> Response:
@@ -159,7 +158,7 @@ async def search_memories(
 
 @router.get("/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory")
 async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Response:
-    return _json(_MEMORY.dump_json(await service.get_memory(key.user_id, memory_id)))
+    return _json(await service.get_memory_json(key.user_id, memory_id))
 
 
 @router.patch(

@@ -97,10 +97,14 @@ class Store(Protocol):
     ) -> bytes:
         """A page of the user's memories in `scoring`, `created_at`, `id` descending
         order, filtered to `categories` (all when empty) before paging, as the API's
-        JSON array (the database renders it: `mnemo.store.render`)."""
+        JSON array (of the stored JSON of each: `mnemo.store.render`)."""
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         """One of the user's memories, or None."""
+
+    async def get_memory_json(self, user_id: str, memory_id: str) -> bytes | None:
+        """One of the user's memories as the API's JSON (stored: `mnemo.store.render`),
+        or None."""
 
     async def insert_memories(
         self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()

@@ -19,12 +19,13 @@ from mnemo.store import vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.postgres_db import Connection, PostgresDatabase
-from mnemo.store.render import POSTGRES_MEMORY_JSON, json_array
+from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
     KEY_INSERT_COLUMNS,
     MEMORY_COLUMNS,
     USER_COLUMNS,
+    WRITE_COLUMNS,
     key_from_row,
     key_values,
     memory_from_row,
@@ -34,9 +35,9 @@ from mnemo.store.rows import (
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
 # The hot statements, as constants so bench/explain_postgres.py can show their plans.
+# A page's rows are the stored JSON of each memory (mnemo.store.render), joined by
+# the database into one string when no bookmark needs the page's sort keys.
 _ORDER = "scoring DESC, created_at DESC, id DESC"
-# A page's ids come from an index-only scan of memories_user_order, then only those
-# rows are fetched: a deep OFFSET skips index entries, not table rows.
 _VERSION = "(SELECT memories_version FROM users WHERE id = $1)"
 
 
@@ -45,10 +46,22 @@ def _in_categories(param: int | None) -> str:
     return f" AND category = ANY(${param}::text[])" if param else ""
 
 
-def _list_sql(categories: int | None) -> str:
-    """(user's version, sort key, JSON) of a page's rows: $2 rows, $3 skipped."""
+def _page_sql(categories: int | None) -> str:
+    """The JSON of a page that ends before MIN_OFFSET, as one string: $2 rows, $3
+    skipped (index scan of memories_user_order, a row fetched per entry)."""
     return (
-        f"SELECT {_VERSION}, scoring, created_at, id, {POSTGRES_MEMORY_JSON} FROM memories"
+        f"SELECT string_agg(json, ',' ORDER BY {_ORDER}) FROM (SELECT scoring, created_at,"
+        f" id, json FROM memories WHERE user_id = $1{_in_categories(categories)}"
+        f" ORDER BY {_ORDER} LIMIT $2 OFFSET $3) page"
+    )
+
+
+def _list_sql(categories: int | None) -> str:
+    """(user's version, sort key, JSON) of a deep page's rows: $2 rows, $3 skipped. The
+    ids come from an index-only scan of memories_user_order, then only those rows are
+    fetched: a deep OFFSET skips index entries, not table rows."""
+    return (
+        f"SELECT {_VERSION}, scoring, created_at, id, json FROM memories"
         f" JOIN (SELECT id FROM memories WHERE user_id = $1{_in_categories(categories)}"
         f" ORDER BY {_ORDER} LIMIT $2 OFFSET $3) page USING (id) ORDER BY {_ORDER}"
     )
@@ -58,7 +71,7 @@ def _list_after_sql(categories: int | None) -> str:
     """The same for the $2 rows after the one whose sort key is ($4, $5, $6), if the
     user's version is still $3 (else none)."""
     return (
-        f"SELECT $3::bigint, scoring, created_at, id, {POSTGRES_MEMORY_JSON} FROM memories"
+        f"SELECT $3::bigint, scoring, created_at, id, json FROM memories"
         f" WHERE user_id = $1{_in_categories(categories)}"
         f" AND (scoring, created_at, id) < ($4, $5, $6) AND {_VERSION} = $3"
         f" ORDER BY {_ORDER} LIMIT $2"
@@ -66,10 +79,12 @@ def _list_after_sql(categories: int | None) -> str:
 
 
 # $1 user, $2 limit, $3 offset, $4 categories
+PAGE_SQL, PAGE_BY_CATEGORY_SQL = _page_sql(None), _page_sql(4)
 LIST_SQL, LIST_BY_CATEGORY_SQL = _list_sql(None), _list_sql(4)
 # $1 user, $2 limit, $3 version, $4-$6 sort key, $7 categories
 LIST_AFTER_SQL, LIST_AFTER_BY_CATEGORY_SQL = _list_after_sql(None), _list_after_sql(7)
 GET_SQL = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
+GET_JSON_SQL = "SELECT json FROM memories WHERE user_id = $1 AND id = $2"
 DELETE_SQL = "DELETE FROM memories WHERE user_id = $1 AND id = $2"
 # ORDER BY user_id, id matches the index memories_user_id exactly.
 EXPORT_SQL = (
@@ -191,7 +206,11 @@ class PostgresStore(PostgresDatabase):
             rows = await self._read(lambda conn: conn.fetch(sql, *args))
             if rows:
                 self._bookmarks.remember_page(user_id, categories, offset, rows, None)
-                return json_array(row[4] for row in rows)
+                return json_array(",".join(row[4] for row in rows))
+        if offset + limit < MIN_OFFSET:  # no bookmark to leave: one string
+            sql = PAGE_BY_CATEGORY_SQL if names else PAGE_SQL
+            page_args = (user_id, limit, offset, *names)
+            return json_array(await self._read(lambda conn: conn.fetchval(sql, *page_args)))
         # A deep page reads the row before it too, to remember where it starts.
         before = int(offset >= MIN_OFFSET)
         sql = LIST_BY_CATEGORY_SQL if names else LIST_SQL
@@ -199,11 +218,15 @@ class PostgresStore(PostgresDatabase):
         rows = await self._read(lambda conn: conn.fetch(sql, *page_args))
         first, page = (rows[0], rows[1:]) if before and rows else (None, rows)
         self._bookmarks.remember_page(user_id, categories, offset, page, first)
-        return json_array(row[4] for row in page)
+        return json_array(",".join(row[4] for row in page))
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         row = await self._read(lambda conn: _select_memory(conn, user_id, memory_id))
         return None if row is None else memory_from_row(row)
+
+    async def get_memory_json(self, user_id: str, memory_id: str) -> bytes | None:
+        found = await self._read(lambda conn: conn.fetchval(GET_JSON_SQL, user_id, memory_id))
+        return None if found is None else str(found).encode()
 
     async def insert_memories(
         self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
@@ -223,7 +246,7 @@ class PostgresStore(PostgresDatabase):
             await conn.execute(
                 "UPDATE memories SET content = $1, category = $2, visibility = $3, tags = $4,"
                 " updated_at = $5, manually_added = $6, scoring = $7, reviewed = $8,"
-                " user_review = $9, edited = $10 WHERE user_id = $11 AND id = $12",
+                " user_review = $9, edited = $10, json = $11 WHERE user_id = $12 AND id = $13",
                 *v[1:5],
                 *v[6:],
                 user_id,
@@ -394,10 +417,10 @@ async def _insert_rows(
     columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
     embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
     status: str = await conn.execute(
-        f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}, embedding)"
+        f"INSERT INTO memories (user_id, {WRITE_COLUMNS}, embedding)"
         " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
         " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
-        " $12::bool[], $13::bool[], $14::bytea[])"
+        " $12::bool[], $13::bool[], $14::text[], $15::bytea[])"
         + (" ON CONFLICT (id) DO NOTHING" if skip_existing else ""),
         user_id,
         *columns,

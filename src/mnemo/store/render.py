@@ -1,83 +1,41 @@
-"""A memory as the API's JSON, rendered by the database itself.
+"""A memory as the API's JSON, rendered once, when it is written.
 
-The list route is the hottest read: building 25 `Memory` objects in Python and
-dumping them cost more than the query. Each backend instead selects one expression
-per row that is already that memory's JSON, byte for byte what pydantic writes for a
-`Memory` (compact separators, UTF-8, RFC 3339 times in UTC with microseconds only
-when not zero, then `Z`); the route joins the rows into the array. A property test
-(tests/contract/test_render.py) holds both renderings to pydantic's on arbitrary
-memories.
+Every route answers a memory as these bytes: pydantic's JSON of `Memory` (compact
+separators, UTF-8, RFC 3339 times in UTC with microseconds only when not zero, then
+`Z`) of the memory as the database holds it (times in UTC to the microsecond, tags as
+stored). `memory_json` is the only function that renders one; every write stores its
+result beside the memory (the `json` column, SQLite migration 0007, PostgreSQL 0006),
+so a page is the stored texts joined by the database (one string, `page_sql`) and a
+get by id is one stored text. The migrations filled the column for memories written
+before it with a frozen copy of the SQL renderer that served lists until then; a
+property test (tests/contract/test_render.py) holds the backfill, the list and the get
+to `memory_json` byte for byte, on arbitrary memories.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from pydantic import TypeAdapter
 
-_US = 1_000_000
+from mnemo.clock import to_datetime, to_us
+from mnemo.models import Memory
 
-
-def _seconds(col: str) -> str:
-    """Whole seconds of a microsecond stamp, rounded down (also before 1970)."""
-    return f"(({col} - ((({col} % {_US}) + {_US}) % {_US})) / {_US})"
+_MEMORY = TypeAdapter(Memory)
 
 
-def _micros(col: str) -> str:
-    return f"((({col} % {_US}) + {_US}) % {_US})"
-
-
-def _sqlite_stamp(col: str) -> str:
-    return (
-        f"strftime('%Y-%m-%dT%H:%M:%S', {_seconds(col)}, 'unixepoch') || CASE WHEN"
-        f" {_micros(col)} = 0 THEN 'Z' ELSE printf('.%06dZ', {_micros(col)}) END"
+def memory_json(memory: Memory) -> str:
+    """The memory's public JSON as stored: the fields of `Memory` only (a subclass's
+    extra fields are not public), its times as the database keeps them (UTC, whole
+    microseconds)."""
+    stored = memory.model_copy(
+        update={
+            "created_at": to_datetime(to_us(memory.created_at)),
+            "updated_at": to_datetime(to_us(memory.updated_at)),
+        }
     )
+    return _MEMORY.dump_json(stored).decode()
 
 
-def _sqlite_bool(col: str) -> str:
-    return f"CASE WHEN {col} IS NULL THEN NULL WHEN {col} THEN json('true') ELSE json('false') END"
-
-
-SQLITE_MEMORY_JSON = (
-    "json_object('id', id, 'content', content, 'category', category,"
-    " 'visibility', visibility, 'tags', json(tags),"
-    f" 'created_at', {_sqlite_stamp('created_at')},"
-    f" 'updated_at', {_sqlite_stamp('updated_at')},"
-    f" 'manually_added', {_sqlite_bool('manually_added')}, 'scoring', scoring,"
-    f" 'reviewed', {_sqlite_bool('reviewed')}, 'user_review', {_sqlite_bool('user_review')},"
-    f" 'edited', {_sqlite_bool('edited')})"
-)
-
-
-def _pg_stamp(col: str) -> str:
-    return (
-        "'\"' || to_char(to_timestamp("
-        f"{_seconds(col)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN"
-        f" {_micros(col)} = 0 THEN 'Z\"' ELSE '.' || lpad({_micros(col)}::text, 6, '0') || 'Z\"'"
-        " END"
-    )
-
-
-def _pg_bool(col: str) -> str:
-    return f"CASE WHEN {col} IS NULL THEN 'null' WHEN {col} THEN 'true' ELSE 'false' END"
-
-
-# json_build_object would add spaces; concatenation gives pydantic's compact form.
-# Tags are stored as JSON text with spaces, so their array is rebuilt compactly.
-POSTGRES_MEMORY_JSON = (
-    "'{\"id\":' || to_json(id)::text || ',\"content\":' || to_json(content)::text"
-    " || ',\"category\":' || to_json(category)::text"
-    " || ',\"visibility\":' || to_json(visibility)::text"
-    " || ',\"tags\":[' || (SELECT coalesce(string_agg(to_json(t.tag)::text, ',' ORDER BY t.n),"
-    " '') FROM json_array_elements_text(tags::json) WITH ORDINALITY AS t(tag, n)) || ']'"
-    f" || ',\"created_at\":' || {_pg_stamp('created_at')}"
-    f" || ',\"updated_at\":' || {_pg_stamp('updated_at')}"
-    f" || ',\"manually_added\":' || {_pg_bool('manually_added')}"
-    " || ',\"scoring\":' || to_json(scoring)::text"
-    f" || ',\"reviewed\":' || {_pg_bool('reviewed')}"
-    f" || ',\"user_review\":' || {_pg_bool('user_review')}"
-    f" || ',\"edited\":' || {_pg_bool('edited')} || '}}'"
-)
-
-
-def json_array(items: Iterable[str]) -> bytes:
-    """The rendered memories as one JSON array."""
-    return ("[" + ",".join(items) + "]").encode()
+def json_array(items: str | None) -> bytes:
+    """The JSON array of a page whose items the database joined with commas (None: no
+    items)."""
+    return f"[{items or ''}]".encode()

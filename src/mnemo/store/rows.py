@@ -9,11 +9,14 @@ from typing import Any
 from mnemo.clock import to_datetime, to_us
 from mnemo.models import Memory
 from mnemo.store.base import ApiKey, User
+from mnemo.store.render import memory_json
 
 MEMORY_COLUMNS = (
     "id, content, category, visibility, tags, created_at, updated_at, "
     "manually_added, scoring, reviewed, user_review, edited"
 )
+# What a write stores: the columns and the memory's public JSON (mnemo.store.render).
+WRITE_COLUMNS = f"{MEMORY_COLUMNS}, json"
 KEY_COLUMNS = (
     "k.id, k.user_id, u.name, k.name, k.prefix, k.scopes, k.created_at, "
     "k.last_used_at, k.revoked_at"
@@ -43,7 +46,8 @@ def memory_from_row(row: Sequence[Any]) -> Memory:
 
 
 def memory_values(m: Memory) -> tuple[Any, ...]:
-    """Values in MEMORY_COLUMNS order (booleans as Python bools)."""
+    """Values in WRITE_COLUMNS order (booleans as Python bools): every write of a
+    memory stores its JSON with it."""
     return (
         m.id,
         m.content,
@@ -57,6 +61,7 @@ def memory_values(m: Memory) -> tuple[Any, ...]:
         m.reviewed,
         m.user_review,
         m.edited,
+        memory_json(m),
     )
 
 

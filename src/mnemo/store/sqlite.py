@@ -16,12 +16,13 @@ from mnemo.search.keyword import fts5_query
 from mnemo.store import vector_blocks, vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
-from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
+from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
     KEY_INSERT_COLUMNS,
     MEMORY_COLUMNS,
     USER_COLUMNS,
+    WRITE_COLUMNS,
     key_from_row,
     key_values,
     memory_from_row,
@@ -149,7 +150,7 @@ class SQLiteStore(SQLiteDatabase):
         if mark is not None:  # the rows after a remembered one, if nothing has moved
             version, after = mark
             sql = (
-                f"SELECT ?, scoring, created_at, id, {SQLITE_MEMORY_JSON} FROM memories"
+                f"SELECT ?, scoring, created_at, id, json FROM memories"
                 f" WHERE user_id = ?{in_categories} AND (scoring, created_at, id) < (?, ?, ?)"
                 " AND (SELECT memories_version FROM users WHERE id = ?) = ?"
                 f" ORDER BY {_ORDER} LIMIT ?"
@@ -166,32 +167,38 @@ class SQLiteStore(SQLiteDatabase):
             rows = await self._read(_fetch_all, sql, params)
             if rows:
                 self._bookmarks.remember_page(user_id, categories, offset, rows, None)
-                return json_array(row[4] for row in rows)
-        # The page's rowids come from the covering index memories_user_order, then only
-        # those rows are read: a deep OFFSET skips index entries, not table rows. A deep
-        # page reads the row before it too, to remember where it starts.
-        # Pages that end before MIN_OFFSET leave no bookmark: no keys to read for them.
+                return json_array(",".join(row[4] for row in rows))
+        # A page that ends before MIN_OFFSET leaves no bookmark: the database joins its
+        # stored JSON into one string, read from the index memories_user_order alone
+        # (it holds the JSON), or by the category index's rowids.
+        page = _page_sql(in_categories)
+        if offset + limit < MIN_OFFSET:
+            sql = f"SELECT group_concat(json, ',' ORDER BY {_ORDER}) FROM ({page})"
+            (items,) = await self._read(_fetch_one, sql, (user_id, *categories, limit, offset))
+            return json_array(items)
+        # A deep page reads the row before it too, to remember where it starts.
         before = int(offset >= MIN_OFFSET)
-        keys = offset + limit >= MIN_OFFSET
         sql = (
-            "SELECT (SELECT memories_version FROM users WHERE id = ?), scoring, created_at, id,"
-            if keys
-            else "SELECT ?, NULL, NULL, NULL,"
-        ) + (
-            f" {SQLITE_MEMORY_JSON} FROM memories WHERE rowid IN (SELECT rowid FROM memories"
-            f" WHERE user_id = ?{in_categories} ORDER BY {_ORDER} LIMIT ? OFFSET ?)"
-            f" ORDER BY {_ORDER}"
+            "SELECT (SELECT memories_version FROM users WHERE id = ?), scoring, created_at,"
+            f" id, json FROM ({page}) ORDER BY {_ORDER}"
         )
         params = (user_id, user_id, *categories, limit + before, offset - before)
         rows = await self._read(_fetch_all, sql, params)
-        first, page = (rows[0], rows[1:]) if before and rows else (None, rows)
-        if keys:
-            self._bookmarks.remember_page(user_id, categories, offset, page, first)
-        return json_array(row[4] for row in page)
+        first, rows = (rows[0], rows[1:]) if before and rows else (None, rows)
+        self._bookmarks.remember_page(user_id, categories, offset, rows, first)
+        return json_array(",".join(row[4] for row in rows))
 
     async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
         row = await self._read(_select_memory, user_id, memory_id)
         return None if row is None else memory_from_row(row)
+
+    async def get_memory_json(self, user_id: str, memory_id: str) -> bytes | None:
+        row = await self._read(
+            _fetch_one,
+            "SELECT json FROM memories WHERE user_id = ? AND id = ?",
+            (user_id, memory_id),
+        )
+        return None if row is None else row[0].encode()
 
     async def insert_memories(
         self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
@@ -218,7 +225,7 @@ class SQLiteStore(SQLiteDatabase):
             conn.execute(
                 "UPDATE memories SET content = ?, category = ?, visibility = ?, tags = ?,"
                 " updated_at = ?, manually_added = ?, scoring = ?, reviewed = ?,"
-                " user_review = ?, edited = ? WHERE user_id = ? AND id = ?",
+                " user_review = ?, edited = ?, json = ? WHERE user_id = ? AND id = ?",
                 (*v[1:5], *v[6:], user_id, memory_id),
             )
             changed = new.content != current.content
@@ -412,13 +419,34 @@ class SQLiteStore(SQLiteDatabase):
 
 
 _INSERT_MEMORY = (
-    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO memories (user_id, {WRITE_COLUMNS})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _page_sql(in_categories: str) -> str:
+    """A page's sort keys and JSON (parameters: user, categories, limit, offset), in
+    no particular order. Without a category filter the index memories_user_order
+    covers it (a deep OFFSET steps over index entries only); with one, the category
+    index gives the page's rowids first, then only those rows are read."""
+    if not in_categories:
+        return (
+            "SELECT scoring, created_at, id, json FROM memories WHERE user_id = ?"
+            f" ORDER BY {_ORDER} LIMIT ? OFFSET ?"
+        )
+    return (
+        "SELECT scoring, created_at, id, json FROM memories WHERE rowid IN"
+        f" (SELECT rowid FROM memories WHERE user_id = ?{in_categories}"
+        f" ORDER BY {_ORDER} LIMIT ? OFFSET ?)"
+    )
 
 
 def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     return list(conn.execute(sql, params))
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any:
+    return conn.execute(sql, params).fetchone()
 
 
 def _category_filter(categories: Sequence[str]) -> str:
