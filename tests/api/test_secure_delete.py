@@ -1,16 +1,23 @@
-"""A deleted memory's bytes leave the SQLite files (main file and WAL) within seconds."""
+"""A deleted memory's bytes leave the SQLite files (main file and WAL) within seconds:
+its content, its tags, its stored JSON (mnemo.store.render) in the table and in the
+list index that holds it, its embedding; so do the old ones of an edited memory."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlean import dbapi2 as sqlite3
 
 from mnemo.retrieval import Retrieval
 from tests.helpers import MEMORIES, create
+
+# The index that holds each memory's JSON (SQLite migration 0007).
+_JSON_INDEX = "memories_user_order"
 
 
 def _files(settings) -> list[Path]:
@@ -22,6 +29,26 @@ def _holds(settings, marker: bytes) -> bool:
     return any(marker in path.read_bytes() for path in _files(settings))
 
 
+def _index_pages(settings, name: str) -> bytes:
+    """The bytes of the pages of one b-tree (`dbstat`), after a checkpoint moved
+    every committed page into the main file."""
+    main = Path(settings.database_url.removeprefix("sqlite:///"))
+    with closing(sqlite3.connect(main, isolation_level=None)) as conn:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = [
+            row[0] for row in conn.execute("SELECT pageno FROM dbstat WHERE name = ?", (name,))
+        ]
+    data = main.read_bytes()
+    return b"".join(data[(n - 1) * size : n * size] for n in pages)
+
+
+def _as_json(content: str) -> bytes:
+    """How a memory's content starts in its stored JSON (and in no other column)."""
+    return f'"content":"{content}'.encode()
+
+
 async def test_deleted_and_edited_content_leaves_the_files(
     client: httpx.AsyncClient, alice, settings
 ) -> None:
@@ -31,24 +58,38 @@ async def test_deleted_and_edited_content_leaves_the_files(
     deleted_marker = f"deleted{uuid.uuid4().hex}"
     edited_marker = f"edited{uuid.uuid4().hex}"
     kept_marker = f"kept{uuid.uuid4().hex}"
+    # Tags: the tags column holds them as ["a", "b"], the stored JSON as ["a","b"].
+    old_tags = [f"oldtag{uuid.uuid4().hex}", f"second{uuid.uuid4().hex}"]
+    old_tags_json = f'"{old_tags[0]}","{old_tags[1]}"'.encode()
     doomed = await create(client, alice, content=f"User secret {deleted_marker}")
     edited = await create(client, alice, content=f"User old {edited_marker}")
+    retagged = await create(client, alice, content="User has tags", tags=old_tags)
     await create(client, alice, content=f"User keeps {kept_marker}")
     assert _holds(settings, deleted_marker.encode())
+    # The check sees each copy of the JSON: in the table, and in the index's entries.
+    index = _index_pages(settings, _JSON_INDEX)
+    for text in (f"User secret {deleted_marker}", f"User old {edited_marker}"):
+        assert _as_json(text) in index
+        assert _holds(settings, _as_json(text))
+    assert old_tags_json in index
     assert (await client.delete(f"{MEMORIES}/{doomed['id']}", headers=alice)).status_code == 200
     response = await client.patch(
         f"{MEMORIES}/{edited['id']}", json={"content": "User new"}, headers=alice
     )
     assert response.status_code == 200
+    response = await client.patch(
+        f"{MEMORIES}/{retagged['id']}", json={"tags": ["new"]}, headers=alice
+    )
+    assert response.status_code == 200
+    left = [deleted_marker.encode(), edited_marker.encode(), old_tags[0].encode(), old_tags_json]
     for _ in range(50):
-        if not _holds(settings, deleted_marker.encode()) and not _holds(
-            settings, edited_marker.encode()
-        ):
+        if not any(_holds(settings, marker) for marker in left):
             break
         await asyncio.sleep(0.1)
-    assert not _holds(settings, deleted_marker.encode())
-    assert not _holds(settings, edited_marker.encode())
+    for marker in left:
+        assert not _holds(settings, marker), marker
     assert _holds(settings, kept_marker.encode())  # the check can see content at all
+    assert _as_json(f"User keeps {kept_marker}") in _index_pages(settings, _JSON_INDEX)
     # nor does the deleted memory's embedding, nor the edited one's old embedding, stay
     retrieval = Retrieval(client._transport.app.state.mnemo.store)  # type: ignore[attr-defined]
     gone, replaced, kept = await retrieval.vectors(

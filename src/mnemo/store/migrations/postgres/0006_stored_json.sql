@@ -35,8 +35,8 @@ UPDATE memories SET json = '{"id":' || to_json(id)::text
 
 ALTER TABLE memories ALTER COLUMN json SET NOT NULL;
 
--- A write that forgot the JSON fails instead of leaving a memory that lists wrong
--- (an insert without it breaks NOT NULL).
+-- A write that forgot the JSON fails instead of leaving a memory that lists wrong: an
+-- insert without it (NOT NULL), an update that changes a field but not it.
 CREATE FUNCTION memories_json_stale() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'memories.json must be written with the memory'
@@ -45,7 +45,15 @@ END
 $$;
 
 CREATE TRIGGER memories_json_update
-    BEFORE UPDATE OF id, content, category, visibility, tags, created_at, updated_at,
-        manually_added, scoring, reviewed, user_review, edited ON memories
-    FOR EACH ROW WHEN (NEW.json IS NOT DISTINCT FROM OLD.json)
+    BEFORE UPDATE OF id, content, category, visibility, tags,
+        created_at, updated_at, manually_added, scoring, reviewed, user_review, edited ON memories
+    FOR EACH ROW WHEN (NEW.json IS NOT DISTINCT FROM OLD.json AND (
+        NEW.id IS DISTINCT FROM OLD.id OR NEW.content IS DISTINCT FROM OLD.content
+        OR NEW.category IS DISTINCT FROM OLD.category OR NEW.visibility IS DISTINCT
+        FROM OLD.visibility OR NEW.tags IS DISTINCT FROM OLD.tags OR NEW.created_at
+        IS DISTINCT FROM OLD.created_at OR NEW.updated_at IS DISTINCT FROM
+        OLD.updated_at OR NEW.manually_added IS DISTINCT FROM OLD.manually_added OR
+        NEW.scoring IS DISTINCT FROM OLD.scoring OR NEW.reviewed IS DISTINCT FROM
+        OLD.reviewed OR NEW.user_review IS DISTINCT FROM OLD.user_review OR
+        NEW.edited IS DISTINCT FROM OLD.edited))
     EXECUTE FUNCTION memories_json_stale();

@@ -30,14 +30,21 @@ DROP INDEX memories_user_order;
 CREATE INDEX memories_user_order
     ON memories(user_id, scoring DESC, created_at DESC, id DESC, json);
 
--- A write that forgot the JSON fails instead of leaving a memory that lists wrong.
+-- A write that forgot the JSON fails instead of leaving a memory that lists wrong: an
+-- insert without it, an update that changes a field but not it.
 CREATE TRIGGER memories_json_insert BEFORE INSERT ON memories WHEN NEW.json = '' BEGIN
     SELECT RAISE(ABORT, 'memories.json must be written with the memory');
 END;
 CREATE TRIGGER memories_json_update
-BEFORE UPDATE OF id, content, category, visibility, tags, created_at, updated_at,
-    manually_added, scoring, reviewed, user_review, edited ON memories
-WHEN NEW.json IS OLD.json
+BEFORE UPDATE OF id, content, category, visibility, tags,
+    created_at, updated_at, manually_added, scoring, reviewed, user_review, edited ON memories
+WHEN NEW.json IS OLD.json AND (
+    NEW.id IS NOT OLD.id OR NEW.content IS NOT OLD.content OR NEW.category IS NOT
+    OLD.category OR NEW.visibility IS NOT OLD.visibility OR NEW.tags IS NOT OLD.tags OR
+    NEW.created_at IS NOT OLD.created_at OR NEW.updated_at IS NOT OLD.updated_at OR
+    NEW.manually_added IS NOT OLD.manually_added OR NEW.scoring IS NOT OLD.scoring OR
+    NEW.reviewed IS NOT OLD.reviewed OR NEW.user_review IS NOT OLD.user_review OR
+    NEW.edited IS NOT OLD.edited)
 BEGIN
     SELECT RAISE(ABORT, 'memories.json must be written with the memory');
 END;
