@@ -22,14 +22,15 @@ SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SCHEMA = "mnemo_explain"
 
 # The store's own statements, with the arguments each takes (see main()); a name in
-# quotes is looked up in main()'s `values`. LIST_SQL takes ($1 user, $2 limit, $3 offset)
+# quotes is looked up in main()'s `values`. PAGE_SQL (a page that leaves no bookmark, as
+# one string) and LIST_SQL take ($1 user, $2 limit, $3 offset)
 # and the category one ($4 categories) too; a page at an offset of 200 or more (where
 # bookmarks start: mnemo.store.bookmarks) reads one row more, the one before it, to
 # remember where the page starts. LIST_AFTER_SQL, the page after a remembered row, takes
 # ($1 user, $2 limit, $3 the user's memories_version, $4-$6 that row's scoring,
 # created_at and id) and the category one ($7 categories) too.
 QUERIES = {
-    "list, first page": (sql.LIST_SQL, ("big", 25, 0)),
+    "list, first page (one string)": (sql.PAGE_SQL, ("big", 25, 0)),
     "list, deep page without a bookmark (offset 90,000 of the 100,000-memory user)": (
         sql.LIST_SQL,
         ("big", 26, 89_999),
@@ -39,8 +40,8 @@ QUERIES = {
         sql.LIST_AFTER_SQL,
         ("big", 25, "version", "after_scoring", "after_created_at", "after_id"),
     ),
-    "list, first page of a 1,000-memory user": (sql.LIST_SQL, ("small", 25, 0)),
-    "list, category filter": (sql.LIST_BY_CATEGORY_SQL, ("big", 25, 0, ["work", "skills"])),
+    "list, first page of a 1,000-memory user": (sql.PAGE_SQL, ("small", 25, 0)),
+    "list, category filter": (sql.PAGE_BY_CATEGORY_SQL, ("big", 25, 0, ["work", "skills"])),
     "list, category filter, deep page from a bookmark (after the row at offset 30,000 of"
     " the filtered list)": (
         sql.LIST_AFTER_BY_CATEGORY_SQL,
@@ -54,7 +55,7 @@ QUERIES = {
             ["work", "skills"],
         ),
     ),
-    "get by id": (sql.GET_SQL, ("big", "id")),
+    "get by id": (sql.GET_JSON_SQL, ("big", "id")),
     "update (row lock, then UPDATE by the same key)": (
         sql.GET_SQL + " FOR UPDATE",
         ("big", "id"),
@@ -86,8 +87,14 @@ async def main(users: int, per_user: int) -> None:
     # `users` users with `per_user` memories each, and user `u{users}` with 100,000.
     await conn.execute(
         """
-        INSERT INTO memories
-        SELECT lpad(to_hex(g), 12, '0') || '-7000-8000-' || lpad(to_hex(g % 4096), 12, '0'),
+        INSERT INTO memories (id, user_id, content, category, visibility, tags, created_at,
+            updated_at, manually_added, scoring, reviewed, user_review, edited, json)
+        SELECT m.*, json_build_object('id', m.id, 'content', m.content,
+            'category', m.category, 'visibility', m.visibility, 'tags', '[]'::json,
+            'created_at', m.created_at, 'updated_at', m.updated_at, 'manually_added', true,
+            'scoring', m.scoring, 'reviewed', true, 'user_review', true, 'edited', false)::text
+        FROM (SELECT
+               lpad(to_hex(g), 12, '0') || '-7000-8000-' || lpad(to_hex(g % 4096), 12, '0'),
                'u' || CASE WHEN g < $1::int * $2::int THEN g % $1::int ELSE $1::int END,
                'User fact number ' || g,
                (ARRAY['system','interesting','work','skills'])[1 + g % 4],
@@ -95,7 +102,9 @@ async def main(users: int, per_user: int) -> None:
                true,
                '01_' || (999 - (g % 2)) || '_' || lpad((1700000000 + g / 1000)::text, 10, '0'),
                true, true, false
-        FROM generate_series(0, $1::int * $2::int + 100000 - 1) g
+        FROM generate_series(0, $1::int * $2::int + 100000 - 1) g)
+            AS m(id, user_id, content, category, visibility, tags, created_at, updated_at,
+                manually_added, scoring, reviewed, user_review, edited)
         """,
         users,
         per_user,

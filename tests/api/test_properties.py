@@ -54,12 +54,13 @@ async def test_created_is_fetched_and_listed(client: httpx.AsyncClient, make_key
         assert memory["tags"] == list(dict.fromkeys(t.strip() for t in body.get("tags", [])))
         fetched = await client.get(f"{MEMORIES}/{memory['id']}", headers=headers)
         assert fetched.json() == memory
-    listed = {
-        m["id"]: m
-        for m in (await client.get(MEMORIES, params={"limit": 1000}, headers=headers)).json()
-    }
+    page = await client.get(MEMORIES, params={"limit": 1000}, headers=headers)
+    listed = {m["id"]: m for m in page.json()}
     for memory in created:
         assert listed[memory["id"]] == memory
+        # The list and the get by id answer the same bytes for a memory.
+        fetched = await client.get(f"{MEMORIES}/{memory['id']}", headers=headers)
+        assert fetched.content in page.content
     for memory in created:
         assert (
             await client.delete(f"{MEMORIES}/{memory['id']}", headers=headers)
