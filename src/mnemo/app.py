@@ -81,9 +81,9 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 
 _DESCRIPTION = """\
-Short, timeless facts about each user ("User is vegetarian"), served over the
-[Omi Developer Memories API](https://docs.omi.me/): an Omi client works against mnemo
-by changing only its base URL and key. The full reference (every status, error string,
+Short, timeless facts about each user ("User is vegetarian"), served over the Omi
+Developer Memories API: an Omi client works against mnemo by changing only its base URL
+and key. The full reference (every status, error string,
 limit and ordering rule) is `docs/api.md` in mnemo's repository.
 
 **Authentication.** Every `/v1/dev/` route needs `Authorization: Bearer omi_dev_...`.
