@@ -80,6 +80,30 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
 
+_DESCRIPTION = """\
+Short, timeless facts about each user ("User is vegetarian"), served over the Omi
+Developer Memories API: an Omi client works against mnemo by changing only its base URL
+and key. The full reference (every status, error string,
+limit and ordering rule) is `docs/api.md` in mnemo's repository.
+
+**Authentication.** Every `/v1/dev/` route needs `Authorization: Bearer omi_dev_...`.
+GET routes need the scope `memories:read`, the others `memories:write`. Another
+user's memory answers exactly like an unknown id (404).
+
+**Rate limits.** Each response to a request with a valid key carries
+`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) for its
+policy (reads, writes or batches); over the limit: 429 with `Retry-After`.
+
+**Errors** are JSON `{"detail": ...}`: a sentence, or FastAPI's list of validation
+issues (422). A body over the size limit (1 MiB by default) is a 413, headers over
+16 KiB in all a 431.
+"""
+_TAGS = [
+    {"name": "memories", "description": "A user's memories (the Omi Developer API, and more)"},
+    {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
+]
+
+
 def create_app(
     settings: Settings | None = None, *, categorizer: Categorizer | None = None
 ) -> FastAPI:
@@ -118,6 +142,8 @@ def create_app(
         title="mnemo",
         version=__version__,
         summary="Self-hosted memories for AI assistants, Omi-compatible",
+        description=_DESCRIPTION,
+        openapi_tags=_TAGS,
         lifespan=lifespan,
         redoc_url=None,
     )
