@@ -39,7 +39,8 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
     command line: over HTTP it answers with its class's fixed words."""
     assert isinstance(error, MnemoError)
     if error.status_code >= 500:
-        log.error("%s %s failed: %r", request.method, request.url.path, error.__cause__ or error)
+        cause = f" ({error.__cause__!r})" if error.__cause__ is not None else ""
+        log.error("%s %s failed: %s%s", request.method, request.url.path, error.detail, cause)
     detail = type(error).default_detail if isinstance(error, StoreError) else error.detail
     return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
 

@@ -10,12 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
-from mnemo import Settings
+from mnemo import Settings, create_app
 from mnemo.auth import issue_key
 from mnemo.errors import StoreUnavailable
 from mnemo.store import store_for
+from tests.helpers import MEMORIES
 
 UNOPENABLE = "/proc/mnemo-no-such-folder/mnemo.db"  # no folder can be made in /proc
 
@@ -86,3 +88,45 @@ def test_commands_on_an_unopenable_file_exit_1_with_one_line(
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and f"cannot open the SQLite database {path}: " in last
         assert result.stdout == ""
+
+
+async def test_a_read_that_cannot_open_the_file_is_the_documented_503(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The folder is replaced by a file while the service runs, so reader threads that
+    open their connection now fail. Clients get the fixed 503 words (the path and cause
+    go to the log only); no request hangs."""
+    folder = tmp_path / "data"
+    settings = Settings(
+        database_url=f"sqlite:///{folder}/mnemo.db",
+        rate_limit_enabled=False,
+        sqlite_read_connections=8,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        _, secret = await issue_key(app.state.mnemo.store, "alice")
+        for name in os.listdir(folder):
+            os.unlink(folder / name)
+        folder.rmdir()
+        folder.write_text("")
+        headers = {"Authorization": f"Bearer {secret}"}
+        transport = httpx.ASGITransport(app=app)
+        statuses: set[int] = set()
+        async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
+            for _ in range(20):  # concurrent reads make the pool start new threads
+                responses = await asyncio.wait_for(
+                    asyncio.gather(*(client.get(MEMORIES, headers=headers) for _ in range(16))),
+                    60,
+                )
+                for response in responses:
+                    statuses.add(response.status_code)
+                    if response.status_code != 200:
+                        assert (response.status_code, response.json()) == (
+                            503,
+                            {"detail": "Database unavailable, try again shortly"},
+                        )
+                if 503 in statuses:
+                    break
+        assert 503 in statuses
+        assert f"cannot open the SQLite database {folder}/mnemo.db" in caplog.text
+        folder.unlink()
