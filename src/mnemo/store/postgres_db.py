@@ -107,10 +107,12 @@ class PostgresDatabase:
             log.warning("postgres unavailable: %r", error)
             if self._pool is not None:
                 await self._pool.expire_connections()
-            raise StoreUnavailable() from error
+            raise StoreUnavailable(
+                f"PostgreSQL at {_server(self._dsn)} is unavailable: {_words(error)}"
+            ) from error
         except asyncpg.PostgresError as error:
             log.error("postgres error: %r", error)
-            raise StoreError() from error
+            raise StoreError(f"PostgreSQL at {_server(self._dsn)} failed: {error}") from error
 
     async def _read(self, query: Callable[[Connection], Awaitable[T]]) -> T:
         """Run a read, retried once on a fresh connection if the first one was lost."""
@@ -193,6 +195,11 @@ async def _check_applied(conn: Connection) -> None:
             migration.checksum,
             migration.version,
         )
+
+
+def _words(error: BaseException) -> str:
+    """An error's own words (a timeout has none)."""
+    return str(error) or type(error).__name__
 
 
 def _server(dsn: str) -> str:

@@ -43,15 +43,16 @@ _PURGE_DELAY_S = 0.5
 _MMAP_BYTES = 1 << 30
 
 
-def _translate(error: sqlite3.Error) -> MnemoError:
+def _translate(error: sqlite3.Error, path: str) -> MnemoError:
+    """The project's error for a driver error on the file at `path`, saying what failed."""
     message = str(error).lower()
     if isinstance(error, sqlite3.OperationalError) and any(
         hint in message for hint in _UNAVAILABLE_HINTS
     ):
         log.warning("sqlite unavailable: %s", error)
-        return StoreUnavailable()
+        return StoreUnavailable(f"the SQLite database {path} is unavailable: {error}")
     log.error("sqlite error: %r", error)
-    return StoreError()
+    return StoreError(f"the SQLite database {path} failed: {error}")
 
 
 def _statements(script: str) -> list[str]:
@@ -149,7 +150,7 @@ class SQLiteDatabase:
         try:
             return fn(self._connection(), *args)
         except sqlite3.Error as error:
-            raise _translate(error) from error
+            raise _translate(error, self.path) from error
 
     def _commit_group(self) -> None:
         """On the writer thread: run every queued write, each in a savepoint of one
@@ -188,7 +189,9 @@ class SQLiteDatabase:
                         outcomes.append(
                             (
                                 False,
-                                _translate(error) if isinstance(error, sqlite3.Error) else error,
+                                _translate(error, self.path)
+                                if isinstance(error, sqlite3.Error)
+                                else error,
                             )
                         )
                     conn.execute("RELEASE job")
@@ -205,7 +208,7 @@ class SQLiteDatabase:
         if isinstance(error, MnemoError):
             return error  # already says what failed (e.g. the file cannot be opened)
         if isinstance(error, sqlite3.Error):
-            return _translate(error)
+            return _translate(error, self.path)
         log.error("the SQLite writer failed on %s", self.path, exc_info=error)
         return StoreError(f"the SQLite writer failed on {self.path}: {_reason(error)}")
 
