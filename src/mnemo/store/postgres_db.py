@@ -7,8 +7,9 @@ connection is lost, the pool's other connections are expired too (they likely di
 with it) and a read is retried once on a fresh connection, so the service recovers
 as soon as the server is back.
 
-Opening the pool (`open`) says what failed instead, naming the server: refused, no
-answer within the connect timeout (10 s), a database or role that does not exist.
+Each error's detail says what failed and names the server, never the user or password
+(opening: refused, no answer within the connect timeout of 10 s, a database or role
+that does not exist); over HTTP they answer with their fixed words (mnemo.app).
 """
 
 from __future__ import annotations

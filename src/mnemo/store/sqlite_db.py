@@ -3,7 +3,8 @@
 One writer thread owns the only connection that writes, so this process never
 contends with itself for the write lock. Writes queue for it and it commits them in
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
-own, one fsync for all (a cancelled request cannot leave a write half done). Reads
+own, one fsync for all (a cancelled request cannot leave a write half done); whatever
+fails while a group runs, every write of it is answered, so none waits forever. Reads
 run on a small pool of threads, each with its own connection; WAL mode lets them
 proceed while a write commits. (Reads on the event loop's own thread, tried for
 their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
