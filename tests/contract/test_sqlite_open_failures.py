@@ -1,4 +1,4 @@
-"""A SQLite file that cannot be opened fails every waiting write at once with one clear
+"""A SQLite file that cannot be opened fails the writes waiting for it with one clear
 message naming the file and the cause: never a hang (each open and command here runs
 under a timeout), never a traceback, and nothing is left behind."""
 
@@ -19,6 +19,7 @@ from mnemo.errors import StoreUnavailable
 from mnemo.store import store_for
 from tests.helpers import MEMORIES
 
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux paths and errno words")
 UNOPENABLE = "/proc/mnemo-no-such-folder/mnemo.db"  # no folder can be made in /proc
 
 
