@@ -17,7 +17,7 @@ from starlette.routing import Route
 import mnemo
 from mnemo import Settings, create_app
 from mnemo.auth import issue_key
-from mnemo.errors import MnemoError
+from mnemo.errors import MnemoError, StoreError
 from tests.helpers import MEMORIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +114,11 @@ class _Details(ast.NodeVisitor):
             and node.func.value.func.id == "super"
             and self.class_name in ERROR_CLASSES
         )
-        if name in ERROR_CLASSES or is_super_init:
+        if name in ERROR_CLASSES and issubclass(ERROR_CLASSES[name], StoreError):
+            # Over HTTP a store error answers its class's fixed words (mnemo.app); the
+            # detail it is given (a file, a server, the cause) is for the log and the CLI.
+            self._text(ERROR_CLASSES[name].default_detail)
+        elif name in ERROR_CLASSES or is_super_init:
             if node.args:
                 self._add(node.args[0])
             elif name:
