@@ -22,13 +22,15 @@ it stops growing. Unlike pip's resolver this walk does not backtrack: two depend
 whose newest versions conflict are reported as a failure (naming the package), never
 passed over.
 
-Needs PyPI. Machine-local pip configuration (indexes, find-links, constraints) is
-ignored: only what PyPI serves counts. `--help` lists the options.
+Needs PyPI (or `--index-url` of a mirror). Machine-local pip configuration (indexes,
+find-links, constraints) is ignored: only what the index serves counts. Exit 0: every
+target installs; 1: some lack a wheel (listed); 2: the index could not be asked.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -51,6 +53,7 @@ MACOS = 13  # the oldest macOS checked (Ventura); anything newer accepts the sam
 GLIBC = 28  # the oldest glibc checked, 2.28 (Debian 10, Ubuntu 20.04, RHEL 8 and later)
 INDEX_URL = "https://pypi.org/simple"
 MAX_ROUNDS = 20  # a walk that has not settled by then is reported as an error
+PIP_TIMEOUT_S = 600  # one pip call (it retries a slow index itself)
 
 
 def _manylinux(arch: str) -> tuple[str, ...]:
@@ -140,11 +143,14 @@ class _Wanted:
 
 # pip's words for a requirement no wheel satisfies (pip 22 to 26)
 _NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
+_UNREACHABLE = re.compile(r"Retrying \(Retry\(|Could not fetch URL")
 
 Pip = Callable[[Platform, str, list[str]], dict[str, dict[str, Any]]]
 
 
-def run_pip(platform: Platform, python: str, requirements: list[str]) -> dict[str, dict[str, Any]]:
+def run_pip(
+    platform: Platform, python: str, requirements: list[str], index_url: str = INDEX_URL
+) -> dict[str, dict[str, Any]]:
     """The metadata of the wheels pip picks for `requirements` (no dependencies) on the
     target, by canonical name; raises LookupError(requirement) if one has no wheel."""
     with tempfile.TemporaryDirectory(prefix="check-platforms-") as target:
@@ -153,15 +159,25 @@ def run_pip(platform: Platform, python: str, requirements: list[str]) -> dict[st
         command += ["--implementation", "cp", "--python-version", python]
         for tag in platform.tags:
             command += ["--platform", tag]
-        command += ["--index-url", INDEX_URL, "--report", "-", *requirements]
+        command += ["--index-url", index_url, "--report", "-", *requirements]
         # --isolated ignores PIP_* variables and the user's configuration; this ignores
         # the machine's too (global and site files: indexes, find-links, constraints).
         env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, env=env, timeout=PIP_TIMEOUT_S
+            )
+        except subprocess.TimeoutExpired:
+            raise PipError(f"pip did not answer in {PIP_TIMEOUT_S} s") from None
     if done.returncode != 0:
         found = _NOT_FOUND.search(done.stderr)
-        if found:
+        # unreachable, pip says "no matching distribution" too: that is no answer
+        if found and not _UNREACHABLE.search(done.stderr):
             raise LookupError(found.group(1))
+        unreachable = _UNREACHABLE.search(done.stderr)
+        if unreachable:
+            line = done.stderr[unreachable.start() :].splitlines()[0]
+            raise PipError(f"could not ask {index_url}: {line}")
         raise PipError(done.stderr.strip() or f"pip exited {done.returncode}")
     report = json.loads(done.stdout)
     return {canonicalize_name(i["metadata"]["name"]): i["metadata"] for i in report["install"]}
@@ -271,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--python", action="append", choices=PYTHONS, help="only these (repeatable); default: all"
     )
+    parser.add_argument("--index-url", default=INDEX_URL, help=f"default: {INDEX_URL}")
     parser.add_argument("--jobs", type=int, default=4, help="pip processes at once (default 4)")
     parser.add_argument("--verbose", action="store_true", help="also list each target's wheels")
     args = parser.parse_args(argv)
@@ -282,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     pythons = [v for v in PYTHONS if v in (args.python or PYTHONS)]
     targets = [(p, v) for p in platforms for v in pythons]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda target: check(top, *target), targets))
+        pip = functools.partial(run_pip, index_url=args.index_url)
+        results = list(pool.map(lambda t: check(top, t[0], t[1], pip), targets))
     for result in results:
         print(_line(result))
         if args.verbose:

@@ -79,3 +79,13 @@ def test_markers_are_read_for_the_target(
     pyproject = _pyproject(tmp_path, f"pysqlite3-binary; {marker}")
     done = _check("--pyproject", pyproject, "--platform", "windows-x86_64", "--python", python)
     assert done.returncode == expected, done.stdout + done.stderr
+
+
+def test_an_unreachable_index_is_no_answer_rather_than_missing_wheels(tmp_path: Path) -> None:
+    # pip says "No matching distribution" for an index it cannot reach, too
+    pyproject = _pyproject(tmp_path, "filelock>=3.13")
+    args = ("--pyproject", pyproject, "--platform", "linux-x86_64", "--python", "3.12")
+    done = _check(*args, "--index-url", "http://127.0.0.1:9/simple")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ERROR linux-x86_64    CPython 3.12: " in done.stdout, done.stdout
+    assert "1 could not be checked" in done.stdout.splitlines()[-1], done.stdout
