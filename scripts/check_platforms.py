@@ -4,8 +4,8 @@
 For each platform below and each CPython 3.11, 3.12 and 3.13, this asks pip which
 wheels on PyPI an install of `pyproject.toml`'s `[project] dependencies` would use
 (`pip install --dry-run --only-binary=:all: --platform ... --python-version ...`;
-PyPI's PEP 658 metadata means nothing but metadata is downloaded), and exits 1 naming
-every platform, Python and package that has no wheel.
+with PyPI's PEP 658 metadata only metadata is downloaded, from a mirror without it whole
+wheels), and exits 1 naming every platform, Python and package that has no wheel.
 
 Sdists are never accepted, not even pure-Python ones: whether an sdist builds without
 a compiler on a user's machine cannot be known without building it there, and every
@@ -18,9 +18,9 @@ asks for uvloop, and never asks for what only Windows needs. So the dependency t
 walked here: pip picks the newest version of each package that has a wheel for the target
 (`--no-deps`), its dependencies are read from the metadata in pip's report with markers
 evaluated for the target (`packaging`), and pip is asked again for the grown set until
-it stops growing. Unlike pip's resolver this walk does not backtrack: two dependencies
-whose newest versions conflict are reported as a failure (naming the package), never
-passed over.
+it stops growing. Unlike pip's resolver this walk does not backtrack: requirements on
+one package that no single version meets are reported as a failure (naming the package
+and the merged specifiers), never passed over.
 
 Needs PyPI (or `--index-url` of a mirror). Machine-local pip configuration (indexes,
 find-links, constraints) is ignored: only what the index serves counts. Exit 0: every
@@ -171,10 +171,10 @@ def run_pip(
             raise PipError(f"pip did not answer in {PIP_TIMEOUT_S} s") from None
     if done.returncode != 0:
         found = _NOT_FOUND.search(done.stderr)
-        # unreachable, pip says "no matching distribution" too: that is no answer
-        if found and not _UNREACHABLE.search(done.stderr):
-            raise LookupError(found.group(1))
+        # of an index it cannot reach, pip says "no matching distribution" too
         unreachable = _UNREACHABLE.search(done.stderr)
+        if found and not unreachable:
+            raise LookupError(found.group(1))
         if unreachable:
             line = done.stderr[unreachable.start() :].splitlines()[0]
             raise PipError(f"could not ask {index_url}: {line}")

@@ -26,7 +26,7 @@ def _check(*args: str) -> subprocess.CompletedProcess[str]:
 def _pyproject(tmp_path: Path, *dependencies: str) -> str:
     path = tmp_path / "pyproject.toml"
     listed = ", ".join(repr(d) for d in dependencies)
-    path.write_text(f'[project]\nname = "probe"\nversion = "0"\ndependencies = [{listed}]\n')
+    path.write_text(f'[project]\nname = "mnemo"\nversion = "0"\ndependencies = [{listed}]\n')
     return str(path)
 
 
