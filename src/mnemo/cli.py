@@ -368,15 +368,23 @@ def _open_output(output: str) -> Iterator[TextIO]:
         yield sink
 
 
+def _print_version(value: bool) -> None:
+    # an option callback runs while the options are parsed, before a command is required
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=False)
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
     ] = False,
 ) -> None:
-    if version:
-        typer.echo(__version__)
-        raise typer.Exit()
+    pass
 
 
 def main() -> None:
