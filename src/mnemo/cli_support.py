@@ -38,6 +38,7 @@ from mnemo.urls import DatabaseUrl
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+_SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
 
 
 class CliError(Exception):
@@ -70,7 +71,9 @@ def store_failure(error: MnemoError, database: DatabaseUrl) -> CliError:
     """The CLI's words for an error raised by the store of `database`."""
     shown = database.shown
     if isinstance(error, StoreError):  # StoreUnavailable too: a driver failed
-        reason = _cause(error) or error.detail
+        reason = _cause(error) or (
+            "it failed unexpectedly" if error.detail == MnemoError.default_detail else error.detail
+        )
         return CliError(f"cannot use the database {shown}: {reason}", EXIT_UNAVAILABLE)
     if isinstance(error, NotFound | Conflict):
         return CliError(f"{error.detail} in {shown}", EXIT_FAILED)
@@ -97,8 +100,10 @@ def check_sqlite_file(database: DatabaseUrl) -> None:
         raise CliError(f"{database.shown} names a folder, not a file", EXIT_UNAVAILABLE)
     try:
         if path.exists():
-            with open(path, "r+b"):
-                pass
+            with open(path, "r+b") as existing:
+                header = existing.read(len(_SQLITE_HEADER))
+            if header and header != _SQLITE_HEADER:
+                raise CliError(f"{database.shown} is not a SQLite database", EXIT_UNAVAILABLE)
         elif not os.access(folder, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied")
     except OSError as error:

@@ -69,7 +69,7 @@ def parse_database_url(url: str) -> DatabaseUrl:
     """Check a database URL; `ValueError` (one line, naming the masked URL) if it cannot
     name a database: no file or database name, an unknown scheme, a malformed port."""
     shown = mask_url(url)
-    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    scheme = url.partition(":")[0].lower()
     if url != url.strip():
         raise ValueError(f"database URL {shown!r} starts or ends with white space")
     if scheme == "sqlite":
