@@ -22,11 +22,13 @@ from mnemo.auth import check_user_name, issue_key, parse_scopes
 from mnemo.categorize.command import categorize
 from mnemo.cli_support import (
     EXIT_FAILED,
+    EXIT_UNAVAILABLE,
     EXIT_USAGE,
     CliError,
     Output,
     check_sqlite_file,
     open_input,
+    os_reason,
     quiet_store_logs,
     store_failure,
     utf8_lines,
@@ -329,6 +331,8 @@ def export_command(
         count = _with_store(settings, write)
         if sink is not None:
             sink.commit()
+    except OSError as error:  # the disk filled up, the pipe closed...
+        raise CliError(f"cannot write {output}: {os_reason(error)}", EXIT_UNAVAILABLE) from None
     finally:
         if sink is not None:
             sink.discard()

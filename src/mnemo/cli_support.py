@@ -132,6 +132,7 @@ def open_input(source: str) -> BinaryIO:
     """`source` opened for reading (bytes), or `CliError` saying why it cannot be."""
     try:
         stream = open(source, "rb")  # noqa: SIM115 (the caller closes it)
+        stream.peek(1)  # a file that opens but cannot be read fails here, not midway
     except OSError as error:
         raise CliError(f"cannot read {source}: {os_reason(error)}", EXIT_UNAVAILABLE) from None
     if not os.path.isfile(source) and os.path.isdir(source):
@@ -142,7 +143,18 @@ def open_input(source: str) -> BinaryIO:
 
 def utf8_lines(stream: BinaryIO, source: str) -> Iterator[str]:
     """The lines of `stream` as text; `CliError` at the first line that is not UTF-8."""
-    for number, raw in enumerate(stream, start=1):
+    lines = iter(stream)
+    number = 0
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except OSError as error:
+            raise CliError(
+                f"cannot read {source} after line {number}: {os_reason(error)}", EXIT_UNAVAILABLE
+            ) from None
+        number += 1
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as error:
