@@ -58,8 +58,8 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option(
         "--database-url",
-        help="sqlite:///PATH or postgresql://... [env: MNEMO_DATABASE_URL; "
-        "default: sqlite:///./data/mnemo.db]",
+        help="sqlite:///PATH or postgresql://... (env MNEMO_DATABASE_URL, "
+        "default sqlite:///./data/mnemo.db)",
         show_default=False,
     ),
 ]
@@ -131,14 +131,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 def serve(
     host: Annotated[
         str | None,
-        typer.Option(
-            metavar="HOST", help="Interface to bind [env: MNEMO_HOST; default: 127.0.0.1]"
-        ),
+        typer.Option(metavar="HOST", help="Interface to bind (env MNEMO_HOST, default 127.0.0.1)"),
     ] = None,
     port: Annotated[
         str | None,
         typer.Option(
-            metavar="PORT", help="Port, 0 for any free one [env: MNEMO_PORT; default: 8080]"
+            metavar="PORT", help="Port, 0 for any free one (env MNEMO_PORT, default 8080)"
         ),
     ] = None,
     database_url: DatabaseUrl = None,
@@ -146,14 +144,14 @@ def serve(
         str | None,
         typer.Option(
             metavar="N",
-            help="Worker processes sharing the database, 1-64 [env: MNEMO_WORKERS; default: 1]",
+            help="Worker processes sharing the database, 1-64 (env MNEMO_WORKERS, default 1)",
         ),
     ] = None,
     log_level: Annotated[
         str | None,
         typer.Option(
             metavar="LEVEL",
-            help="critical|error|warning|info|debug [env: MNEMO_LOG_LEVEL; default: info]",
+            help="critical|error|warning|info|debug (env MNEMO_LOG_LEVEL, default info)",
         ),
     ] = None,
 ) -> None:

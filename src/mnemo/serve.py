@@ -10,6 +10,7 @@ port the system chose), and a busy port is one line before any key is made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
@@ -124,9 +125,11 @@ def run(settings: Settings, sock: socket.socket) -> int:
     )
     if settings.workers == 1:
         server = uvicorn.Server(config)
-        server.run(sockets=[sock])
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn stopped gracefully
+            server.run(sockets=[sock])
         return 0 if server.started else EXIT_UNAVAILABLE
     supervisor = Multiprocess(config, sockets=[sock])
-    supervisor.run()
+    with contextlib.suppress(KeyboardInterrupt):
+        supervisor.run()
     failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
     return EXIT_UNAVAILABLE if failed else 0
