@@ -15,7 +15,7 @@ from mnemo.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE
 from tests.e2e.server import MNEMO, free_port, run_cli
 from tests.e2e.test_cli_errors import TIMEOUT_S, assert_one_line_error
 
-_LISTENING = re.compile(r"^Listening on http://127\.0\.0\.1:(\d+) \(1 worker\)")
+_LISTENING = re.compile(r"^Listening on http://127\.0\.0\.1:(\d+) \((\d+) workers?\)")
 
 
 def _start(
@@ -58,6 +58,20 @@ def test_port_0_prints_the_port_that_was_bound(tmp_path: Path) -> None:
         response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=TIMEOUT_S)
         assert response.status_code == 200
         assert f"API docs at http://127.0.0.1:{port}/docs" in lines[1]
+    finally:
+        _stop(process)
+
+
+def test_workers_share_the_socket_the_command_bound(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/mnemo.db"
+    process, lines = _start("--port", "0", "--workers", "2", "--database-url", url)
+    try:
+        found = [m for m in map(_LISTENING.match, lines) if m]
+        assert len(found) == 1 and found[0].group(2) == "2", lines
+        port = int(found[0].group(1))
+        for _ in range(6):  # new connections, spread over the workers by the kernel
+            with httpx.Client() as client:
+                assert client.get(f"http://127.0.0.1:{port}/readyz", timeout=TIMEOUT_S).is_success
     finally:
         _stop(process)
 
