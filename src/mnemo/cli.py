@@ -6,8 +6,6 @@ from `mnemo.cli_support` (1 failed, 2 usage, 3 unavailable), never a traceback.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import sys
@@ -26,19 +24,18 @@ from mnemo.cli_support import (
     EXIT_USAGE,
     CliError,
     Output,
-    check_sqlite_file,
     open_input,
     os_reason,
-    quiet_store_logs,
-    store_failure,
+    run_command,
     utf8_lines,
+    with_store,
 )
 from mnemo.clock import now_us, to_datetime
 from mnemo.config import InvalidSettings, Settings, load_settings
 from mnemo.errors import MnemoError, NotFound
 from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
 from mnemo.retrieval import Retrieval
-from mnemo.store import ALL_SCOPES, Store, store_for
+from mnemo.store import ALL_SCOPES, Store
 from mnemo.urls import parse_database_url
 
 T = TypeVar("T")
@@ -84,28 +81,6 @@ def _checked(check: Callable[[], T]) -> T:
         return check()
     except MnemoError as error:
         raise CliError(error.detail, EXIT_USAGE) from None
-
-
-def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Open the store (applying migrations), run `work`, close it. A store error (from
-    opening or from `work`) ends the command with a line naming the database URL."""
-    database = parse_database_url(settings.database_url)
-    if database.kind == "sqlite":
-        check_sqlite_file(database)
-
-    async def run() -> T:
-        store = store_for(settings)
-        try:
-            await store.open()
-            return await work(store)
-        except MnemoError as error:
-            raise store_failure(error, database) from None
-        finally:
-            with contextlib.suppress(MnemoError):
-                await store.close()
-
-    with quiet_store_logs():
-        return asyncio.run(run())
 
 
 async def _user_id(store: Store, name: str) -> str:
@@ -176,7 +151,7 @@ def serve(
             _, secret = await issue_key(store, "default", name="first start")
             return secret, unindexed
 
-        first_key, unindexed = _with_store(settings, prepare)
+        first_key, unindexed = with_store(settings, prepare)
     except BaseException:
         sock.close()
         raise
@@ -208,7 +183,7 @@ def serve(
 @app.command()
 def migrate(database_url: DatabaseUrl = None) -> None:
     """Create or upgrade the database schema, then print its version."""
-    version = _with_store(_settings(database_url=database_url), lambda s: s.schema_version())
+    version = with_store(_settings(database_url=database_url), lambda s: s.schema_version())
     typer.echo(f"schema version {version}")
 
 
@@ -223,7 +198,7 @@ def keys_create(
     settings = _settings(database_url=database_url)
     _checked(lambda: check_user_name(user))
     wanted = _checked(lambda: parse_scopes(scopes))
-    record, secret = _with_store(
+    record, secret = with_store(
         settings, lambda store: issue_key(store, user, name=name, scopes=wanted)
     )
     typer.echo(
@@ -244,7 +219,7 @@ def keys_list(
         user_id = None if user is None else await _user_id(store, user)
         return await store.list_keys(user_id)
 
-    keys = _with_store(_settings(database_url=database_url), fetch)
+    keys = with_store(_settings(database_url=database_url), fetch)
     _table(
         ["ID", "USER", "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "STATUS"],
         [
@@ -271,14 +246,14 @@ def keys_revoke(key_id: str, database_url: DatabaseUrl = None) -> None:
         if not await store.revoke_key(key_id, now_us()):
             raise NotFound(f"no active key with id '{key_id}'")
 
-    _with_store(_settings(database_url=database_url), revoke)
+    with_store(_settings(database_url=database_url), revoke)
     typer.echo(f"Revoked key {key_id}")
 
 
 @users_app.command("list")
 def users_list(database_url: DatabaseUrl = None) -> None:
     """List users with their memory counts."""
-    users = _with_store(_settings(database_url=database_url), lambda store: store.list_users())
+    users = with_store(_settings(database_url=database_url), lambda store: store.list_users())
     _table(
         ["NAME", "ID", "MEMORIES", "CREATED"],
         [[u.name, u.id, str(count), _when(u.created_at)] for u, count in users],
@@ -297,7 +272,7 @@ def users_create(name: str, database_url: DatabaseUrl = None) -> None:
     def create(store: Store) -> Awaitable[User]:
         return store.create_user(User(id=new_id(), name=checked, created_at=now_us()))
 
-    user = _with_store(settings, create)
+    user = with_store(settings, create)
     typer.echo(f"Created user '{user.name}' ({user.id})")
 
 
@@ -326,7 +301,7 @@ def export_command(
         return count
 
     try:
-        count = _with_store(settings, write)
+        count = with_store(settings, write)
         if sink is not None:
             sink.commit()
     except OSError as error:  # the disk filled up, the pipe closed...
@@ -361,7 +336,7 @@ def import_command(
         return await import_lines(store, utf8_lines(stream, name), embed)
 
     with stream:
-        counts = _with_store(settings, load)
+        counts = with_store(settings, load)
     typer.echo(f"imported {counts.summary()}")
 
 
@@ -393,7 +368,7 @@ def search_command(
         user_id = await _user_id(store, user)
         return await Retrieval(store).search(user_id, query, limit, names)
 
-    for memory, score in _with_store(settings, find):
+    for memory, score in with_store(settings, find):
         line = {
             "id": memory.id,
             "relevance_score": score,
@@ -417,7 +392,7 @@ def reindex_command(
         retrieval = Retrieval(store)
         return sum([await retrieval.reindex(u.id) for u in users])
 
-    count = _with_store(_settings(database_url=database_url), rebuild)
+    count = with_store(_settings(database_url=database_url), rebuild)
     typer.echo(f"reindexed {count} memories")
 
 
@@ -439,45 +414,6 @@ def _root(
     """mnemo: a self-hosted memory service speaking the Omi Developer Memories API."""
 
 
-def _click_error(error: Exception) -> int | None:
-    """For an error of the command-line parser (click's, vendored by recent typer
-    releases; recognised by its shape so either works): print it as one line and
-    return its exit code (2 for a usage error). None for any other exception."""
-    format_message = getattr(error, "format_message", None)
-    code = getattr(error, "exit_code", None)
-    if not callable(format_message) or not isinstance(code, int):
-        return None
-    message = " ".join(str(format_message()).split()).rstrip(".")
-    if type(error).__name__ == "NoArgsIsHelpError":  # `mnemo keys`: the help is the answer
-        if message and not message.startswith("Usage"):
-            typer.echo(message)
-        return code
-    ctx = getattr(error, "ctx", None)
-    path = getattr(ctx, "command_path", None)
-    hint = f" (see '{path} --help')" if path and code == EXIT_USAGE else ""
-    typer.echo(f"error: {message}{hint}", err=True)
-    return code
-
-
 def main() -> None:
     """Run the command line; every error is one line on stderr and a documented code."""
-    try:
-        code = app(standalone_mode=False)
-    except CliError as error:
-        typer.echo(f"error: {error.message}", err=True)
-        code = error.code
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("error: interrupted", err=True)
-        code = 130
-    except Exception as error:
-        parsed = _click_error(error)
-        if parsed is not None:
-            code = parsed
-        else:  # a defect: still one line, and the way to report it
-            typer.echo(
-                f"error: unexpected {type(error).__name__}: {' '.join(str(error).split())} "
-                "(a bug in mnemo: please report it)",
-                err=True,
-            )
-            code = EXIT_FAILED
-    sys.exit(code if isinstance(code, int) else 0)
+    run_command(app)

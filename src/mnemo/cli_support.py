@@ -1,5 +1,6 @@
-"""What every `mnemo` command shares: its exit codes, its one-line errors, and the checks
-of files and folders made before anything is touched.
+"""What every `mnemo` command shares: running it (`run_command`), its exit codes, its
+one-line errors, opening the store (`with_store`), and the checks of files and folders
+made before anything is touched.
 
 Exit codes (the README's command-line section lists them too):
 
@@ -17,14 +18,19 @@ its URL, password masked.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, NoReturn, TextIO, TypeVar
 
+import typer
+
+from mnemo.config import Settings
 from mnemo.errors import (
     BadRequest,
     Conflict,
@@ -33,7 +39,10 @@ from mnemo.errors import (
     StoreError,
     Unprocessable,
 )
-from mnemo.urls import DatabaseUrl
+from mnemo.store import Store, store_for
+from mnemo.urls import DatabaseUrl, parse_database_url
+
+T = TypeVar("T")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -211,3 +220,69 @@ class Output:
             with contextlib.suppress(OSError):
                 os.unlink(self._temp)
             self._temp = ""
+
+
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store (applying migrations), run `work`, close it. A store error (from
+    opening or from `work`) ends the command with a line naming the database URL."""
+    database = parse_database_url(settings.database_url)
+    if database.kind == "sqlite":
+        check_sqlite_file(database)
+
+    async def run() -> T:
+        store = store_for(settings)
+        try:
+            await store.open()
+            return await work(store)
+        except MnemoError as error:
+            raise store_failure(error, database) from None
+        finally:
+            with contextlib.suppress(MnemoError):
+                await store.close()
+
+    with quiet_store_logs():
+        return asyncio.run(run())
+
+
+def _click_error(error: Exception) -> int | None:
+    """For an error of the command-line parser (click's, vendored by recent typer
+    releases; recognised by its shape so either works): print it as one line and
+    return its exit code (2 for a usage error). None for any other exception."""
+    format_message = getattr(error, "format_message", None)
+    code = getattr(error, "exit_code", None)
+    if not callable(format_message) or not isinstance(code, int):
+        return None
+    message = " ".join(str(format_message()).split()).rstrip(".")
+    if type(error).__name__ == "NoArgsIsHelpError":  # `mnemo keys`: the help is the answer
+        if message and not message.startswith("Usage"):
+            typer.echo(message)
+        return code
+    ctx = getattr(error, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    hint = f" (see '{path} --help')" if path and code == EXIT_USAGE else ""
+    typer.echo(f"error: {message}{hint}", err=True)
+    return code
+
+
+def run_command(app: Callable[..., Any]) -> NoReturn:
+    """Run a Typer `app` and exit; every error is one line on stderr and a documented code."""
+    try:
+        code = app(standalone_mode=False)
+    except CliError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        code = error.code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("error: interrupted", err=True)
+        code = 130
+    except Exception as error:
+        parsed = _click_error(error)
+        if parsed is not None:
+            code = parsed
+        else:  # a defect: still one line, and the way to report it
+            typer.echo(
+                f"error: unexpected {type(error).__name__}: {' '.join(str(error).split())} "
+                "(a bug in mnemo: please report it)",
+                err=True,
+            )
+            code = EXIT_FAILED
+    sys.exit(code if isinstance(code, int) else 0)

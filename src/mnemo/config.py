@@ -9,7 +9,6 @@ import types
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
-import annotated_types
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
@@ -169,15 +168,16 @@ def allowed_values(name: str) -> str:
 
 
 def _bounds(metadata: list[Any]) -> str:
+    """' from 1 to 64', ' (at least 1)': the bounds pydantic keeps as `Ge`, `Le`... items."""
     low = high = ""
     for item in metadata:
-        if isinstance(item, annotated_types.Ge):
+        if getattr(item, "ge", None) is not None:
             low = f"at least {item.ge}"
-        elif isinstance(item, annotated_types.Gt):
+        elif getattr(item, "gt", None) is not None:
             low = f"greater than {item.gt}"
-        elif isinstance(item, annotated_types.Le):
+        elif getattr(item, "le", None) is not None:
             high = f"at most {item.le}"
-        elif isinstance(item, annotated_types.Lt):
+        elif getattr(item, "lt", None) is not None:
             high = f"less than {item.lt}"
     if low.startswith("at least") and high.startswith("at most"):
         return f" from {low.removeprefix('at least ')} to {high.removeprefix('at most ')}"
