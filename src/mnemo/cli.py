@@ -305,7 +305,8 @@ def export_command(
         if sink is not None:
             sink.commit()
     except OSError as error:  # the disk filled up, the pipe closed...
-        raise CliError(f"cannot write {output}: {os_reason(error)}", EXIT_UNAVAILABLE) from None
+        target = "stdout" if output == "-" else output
+        raise CliError(f"cannot write {target}: {os_reason(error)}", EXIT_UNAVAILABLE) from None
     finally:
         if sink is not None:
             sink.discard()
