@@ -8,6 +8,7 @@ driver. `mask_url` is the one way to show a URL in a message or a log.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -96,7 +97,7 @@ def _sqlite_path(url: str, shown: str) -> str:
         raise ValueError(f"database URL {shown!r} takes no query or fragment: {forms}")
     if path.endswith(("/", "\\")) or path.rsplit("/", 1)[-1] in (".", ".."):
         raise ValueError(f"database URL {shown!r} names a folder, not a file: {forms}")
-    return path
+    return os.path.expanduser(path)  # sqlite:///~/mnemo.db: in the home folder, as meant
 
 
 def _check_postgres(url: str, shown: str) -> None:

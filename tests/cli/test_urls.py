@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from mnemo.urls import check_http_url, check_redis_url, mask_url, parse_database_url
@@ -24,6 +26,12 @@ from mnemo.urls import check_http_url, check_redis_url, mask_url, parse_database
 )
 def test_mask_url(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+def test_a_sqlite_path_from_home_is_expanded() -> None:
+    parsed = parse_database_url("sqlite:///~/mnemo/m.db")
+    assert parsed.path == os.path.join(os.path.expanduser("~"), "mnemo", "m.db")
+    assert parsed.shown == "sqlite:///~/mnemo/m.db"
 
 
 @pytest.mark.parametrize(
