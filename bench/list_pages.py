@@ -9,6 +9,8 @@ as the list route calls it, `store.list_memories_json`:
 - a bookmarked deep page (limit 25 at offset N/2 + 25, after the page before it was
   read once, so each call continues from a remembered row: store/bookmarks.py),
   2,000 times;
+- a get by id as the route answers it (the stored JSON; before it existed, the memory
+  read and dumped by pydantic), 2,000 times;
 and the writes: `insert_memories` of 1 memory (500 times) and of 25 (100 times), fresh
 content each. SQLite runs with `synchronous=NORMAL` here, so that the figures are the
 write's work, not the disk's fsync. Prints the median and p90 of the wall time and the
@@ -27,8 +29,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from mnemo.auth import issue_key
-from mnemo.models import new_memory
+from mnemo.models import Memory, new_memory
 
 
 def _store(url: str) -> Any:
@@ -74,6 +78,16 @@ async def main(n: int, url: str) -> None:
         await store.list_memories_json(user, [], 25, deep)  # remembers where deep+25 starts
         first = await _times(lambda: store.list_memories_json(user, [], 25, 0), 2000)
         marked = await _times(lambda: store.list_memories_json(user, [], 25, deep + 25), 2000)
+        some = memories[n // 3].id
+        if hasattr(store, "get_memory_json"):  # the stored JSON (mnemo.store.render)
+            get = await _times(lambda: store.get_memory_json(user, some), 2000)
+        else:  # before it: the memory read, then dumped by pydantic, as the route did
+            adapter = TypeAdapter(Memory)
+
+            async def read_and_dump() -> bytes:
+                return adapter.dump_json(await store.get_memory(user, some))
+
+            get = await _times(read_and_dump, 2000)
         counter = iter(range(10**9))
 
         def fresh(count: int) -> list[Any]:
@@ -88,6 +102,7 @@ async def main(n: int, url: str) -> None:
     for name, (median, p90, cpu) in (
         ("first page (25)", first),
         (f"bookmarked page (25 at {deep + 25})", marked),
+        ("get by id, as answered", get),
         ("insert 1", one),
         ("insert 25", batch),
     ):

@@ -14,25 +14,33 @@ to `memory_json` byte for byte, on arbitrary memories.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from pydantic import TypeAdapter
 
 from mnemo.clock import to_datetime, to_us
 from mnemo.models import Memory
 
 _MEMORY = TypeAdapter(Memory)
+_ZERO = timedelta(0)
 
 
 def memory_json(memory: Memory) -> str:
     """The memory's public JSON as stored: the fields of `Memory` only (a subclass's
     extra fields are not public), its times as the database keeps them (UTC, whole
-    microseconds)."""
-    stored = memory.model_copy(
-        update={
-            "created_at": to_datetime(to_us(memory.created_at)),
-            "updated_at": to_datetime(to_us(memory.updated_at)),
-        }
-    )
-    return _MEMORY.dump_json(stored).decode()
+    microseconds: a time given in another zone, or none, is converted first)."""
+    if not (_is_utc(memory.created_at) and _is_utc(memory.updated_at)):
+        memory = memory.model_copy(
+            update={
+                "created_at": to_datetime(to_us(memory.created_at)),
+                "updated_at": to_datetime(to_us(memory.updated_at)),
+            }
+        )
+    return _MEMORY.dump_json(memory).decode()
+
+
+def _is_utc(value: datetime) -> bool:
+    return value.tzinfo is not None and value.utcoffset() == _ZERO
 
 
 def json_array(items: str | None) -> bytes:
