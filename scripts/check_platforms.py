@@ -22,18 +22,29 @@ it stops growing. Unlike pip's resolver this walk does not backtrack: requiremen
 one package that no single version meets are reported as a failure (naming the package
 and the merged specifiers), never passed over.
 
-Each pip call costs about half a second before it asks anything, and each package asked
-costs an index read (and, without PEP 658 metadata, a whole wheel), so the targets share
-what cannot differ between them. A project all of whose wheels are pure
-(`py3-none-any`, `py2.py3-none-any`) offers every target the same files, less those whose
-Requires-Python excludes the target's Python; pip then picks the same file for the same
-specifiers, so its answer for one target is every target's with the same admitted files
-(read from the index's PEP 691 listing: the pick itself stays pip's). And one call asks
-for a whole level and more: what the target will need next is guessed from the wheels
-other targets got, and asked for in the same call. A guess only saves a call; what is
-kept is checked against the target's own walk (a pick is kept only if asked with
-specifiers that the target's merged ones only narrow), and a guessed package without a
-wheel is asked again only when the target needs it.
+What a pip call costs is its start-up (about 0.5 s of CPU), reading every file each
+project's listing names (15,000 for pydantic-core; pip parses each, whatever it is asked
+for), and, without PEP 658 metadata, downloading each wheel it picks. So, all without
+changing what pip picks:
+- pip asks a local index (127.0.0.1, this process) that serves the real index's PEP 691
+  listings, each read once for the whole run, less the files pip cannot pick in that
+  call: sdists (only wheels are taken), wheels of versions the call's specifiers
+  exclude, and wheels of no platform tag of the target's families (pip accepts
+  manylinux, macosx or win tags of the family of its `--platform` values, and `any`).
+- A project whose wheels of the versions asked are all pure (`py3-none-any`, and tags
+  no CPython 3 target accepts) offers every target the same files, less those whose
+  Requires-Python excludes its Python; pip then picks the same one for the same
+  specifiers (or for more specifiers that still allow it), so one target's pick is
+  every target's that is offered the same files.
+- One call asks for more than one level: what the target will need next is guessed
+  from the wheels other targets got (of the same platform, else OS, first) and asked
+  in the same call. A guess only saves calls: a pick is kept only while the target's
+  own walk asks for it with the specifiers it was picked for or more, and a guessed
+  package without a wheel is asked again, and reported, only if the target needs it.
+- The first target is walked alone, then one Python of each other platform first.
+If the listings of the runtime dependencies cannot be read here, pip is pointed at the
+index itself (and says what is wrong with it); a listing that cannot be read later is
+answered 503, which pip reports as an index it could not reach.
 
 Needs PyPI (or `--index-url` of a mirror). Machine-local pip configuration (indexes,
 find-links, constraints) is ignored: only what the index serves counts. Exit 0: every
@@ -179,16 +190,21 @@ def run_pip(
     target, by canonical name; raises LookupError(requirement) if one has no wheel.
     pip asks `local` if given (which serves `index_url`'s listings), else `index_url`."""
     with tempfile.TemporaryDirectory(prefix="check-platforms-") as target:
-        command = [sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--quiet"]
+        command = [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check"]
+        command += ["install", "--dry-run", "--quiet"]
         command += ["--ignore-installed", "--no-deps", "--only-binary=:all:", "--target", target]
         command += ["--implementation", "cp", "--python-version", python]
         for tag in platform.tags:
             command += ["--platform", tag]
-        asked = local.url(requirements) if local else index_url
+        asked = local.url(requirements, platform) if local else index_url
         command += ["--index-url", asked, "--report", "-", *requirements]
         # --isolated ignores PIP_* variables and the user's configuration; this ignores
         # the machine's too (global and site files: indexes, find-links, constraints).
         env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+        if local:  # never through a proxy
+            env["no_proxy"] = env["NO_PROXY"] = ",".join(
+                filter(None, ["127.0.0.1", env.get("NO_PROXY") or env.get("no_proxy")])
+            )
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, env=env, timeout=PIP_TIMEOUT_S
@@ -360,27 +376,40 @@ class Listings:
         return listing if ok else None
 
 
-def _may_be_picked(file: dict[str, Any], specifier: SpecifierSet) -> bool:
-    """False for a wheel of a version `specifier` excludes (pip never picks it for it)."""
+def _family(platform_tag: str) -> str:
+    """manylinux, musllinux, macosx, win, any, ...: pip, given --platform tags, accepts
+    those tags and older ones of the same family (manylinux2014 -> manylinux1, macOS 13
+    -> 10.x, universal2), and any."""
+    return re.match(r"[a-z]*", platform_tag).group()  # type: ignore[union-attr]
+
+
+def _may_be_picked(file: dict[str, Any], specifier: SpecifierSet, families: set[str]) -> bool:
+    """False for a file pip cannot pick for `specifier` on a target of platform tags of
+    `families`: not a wheel (only wheels are taken), or a wheel of a version the
+    specifiers exclude or of no platform tag of those families (nor any)."""
     name = str(file.get("filename", ""))
     if not name.endswith(".whl"):
-        return True
-    version = _wheel(name)[0]
+        return False
+    version, tags = _wheel(name)
+    if not any(_family(platform) in families for _, _, platform in tags):
+        return False
     return version is None or specifier.contains(version, prereleases=True)
 
 
 class LocalIndex:
     """An index on 127.0.0.1 that pip is pointed at: the real index's listings, read
-    once for all targets, less the wheels of versions the call's specifiers exclude.
-    pip never picks those, but reads every file a listing names, for every call (up to
-    15,000 for pydantic-core): this is most of what a call costs. Files are downloaded
-    from where the real index says, and a listing that cannot be read is a 503 (which
-    pip reports as an index it could not reach)."""
+    once for all targets, less the files pip cannot pick in that call (`_may_be_picked`).
+    pip reads every file a listing names, in every call (15,000 for pydantic-core): this
+    was most of what a call cost. Files are downloaded from where the real index says;
+    a project it does not have is a 404, a listing that cannot be read a 503 (which pip
+    reports as an index it could not reach)."""
 
     def __init__(self, listings: Listings) -> None:
         self._listings = listings
         self._lock = threading.Lock()
-        self._calls: dict[str, dict[str, SpecifierSet]] = {}
+        # the specifiers asked by name, and the families of platform tags of each call
+        self._calls: dict[str, tuple[dict[str, SpecifierSet], set[str]]] = {}
+        self._bodies: dict[tuple[str, str, bool, frozenset[str]], bytes] = {}  # answers given
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -398,14 +427,14 @@ class LocalIndex:
         self._server.shutdown()
         self._server.server_close()
 
-    def url(self, requirements: list[str]) -> str:
-        """The index URL for one pip call asking for `requirements`."""
+    def url(self, requirements: list[str], platform: Platform) -> str:
+        """The index URL for one pip call asking for `requirements` on `platform`."""
         wanted = {
             str(canonicalize_name(r.name)): r.specifier for r in map(Requirement, requirements)
         }
         with self._lock:
             call = str(len(self._calls))
-            self._calls[call] = wanted
+            self._calls[call] = (wanted, {"any", *map(_family, platform.tags)})
         return f"http://127.0.0.1:{self._server.server_address[1]}/{call}/simple"
 
     def _answer(self, request: http.server.BaseHTTPRequestHandler) -> None:
@@ -421,9 +450,16 @@ class LocalIndex:
             code = 404 if listing is ABSENT else 503
             request.send_error(code, f"could not read {self._listings.index_url}/{name}/")
             return
-        specifier = call.get(name, SpecifierSet())
-        files = [f for f in listing["files"] if _may_be_picked(f, specifier)]
-        body = json.dumps({**listing, "files": files}).encode()
+        wanted, families = call
+        specifier = wanted.get(name, SpecifierSet())
+        key = (name, str(specifier), bool(specifier.prereleases), frozenset(families))
+        with self._lock:
+            body = self._bodies.get(key)
+        if body is None:
+            files = [f for f in listing["files"] if _may_be_picked(f, specifier, families)]
+            body = json.dumps({**listing, "files": files}).encode()
+            with self._lock:
+                self._bodies[key] = body
         request.send_response(200)
         request.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
         request.send_header("Content-Length", str(len(body)))
@@ -441,6 +477,7 @@ class Shared:
         self._lock = threading.Lock()
         # name -> (specifiers asked, the pure wheels offered, pip's pick)
         self._picks: dict[str, list[tuple[SpecifierSet, frozenset[str], dict[str, Any]]]] = {}
+        self._offered: dict[tuple[str, str, str, bool], frozenset[str] | None] = {}
         # name -> (platform, Python, metadata) of every wheel pip picked
         self._seen: dict[str, list[tuple[Platform, str, dict[str, Any]]]] = {}
 
@@ -482,8 +519,15 @@ class Shared:
                 self._picks.setdefault(wanted.name, []).append(pick)
 
     def _admitted(self, name: str, python: str, specifier: SpecifierSet) -> frozenset[str] | None:
+        key = (name, python, str(specifier), bool(specifier.prereleases))
+        with self._lock:
+            if key in self._offered:
+                return self._offered[key]
         listing = None if self._listings is None else self._listings.get(name)
-        return None if listing is None else _admitted(listing["files"], python, specifier)
+        admitted = None if listing is None else _admitted(listing["files"], python, specifier)
+        with self._lock:
+            self._offered[key] = admitted
+        return admitted
 
 
 def check(

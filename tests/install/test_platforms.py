@@ -53,14 +53,19 @@ def test_every_platform_and_python_installs_from_wheels() -> None:
 def test_a_dependency_without_a_wheel_fails_naming_platform_python_and_package(
     tmp_path: Path,
 ) -> None:
-    # pysqlite3-binary has wheels for manylinux x86-64 only
+    # pysqlite3-binary has wheels for manylinux x86-64 only; Linux's pick of it must not
+    # pass for Windows', though the targets share what cannot differ between them
     pyproject = _pyproject(tmp_path, "filelock>=3.13", "pysqlite3-binary>=0.5")
-    done = _check("--pyproject", pyproject, "--platform", "windows-x86_64", "--python", "3.12")
+    targets = ("--platform", "linux-x86_64", "--platform", "windows-x86_64")
+    done = _check("--pyproject", pyproject, *targets, "--python", "3.12", "--python", "3.13")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "FAIL  windows-x86_64  CPython 3.12: no wheel for pysqlite3-binary>=0.5" in (
-        done.stdout
-    ), done.stdout
+    for python in ("3.12", "3.13"):
+        assert f"FAIL  windows-x86_64  CPython {python}: no wheel for pysqlite3-binary>=0.5" in (
+            done.stdout
+        ), done.stdout
+        assert f"ok    linux-x86_64    CPython {python}: 2 packages" in done.stdout, done.stdout
     assert "needed by mnemo" in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("2 of 4 targets install"), done.stdout
 
 
 @pytest.mark.parametrize(
