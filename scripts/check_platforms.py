@@ -66,6 +66,7 @@ import tempfile
 import threading
 import tomllib
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -294,8 +295,11 @@ def _wheel(filename: str) -> tuple[Version | None, frozenset[tuple[str, str, str
         _, version, _, tags = parse_wheel_filename(filename)
         return version, frozenset((t.interpreter, t.abi, t.platform) for t in tags)
     except InvalidWheelFilename:  # pip skips it, or reads it as it may: assume any version
-        parts = [part.split(".") for part in filename.removesuffix(".whl").split("-")[-3:]]
-        return None, frozenset(itertools.product(*parts))  # type: ignore[arg-type]
+        parts = filename.removesuffix(".whl").split("-")
+        if len(parts) < 5:  # not even name-version-python-abi-platform: pip skips it
+            return None, frozenset()
+        interpreters, abis, platforms = (part.split(".") for part in parts[-3:])
+        return None, frozenset(itertools.product(interpreters, abis, platforms))
 
 
 def _is_pure(tags: frozenset[tuple[str, str, str]]) -> bool:
@@ -359,9 +363,9 @@ class Listings:
         return future.result()
 
     def _fetch(self, name: str) -> dict[str, Any] | None:
+        url = f"{self.index_url.rstrip('/')}/{name}/"
         request = urllib.request.Request(
-            f"{self.index_url.rstrip('/')}/{name}/",
-            headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+            url, headers={"Accept": "application/vnd.pypi.simple.v1+json"}
         )
         try:
             with urllib.request.urlopen(request, timeout=LISTING_TIMEOUT_S) as response:
@@ -372,15 +376,19 @@ class Listings:
             return ABSENT if error.code == 404 else None
         except (OSError, ValueError):
             return None
-        ok = isinstance(listing, dict) and isinstance(listing.get("files"), list)
-        return listing if ok else None
+        files = listing.get("files") if isinstance(listing, dict) else None
+        if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+            return None
+        for file in files:  # served from elsewhere, a relative URL would not lead there
+            file["url"] = urllib.parse.urljoin(url, str(file.get("url", "")))
+        return {**listing, "files": files}
 
 
 def _family(platform_tag: str) -> str:
     """manylinux, musllinux, macosx, win, any, ...: pip, given --platform tags, accepts
     those tags and older ones of the same family (manylinux2014 -> manylinux1, macOS 13
     -> 10.x, universal2), and any."""
-    return re.match(r"[a-z]*", platform_tag).group()  # type: ignore[union-attr]
+    return re.sub(r"[^a-z].*", "", platform_tag, flags=re.DOTALL)
 
 
 def _may_be_picked(file: dict[str, Any], specifier: SpecifierSet, families: set[str]) -> bool:
