@@ -43,8 +43,8 @@ changing what pip picks:
   package without a wheel is asked again, and reported, only if the target needs it.
 - The first target is walked alone, then one Python of each other platform first.
 If the listings of the runtime dependencies cannot be read here, pip is pointed at the
-index itself (and says what is wrong with it); a listing that cannot be read later is
-answered 503, which pip reports as an index it could not reach.
+index itself (and says what is wrong with it); a listing that cannot be read later
+makes the targets asking for it errors (exit 2), not missing wheels.
 
 Needs PyPI (or `--index-url` of a mirror). Machine-local pip configuration (indexes,
 find-links, constraints) is ignored: only what the index serves counts. Exit 0: every
@@ -213,6 +213,8 @@ def run_pip(
         except subprocess.TimeoutExpired:
             raise PipError(f"pip did not answer in {PIP_TIMEOUT_S} s") from None
     if done.returncode != 0:
+        if local and (failure := local.failure(asked)):
+            raise PipError(failure)
         found = _NOT_FOUND.search(done.stderr)
         # of an index it cannot reach, pip says "no matching distribution" too
         unreachable = _UNREACHABLE.search(done.stderr)
@@ -409,8 +411,8 @@ class LocalIndex:
     once for all targets, less the files pip cannot pick in that call (`_may_be_picked`).
     pip reads every file a listing names, in every call (15,000 for pydantic-core): this
     was most of what a call cost. Files are downloaded from where the real index says;
-    a project it does not have is a 404, a listing that cannot be read a 503 (which pip
-    reports as an index it could not reach)."""
+    a project it does not have is a 404, and so is a listing that cannot be read, but
+    the call's failure is then that (`failure`), not a missing wheel."""
 
     def __init__(self, listings: Listings) -> None:
         self._listings = listings
@@ -418,6 +420,7 @@ class LocalIndex:
         # the specifiers asked by name, and the families of platform tags of each call
         self._calls: dict[str, tuple[dict[str, SpecifierSet], set[str]]] = {}
         self._bodies: dict[tuple[str, str, bool, frozenset[str]], bytes] = {}  # answers given
+        self._failed: dict[str, str] = {}  # call -> what could not be read for it
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -429,6 +432,7 @@ class LocalIndex:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self._root = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -443,7 +447,12 @@ class LocalIndex:
         with self._lock:
             call = str(len(self._calls))
             self._calls[call] = (wanted, {"any", *map(_family, platform.tags)})
-        return f"http://127.0.0.1:{self._server.server_address[1]}/{call}/simple"
+        return f"{self._root}/{call}/simple"
+
+    def failure(self, url: str) -> str | None:
+        """What of the real index could not be read for the call given `url`, if any."""
+        with self._lock:
+            return self._failed.get(url.removeprefix(f"{self._root}/").split("/")[0])
 
     def _answer(self, request: http.server.BaseHTTPRequestHandler) -> None:
         parts = request.path.strip("/").split("/")
@@ -455,8 +464,10 @@ class LocalIndex:
         name = canonicalize_name(parts[2])
         listing = self._listings.get(name)
         if listing is None or listing is ABSENT:
-            code = 404 if listing is ABSENT else 503
-            request.send_error(code, f"could not read {self._listings.index_url}/{name}/")
+            if listing is None:  # pip would say "no matching distribution" (exit 1)
+                with self._lock:
+                    self._failed[parts[0]] = f"could not read {self._listings.index_url}/{name}/"
+            request.send_error(404)
             return
         wanted, families = call
         specifier = wanted.get(name, SpecifierSet())
