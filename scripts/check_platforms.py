@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import http.client
 import http.server
 import itertools
 import json
@@ -361,7 +362,10 @@ class Listings:
             if future is None:
                 future = self._read[name] = Future()
         if owner:
-            future.set_result(self._fetch(name))
+            try:
+                future.set_result(self._fetch(name))
+            except BaseException as error:  # never leave the others waiting
+                future.set_exception(error)
         return future.result()
 
     def _fetch(self, name: str) -> dict[str, Any] | None:
@@ -376,7 +380,7 @@ class Listings:
                 listing = json.load(response)
         except urllib.error.HTTPError as error:
             return ABSENT if error.code == 404 else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):
             return None
         files = listing.get("files") if isinstance(listing, dict) else None
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
