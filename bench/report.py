@@ -516,6 +516,28 @@ def _single(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _search(results: dict[str, Any]) -> list[str]:
+    found = [b for b in results["blocks"] if b.get("search")]
+    if not found:
+        return ["not measured (a run from before the search measurement)"]
+    lines = [
+        "| backend | memories | searches | count | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for block in found:
+        search = block["search"]
+        for kind, label in (("steady", "in a row"), ("after_write", "right after a create")):
+            m = search[kind]
+            lines.append(
+                f"| {BACKENDS[block['backend']]} | {search['memories']:,} | {label} |"
+                f" {m['count']} | {m['p50_ms']:.1f} | {m['p90_ms']:.1f} | {m['p99_ms']:.1f} |"
+                f" {m['max_ms']:.1f} |"
+            )
+        if search["errors"]:
+            lines.append(f"| ⚠ {search['errors']} non-200 answers | | | | | | | |")
+    return lines
+
+
 def _mem0(results: dict[str, Any]) -> list[str]:
     mem0 = results.get("mem0")
     if not mem0:
@@ -654,6 +676,14 @@ def render(results: dict[str, Any]) -> str:
         "### Cost of growth: 1,000 → 1,000,000 memories in the database (1 worker)",
         "",
         *(_growth(results) or ["not measured (--no-growth)"]),
+        "",
+        "## Search, 1 connection, 1 worker",
+        "",
+        "`GET /v1/dev/user/memories/search?query=...&limit=10` for one user, over one"
+        " keep-alive connection: searches in a row, then rounds of a fresh create followed"
+        " at once by a search (only the search is timed).",
+        "",
+        *_search(results),
         "",
         "## The peer: mem0, offline, same memories",
         "",
