@@ -39,6 +39,16 @@ def _cmd(argv: list[str]) -> str:
     return (done.stdout or done.stderr).strip()
 
 
+def _sqlite_version() -> str:
+    """The SQLite library mnemo's store runs on (its driver's), else the stdlib's."""
+    try:
+        from mnemo.store import sqlite_db
+
+        return str(sqlite_db.sqlite3.sqlite_version)
+    except (ImportError, AttributeError):
+        return sqlite3.sqlite_version
+
+
 def machine() -> dict[str, str]:
     cpu = next(
         (
@@ -101,7 +111,7 @@ def machine() -> dict[str, str]:
         "mnemo": f"{md.version('mnemo')} at {commit}"
         + (" (src/ has local changes)" if dirty else ""),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "sqlite": sqlite3.sqlite_version,
+        "sqlite": _sqlite_version(),
         "postgresql": pg + (f" (synchronous_commit={pg_sync})" if pg_sync else ""),
         "wrk": _cmd(["wrk", "-v"]).splitlines()[0] if _cmd(["wrk", "-v"]) else "?",
     }
