@@ -584,9 +584,9 @@ def _details(results: dict[str, Any]) -> list[str]:
             f"#### {BACKENDS[block['backend']]}, {block['workers']} worker(s);"
             f" FastAPI floor {_f(block['floor_fastapi_rps'])} req/s",
             "",
-            "| route | conns | req/s | × floor | p50 | p90 | p99 | max ms | errors |"
-            " server CPU | wrk CPU | postgres CPU | other CPU |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| route | conns | req/s | × hello floor | × shape floor | p50 | p90 | p99 | max ms"
+            " | errors | bytes/answer | server CPU | wrk CPU | postgres CPU | other CPU |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in block["floors"] + block["rows"]:
             ratio = (
@@ -595,10 +595,13 @@ def _details(results: dict[str, Any]) -> list[str]:
                 else row["rps"] / block["floor_fastapi_rps"]
             )
             note = f" ({row['note']})" if row.get("note") else ""
+            size = row.get("bytes", 0) / row["requests"] if row["requests"] else 0
             lines.append(
                 f"| {row['route']}{note} | {row['connections']} | {_f(row['rps'])} | {ratio:.2f} |"
+                f" {_ratio(row.get('shape_ratio'))} |"
                 f" {row['p50_ms']:.1f} | {row['p90_ms']:.1f} | {row['p99_ms']:.1f} |"
-                f" {row['max_ms']:.0f} | {row['errors']} | {row['server_cpu']:.2f} |"
+                f" {row['max_ms']:.0f} | {row['errors']} | {_f(size) if size else '-'} |"
+                f" {row['server_cpu']:.2f} |"
                 f" {row['wrk_cpu']:.2f} | {row['postgres_cpu']:.2f} | {row['other_cpu']:.2f} |"
             )
     return lines
