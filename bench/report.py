@@ -667,8 +667,10 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in m.items()],
         "",
-        f"Data: {s['users']} users × {s['per_user']:,} memories and one user with {s['big']:,}"
-        f" (growth point: {s['growth_total']:,} memories in all); realistic texts of 5-40 words."
+        f"Data: {s['users']} users × {s['per_user']:,} memories, one user with {s['big']:,}"
+        + (f" and one with {s['search_memories']:,} (search)" if s.get("search_memories") else "")
+        + f" (growth point: {s['growth_total']:,} memories in all); realistic texts of 5-40"
+        " words; every write's content new to the run (docs/performance.md)."
         f" Load: wrk, 1 thread, 32 connections, {s['duration']:g} s per route after a"
         f" {s['warmup']:g} s warm-up (reads); floors {s['floor_duration']:g} s, before and after"
         " each block. 1 worker: server on CPU 0, wrk on CPU 1; 2 workers: both share both"
