@@ -1,29 +1,35 @@
 """mnemo's load benchmark: one command runs everything and writes bench/results/<date>.md.
 
-    .venv/bin/python bench/run.py            # the full run (about 15 minutes on 2 cores)
-    .venv/bin/python bench/run.py --quick    # a smoke run on small data (about 3 minutes)
+    .venv/bin/python bench/run.py            # the full run (about 25 minutes on 2 cores)
+    .venv/bin/python bench/run.py --quick    # a smoke run on small data (about 13 minutes)
 
 What it does, in order (docs/performance.md explains every figure):
 
 1. Checks its tools: wrk (installed from Debian's packages if missing and we are root)
    and, unless --no-mem0, a separate virtualenv with mem0ai and a local embedding model.
 2. Writes realistic data as `mnemo import` files (bench/datagen.py): 100 users with
-   1,000 memories each and one user with 100,000, every user with a known key.
-3. Starts the floor apps (bench/floor.py: minimal FastAPI and Starlette, the same
+   1,000 memories each, one user with 100,000 and one with 10,000 (search), every user
+   with a known key; then the request plans, every write's content new to the run
+   (datagen.FreshContent: no create, batch item or content patch repeats another or a
+   memory of its user, which would measure the duplicate check instead of a write).
+3. Starts the floor apps (bench/floor.py: minimal FastAPI and Starlette with mnemo's
+   route shapes: hello-world, a 25-item list, one memory, a POST echo; the same
    uvicorn settings as mnemo) and keeps them idle until measured.
 4. For SQLite and PostgreSQL (a fresh schema, dropped at the end): imports the data,
    starts `mnemo serve` with 1 and then 2 workers, measures every route with wrk at 32
    connections, with the floor measured before and after each block (deep pages of the
    big user three ways: one page repeated, pages walked in order, cold jumps; see
-   PAGE below); measures single-connection latency for the comparison with mem0; then
-   growth: a database of 1,000 memories against one of 1,000,000.
+   PAGE below); measures single-connection latency for the comparison with mem0, and
+   search at 1 connection, in a row and right after a create; then growth: a database
+   of 1,000 memories against one of 1,000,000.
 5. Runs mem0 (bench/mem0_peer.py) on the same memories, in its own virtualenv.
 6. Writes bench/results/<date>.md (tables and the machine) and <date>.json (raw).
 
 Server and load generator share 2 cores: a 1-worker server (and each floor app) is
 pinned to CPU 0 and wrk to CPU 1; with 2 workers both share both cores. PostgreSQL
-itself is not pinned. Every figure is also given as a ratio to the FastAPI floor
-measured in the same block, so it survives a noisy machine.
+itself is not pinned. Every figure is also given as a ratio to the FastAPI floor of its
+route's shape and to the hello-world floor, both measured in the same block, so it
+survives a noisy machine.
 """
 
 from __future__ import annotations
