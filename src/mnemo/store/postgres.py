@@ -71,7 +71,7 @@ def _list_after_sql(categories: int | None) -> str:
     """The same for the $2 rows after the one whose sort key is ($4, $5, $6), if the
     user's version is still $3 (else none)."""
     return (
-        f"SELECT $3::bigint, scoring, created_at, id, json FROM memories"
+        "SELECT $3::bigint, scoring, created_at, id, json FROM memories"
         f" WHERE user_id = $1{_in_categories(categories)}"
         f" AND (scoring, created_at, id) < ($4, $5, $6) AND {_VERSION} = $3"
         f" ORDER BY {_ORDER} LIMIT $2"

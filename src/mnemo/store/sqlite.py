@@ -150,7 +150,7 @@ class SQLiteStore(SQLiteDatabase):
         if mark is not None:  # the rows after a remembered one, if nothing has moved
             version, after = mark
             sql = (
-                f"SELECT ?, scoring, created_at, id, json FROM memories"
+                "SELECT ?, scoring, created_at, id, json FROM memories"
                 f" WHERE user_id = ?{in_categories} AND (scoring, created_at, id) < (?, ?, ?)"
                 " AND (SELECT memories_version FROM users WHERE id = ?) = ?"
                 f" ORDER BY {_ORDER} LIMIT ?"
