@@ -24,6 +24,7 @@ from mnemo.store import Store, User, store_for
 from mnemo.store.migrations import load
 from mnemo.store.render import memory_json
 from mnemo.store.rows import MEMORY_COLUMNS, memory_values
+from mnemo.store.sqlite import page_json_sql
 from mnemo.store.sqlite_db import _statements
 from tests import pg
 
@@ -271,3 +272,23 @@ async def test_the_upgrade_fills_in_the_json_of_stored_memories(
         finally:
             if schema is not None:
                 pg.drop_schema(schema)
+
+
+async def test_a_first_page_is_read_from_the_list_index_alone(
+    store: Store, database_url: str
+) -> None:
+    """SQLite: the list index holds the JSON, so a page never reads the table."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("PostgreSQL's list index does not hold the JSON (docs/architecture.md)")
+    user = await _user(store)
+    await store.insert_memories(user.id, _awkward())
+    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn:
+        conn.execute("ANALYZE")
+        plan = [
+            row[3]
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN {page_json_sql()}", (user.id, 25, 0)
+            ).fetchall()
+        ]
+    reads = [step for step in plan if step.startswith(("SEARCH", "SCAN memories"))]
+    assert reads == ["SEARCH memories USING COVERING INDEX memories_user_order (user_id=?)"]

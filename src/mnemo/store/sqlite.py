@@ -173,7 +173,7 @@ class SQLiteStore(SQLiteDatabase):
         # (it holds the JSON), or by the category index's rowids.
         page = _page_sql(in_categories)
         if offset + limit < MIN_OFFSET:
-            sql = f"SELECT group_concat(json, ',' ORDER BY {_ORDER}) FROM ({page})"
+            sql = page_json_sql(in_categories)
             (items,) = await self._read(_fetch_one, sql, (user_id, *categories, limit, offset))
             return json_array(items)
         # A deep page reads the row before it too, to remember where it starts.
@@ -422,6 +422,12 @@ _INSERT_MEMORY = (
     f"INSERT INTO memories (user_id, {WRITE_COLUMNS})"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def page_json_sql(in_categories: str = "") -> str:
+    """A page's stored JSON joined into one string (parameters: user, categories,
+    limit, offset); None for no rows."""
+    return f"SELECT group_concat(json, ',' ORDER BY {_ORDER}) FROM ({_page_sql(in_categories)})"
 
 
 def _page_sql(in_categories: str) -> str:
