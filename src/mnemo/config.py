@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(
         10, ge=1, le=200, description="Most PostgreSQL connections one process opens."
     )
+    postgres_connect_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="A PostgreSQL connection attempt that gets no answer gives up after this.",
+    )
     key_touch_interval_s: int = Field(
         60,
         ge=0,

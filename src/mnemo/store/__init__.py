@@ -28,5 +28,6 @@ def store_for(settings: Settings) -> Store:
     return PostgresStore(
         url.url,
         max_connections=settings.postgres_pool_size,
+        connect_timeout_s=settings.postgres_connect_timeout_s,
         vector_cache_bytes=settings.vector_cache_mb << 20,
     )
