@@ -279,6 +279,7 @@ def test_a_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
         (["keys", "create", "--user", "no spaces"], "A user name is 1-64 characters"),
         (["keys", "create", "--user", "a", "--scopes", "memories:admin"], "Unknown scope"),
         (["users", "create", "_bad"], "A user name is 1-64 characters"),
+        (["users", "create", "Jösé"], "A user name is 1-64 characters: ASCII letters"),
         (["search", "--user", "a", "   "], "1-1000 characters"),
     ],
 )
