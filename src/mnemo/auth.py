@@ -56,7 +56,7 @@ def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
 def check_user_name(name: str) -> str:
     if not _USER_NAME_PATTERN.fullmatch(name):
         raise BadRequest(
-            "A user name is 1-64 characters: letters, digits and _ . @ - "
+            "A user name is 1-64 characters: ASCII letters, digits and _ . @ - "
             "(starting with a letter or digit)"
         )
     return name

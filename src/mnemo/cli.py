@@ -25,6 +25,7 @@ from mnemo.cli_support import (
     CliError,
     Output,
     open_input,
+    open_stdin,
     os_reason,
     run_command,
     utf8_lines,
@@ -329,7 +330,7 @@ def import_command(
     from mnemo.transfer import import_lines
 
     settings = _settings(database_url=database_url)
-    stream = sys.stdin.buffer if source == "-" else open_input(source)
+    stream = open_stdin() if source == "-" else open_input(source)
     name = "stdin" if source == "-" else source
 
     async def load(store: Store) -> Any:

@@ -11,6 +11,7 @@ Exit codes (the README's command-line section lists them too):
                     (nothing was changed)
     3  UNAVAILABLE  a file, folder, database, Redis server or port could not be opened,
                     created, reached or bound
+  130  INTERRUPTED  Ctrl-C (SIGINT) before the command finished
 
 Every error is one line on stderr, `error: ...`; one that concerns the database names
 its URL, password masked.
@@ -22,8 +23,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO, TypeVar
@@ -47,6 +50,8 @@ T = TypeVar("T")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130
+_BOM = "\ufeff"  # a UTF-8 byte order mark, which some editors write at the start of a file
 _SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
 
 
@@ -151,8 +156,18 @@ def open_input(source: str) -> BinaryIO:
     return stream
 
 
+def open_stdin() -> BinaryIO:
+    """Standard input as bytes, or `CliError` (exit 3) if the command was started
+    with it closed (`<&-`)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise CliError("cannot read stdin: it is closed", EXIT_UNAVAILABLE)
+    return stream  # type: ignore[no-any-return]
+
+
 def utf8_lines(stream: BinaryIO, source: str) -> Iterator[str]:
-    """The lines of `stream` as text; `CliError` at the first line that is not UTF-8."""
+    """The lines of `stream` as text (without a byte order mark at the start);
+    `CliError` at the first line that is not UTF-8."""
     lines = iter(stream)
     number = 0
     while True:
@@ -166,7 +181,8 @@ def utf8_lines(stream: BinaryIO, source: str) -> Iterator[str]:
             ) from None
         number += 1
         try:
-            yield raw.decode("utf-8")
+            text = raw.decode("utf-8")
+            yield text.removeprefix(_BOM) if number == 1 else text
         except UnicodeDecodeError as error:
             raise CliError(
                 f"{source}: line {number} is not UTF-8 text "
@@ -241,8 +257,28 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
             with contextlib.suppress(MnemoError):
                 await store.close()
 
-    with quiet_store_logs():
+    with quiet_store_logs(), _interruptible():
         return asyncio.run(run())
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C stops the command wherever it is. `asyncio.run`'s own handler only
+    cancels the main task at its next `await`, so a command blocked reading stdin
+    (`import -`) would go on, and finish as if nothing happened; a handler of our own
+    (which asyncio then leaves alone) raises `KeyboardInterrupt` at once (exit 130)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _click_error(error: Exception) -> int | None:
@@ -266,15 +302,20 @@ def _click_error(error: Exception) -> int | None:
 
 
 def run_command(app: Callable[..., Any]) -> NoReturn:
-    """Run a Typer `app` and exit; every error is one line on stderr and a documented code."""
+    """Run a Typer `app` and exit; every error is one line on stderr and a documented code.
+
+    Usage lines and hints name the command as the user ran it: `MNEMO_LAUNCHER`
+    (`./run` sets it) or `mnemo`."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name=os.environ.get("MNEMO_LAUNCHER") or "mnemo")
+        if code == EXIT_INTERRUPTED:  # typer's answer to Ctrl-C, which it does not print
+            typer.echo("error: interrupted", err=True)
     except CliError as error:
         typer.echo(f"error: {error.message}", err=True)
         code = error.code
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("error: interrupted", err=True)
-        code = 130
+        code = EXIT_INTERRUPTED
     except Exception as error:
         parsed = _click_error(error)
         if parsed is not None:

@@ -26,7 +26,12 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="sqlite:///PATH (relative) or sqlite:////ABS/PATH, or postgresql://...",
     )
-    host: str = Field("127.0.0.1", description="Interface `mnemo serve` binds to.")
+    host: str = Field(
+        "127.0.0.1",
+        pattern=r"^\S+$",  # empty would bind every interface: 0.0.0.0 says so on purpose
+        description="Interface `mnemo serve` binds to.",
+        json_schema_extra={"allowed": "an address or host name of this machine, no spaces"},
+    )
     port: int = Field(8080, ge=0, le=65535, description="TCP port `mnemo serve` listens on.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes for `mnemo serve`.")
     max_body_bytes: int = Field(
@@ -157,6 +162,9 @@ def _describe(problem: Any, flags: Mapping[str, Any]) -> str:
 def allowed_values(name: str) -> str:
     """What setting `name` accepts, in words, from its type and bounds."""
     field = Settings.model_fields[name]
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "allowed" in extra:
+        return str(extra["allowed"])
     annotation: Any = field.annotation
     optional = False
     if get_origin(annotation) in (Union, types.UnionType):

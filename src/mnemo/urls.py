@@ -85,7 +85,10 @@ def _sqlite_path(url: str, shown: str) -> str:
     forms = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
     if url[: len(SQLITE_PREFIX)].lower() != SQLITE_PREFIX:
         raise ValueError(f"database URL {shown!r} needs three slashes before the path: {forms}")
-    path = url[len(SQLITE_PREFIX) :]
+    written = url[len(SQLITE_PREFIX) :]
+    if "?" in written or "#" in written:
+        raise ValueError(f"database URL {shown!r} takes no query or fragment: {forms}")
+    path = unquote(written)  # a URL: sqlite:///my%20data/m.db is the folder "my data"
     if not path:
         raise ValueError(f"database URL {shown!r} names no file: {forms}")
     if path == ":memory:" or path.startswith("file:"):
@@ -93,8 +96,6 @@ def _sqlite_path(url: str, shown: str) -> str:
             f"database URL {shown!r} is not a file: mnemo needs a database file "
             f"that its processes share ({forms})"
         )
-    if "?" in path or "#" in path:
-        raise ValueError(f"database URL {shown!r} takes no query or fragment: {forms}")
     if path.endswith(("/", "\\")) or path.rsplit("/", 1)[-1] in (".", ".."):
         raise ValueError(f"database URL {shown!r} names a folder, not a file: {forms}")
     return os.path.expanduser(path)  # sqlite:///~/mnemo.db: in the home folder, as meant
@@ -105,6 +106,12 @@ def _check_postgres(url: str, shown: str) -> None:
     rest = url.partition("://")[2]
     authority, separator, tail = _split_authority(rest)
     hosts = authority.rpartition("@")[2]
+    unescaped = _unescaped_in_user_info(url)
+    if unescaped:  # the driver would take part of the password for the host
+        raise ValueError(
+            f"database URL {shown!r} has {unescaped} in its user name or password:"
+            " percent-escape it (@ is %40, / is %2F, ? is %3F, # is %23)"
+        )
     path, _, query_and_fragment = tail.partition("?") if separator == "/" else ("", "", tail)
     query = dict(parse_qsl(query_and_fragment.partition("#")[0], keep_blank_values=True))
     for host in hosts.split(",") if hosts else []:
@@ -114,6 +121,28 @@ def _check_postgres(url: str, shown: str) -> None:
     database = unquote(path) if separator == "/" else ""
     if not database and not query.get("dbname") and not query.get("database"):
         raise ValueError(f"database URL {shown!r} names no database: use {form}")
+
+
+def _unescaped_in_user_info(url: str) -> str:
+    """The characters ('@', '/', '?', '#') that a password holds unescaped, as the
+    driver (asyncpg, like `urlsplit`) would split the URL: the user part ends at the
+    first '@', the host part at the first '/', '?' or '#'; '' if none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed '[': the host check says so
+        return ""
+    query_key = parts.query.partition("=")[0]
+    found = [
+        char
+        for char, where in (
+            ("@", parts.netloc.partition("@")[2]),
+            ("/", parts.path),
+            ("?", query_key),
+            ("#", parts.fragment),
+        )
+        if "@" in where
+    ]
+    return ", ".join(repr(char) for char in found)
 
 
 def _host_port(host: str, shown: str) -> str | None:

@@ -10,9 +10,10 @@ import pytest
 
 from mnemo.config import InvalidSettings, Settings, allowed_values, load_settings
 
-# Fields whose every value is acceptable text (checked where they are used: the host
-# when `serve` binds it, the model name and key by the language model's server).
-FREE_TEXT = {"host", "llm_model", "llm_api_key"}
+# Fields whose every value is acceptable text (checked where they are used: the model
+# name and key by the language model's server). The host is checked when `serve` binds
+# it, but an empty one (which would bind every interface) or one with spaces is refused.
+FREE_TEXT = {"llm_model", "llm_api_key"}
 # Flags of `mnemo serve` (and --database-url on every command).
 FLAGS = {"host", "port", "workers", "log_level", "database_url"}
 URL_VALUES = {
@@ -38,6 +39,9 @@ def bad_values(name: str) -> list[str]:
         return ["bogus"]
     if kind is bool:
         return ["maybe"]
+    metadata = Settings.model_fields[name].metadata
+    if kind is str and any(getattr(item, "pattern", None) for item in metadata):
+        return ["", " 127.0.0.1"]
     if kind in (int, float):
         values = ["abc", "1.5x"] + (["2.5"] if kind is int else [])
         metadata = Settings.model_fields[name].metadata
@@ -90,6 +94,7 @@ def _assert_names(message: str, label: str, name: str, value: str) -> None:
 
 def test_allowed_values_in_words() -> None:
     assert allowed_values("port") == "an integer from 0 to 65535"
+    assert allowed_values("host") == "an address or host name of this machine, no spaces"
     assert allowed_values("workers") == "an integer from 1 to 64"
     assert allowed_values("log_level") == "one of critical, error, warning, info, debug"
     assert allowed_values("dedup_enabled") == "true or false"

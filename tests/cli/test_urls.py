@@ -40,6 +40,9 @@ def test_a_sqlite_path_from_home_is_expanded() -> None:
         ("sqlite:///./data/mnemo.db", "sqlite", "./data/mnemo.db"),
         ("sqlite:////var/lib/mnemo/m.db", "sqlite", "/var/lib/mnemo/m.db"),
         ("sqlite:///My Documents/m.db", "sqlite", "My Documents/m.db"),
+        ("sqlite:///My%20Documents/r%C3%A9sum%C3%A9.db", "sqlite", "My Documents/résumé.db"),
+        ("sqlite:///100%25.db", "sqlite", "100%.db"),
+        ("postgresql://u:p%40ss%2Fw%3F%23@h/db", "postgresql", ""),  # escaped: as meant
         ("postgresql://postgres@127.0.0.1:5432/test?search_path=x", "postgresql", ""),
         ("postgres://postgres@127.0.0.1/test", "postgresql", ""),  # libpq's alias
         ("postgresql:///test", "postgresql", ""),  # the local socket
@@ -72,6 +75,11 @@ def test_good_database_urls(url: str, kind: str, path: str) -> None:
         ("postgresql://h1:5432,h2:x/db", "bad port 'x'"),
         ("postgresql://h/db?port=x", "bad port 'x'"),
         ("postgresql://[::1/db", "unclosed"),
+        # A password's @ / ? # unescaped: the driver would take part of it for the host.
+        ("postgresql://u:hunter2@x@h:5432/db", "'@' in its user name or password"),
+        ("postgresql://u:hunter2/x@h/db", "'/' in its user name or password"),
+        ("postgresql://u:hunter2?x@h/db", "'?' in its user name or password"),
+        ("postgresql://u:hunter2#x@h/db", "'#' in its user name or password"),
         ("mysql://root@h/db", "unsupported database URL"),
         ("./data/mnemo.db", "unsupported database URL"),
         ("", "unsupported database URL"),

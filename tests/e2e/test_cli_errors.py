@@ -6,14 +6,21 @@ Each case runs the real `mnemo` command as a subprocess with a timeout.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
 import socket
+import sqlite3
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mnemo.cli_support import EXIT_FAILED, EXIT_UNAVAILABLE, EXIT_USAGE
+from mnemo.cli_support import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE
 from tests import pg
 from tests.e2e.server import MNEMO, free_port, run_cli
 
@@ -63,6 +70,11 @@ BAD_URLS: dict[str, tuple[Callable[[Path], str], int, str]] = {
         "bad port '54x2'",
     ),
     "port out of range": (lambda _: "postgresql://h:70000/test", EXIT_USAGE, "bad port"),
+    "password with an unescaped @": (
+        lambda _: "postgresql://postgres:sec@ret@127.0.0.1:5432/test",
+        EXIT_USAGE,
+        "postgresql://postgres:***@127.0.0.1:5432/test' has '@' in its user name or password",
+    ),
     "unknown scheme": (lambda _: "mysql://root@localhost/db", EXIT_USAGE, "unsupported"),
     "no scheme": (lambda t: f"{t}/mnemo.db", EXIT_USAGE, "unsupported"),
     "uncreatable sqlite folder": (
@@ -85,6 +97,11 @@ BAD_URLS: dict[str, tuple[Callable[[Path], str], int, str]] = {
         EXIT_UNAVAILABLE,
         "is not a SQLite database",
     ),
+    "sqlite database of another application": (
+        lambda t: f"sqlite:///{t}/other-app.db",
+        EXIT_UNAVAILABLE,
+        "it holds tables that are not mnemo's (orders) and no mnemo schema",
+    ),
     "postgresql refusing connections": (
         lambda _: f"postgresql://postgres:secret@127.0.0.1:{_closed_port()}/test",
         EXIT_UNAVAILABLE,
@@ -102,6 +119,9 @@ def _folder(tmp_path: Path) -> Path:
     (tmp_path / "a-file").write_text("not a database, and not a folder\n" * 100)
     (tmp_path / "a-folder").mkdir()
     (tmp_path / "empty.jsonl").write_text("")
+    with contextlib.closing(sqlite3.connect(tmp_path / "other-app.db")) as other:
+        other.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+        other.commit()
     return tmp_path
 
 
@@ -125,6 +145,8 @@ SAME_PATH = {
     "postgresql without a database",
     "port out of range",
     "no scheme",
+    "password with an unescaped @",
+    "sqlite database of another application",
 }
 CASES = [(c, bad) for bad in BAD_URLS for c in COMMANDS if bad not in SAME_PATH or c == "migrate"]
 
@@ -140,6 +162,23 @@ def test_every_command_refuses_every_bad_database_url(
     result = run_cli(*args, "--database-url", url, timeout=TIMEOUT_S)
     assert_one_line_error(result, code, text)
     assert not (folder / "out.jsonl").exists()  # an export that failed leaves no file
+    with contextlib.closing(sqlite3.connect(folder / "other-app.db")) as other:
+        tables = other.execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("orders",)]  # another application's database is left as it was
+
+
+def test_a_postgresql_schema_of_another_application_is_refused() -> None:
+    """A PostgreSQL schema with tables but no mnemo schema is another application's:
+    refused, and nothing is created in it."""
+    schema, url = pg.create_schema()
+    try:
+        pg.run_sql(schema, "CREATE TABLE orders (id int)")
+        result = run_cli("migrate", "--database-url", url, timeout=TIMEOUT_S)
+        assert_one_line_error(result, EXIT_UNAVAILABLE, "tables that are not mnemo's (orders)")
+        found = pg.fetch(url, f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}'")
+        assert found == [("orders",)]
+    finally:
+        pg.drop_schema(schema)
 
 
 def test_the_url_in_the_environment_is_named_as_such(tmp_path: Path) -> None:
@@ -240,6 +279,7 @@ def test_a_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
         (["keys", "create", "--user", "no spaces"], "A user name is 1-64 characters"),
         (["keys", "create", "--user", "a", "--scopes", "memories:admin"], "Unknown scope"),
         (["users", "create", "_bad"], "A user name is 1-64 characters"),
+        (["users", "create", "Jösé"], "A user name is 1-64 characters: ASCII letters"),
         (["search", "--user", "a", "   "], "1-1000 characters"),
     ],
 )
@@ -292,3 +332,115 @@ def test_a_busy_port_is_not_a_database_problem(tmp_path: Path) -> None:
         result, EXIT_UNAVAILABLE, f"port {port} is in use: choose another with --port or MNEMO_PORT"
     )
     assert not (tmp_path / "mnemo.db").exists()
+
+
+# What a command reads on stdin: name -> (arguments, bytes sent, exit code, text).
+BAD_STDIN: dict[str, tuple[list[str], bytes, int, str]] = {
+    "categorize of binary input": (
+        ["categorize"],
+        b"User likes tea\n\xff\xfe\x00\x81 binary\n",
+        EXIT_USAGE,
+        "stdin: line 2 is not UTF-8 text (byte 0xff at column 1)",
+    ),
+    "import of binary input": (
+        ["import", "-"],
+        b"\x89PNG\r\n",
+        EXIT_USAGE,
+        "stdin: line 1 is not UTF-8 text (byte 0x89",
+    ),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_STDIN))
+def test_bad_input_on_stdin_is_one_line(bad: str, tmp_path: Path) -> None:
+    """Decoded by mnemo, not by the locale's stdin: the same answer in every locale."""
+    arguments, data, code, text = BAD_STDIN[bad]
+    url = [] if arguments[0] == "categorize" else ["--database-url", f"sqlite:///{tmp_path}/m.db"]
+    result = subprocess.run(
+        [*MNEMO, *arguments, *url], input=data, capture_output=True, timeout=TIMEOUT_S,
+        env={**os.environ, "LC_ALL": "C", "PYTHONIOENCODING": ""},
+    )  # fmt: skip
+    decoded = subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+    )
+    assert_one_line_error(decoded, code, text)
+
+
+@pytest.mark.parametrize("arguments", [["categorize"], ["import", "-"]], ids=" ".join)
+def test_a_closed_stdin_is_one_line(arguments: list[str], tmp_path: Path) -> None:
+    url = [] if arguments[0] == "categorize" else ["--database-url", f"sqlite:///{tmp_path}/m.db"]
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", *MNEMO, *arguments, *url],
+        capture_output=True, text=True, timeout=TIMEOUT_S,
+    )  # fmt: skip
+    assert_one_line_error(result, EXIT_UNAVAILABLE, "cannot read stdin: it is closed")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) -> None:
+    """Files saved by some editors (Windows Notepad) start with a UTF-8 BOM."""
+    url = f"sqlite:///{tmp_path}/m.db"
+    assert run_cli("users", "create", "ann", "--database-url", url).returncode == 0
+    export = run_cli("export", "--database-url", url)
+    with_bom = tmp_path / "bom.jsonl"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + export.stdout.encode())
+    other = f"sqlite:///{tmp_path}/other.db"
+    imported = run_cli("import", str(with_bom), "--database-url", other)
+    assert imported.returncode == 0 and "users: 1 added" in imported.stdout, imported.stderr
+    answer = subprocess.run(
+        [*MNEMO, "categorize"], input="\ufeffUser likes tea\n".encode(), capture_output=True,
+        timeout=TIMEOUT_S,
+    )  # fmt: skip
+    assert answer.returncode == 0
+    assert json.loads(answer.stdout)["content"] == "User likes tea"
+
+
+def test_usage_hints_name_the_launcher() -> None:
+    """From a checkout (`./run` sets MNEMO_LAUNCHER), a hint is runnable as printed."""
+    result = run_cli("kyes", "list", env={"MNEMO_LAUNCHER": "./run"})
+    assert_one_line_error(result, EXIT_USAGE, "Did you mean 'keys'? (see './run --help')")
+    nested = run_cli("keys", "revoke", env={"MNEMO_LAUNCHER": "./run"})
+    assert_one_line_error(nested, EXIT_USAGE, "(see './run keys revoke --help')")
+
+
+def test_ctrl_c_during_a_command_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    """`import -` waits on an open stdin with the store open: Ctrl-C there."""
+    database = tmp_path / "m.db"
+    process = subprocess.Popen(
+        [*MNEMO, "import", "-", "--database-url", f"sqlite:///{database}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdin is not None
+        process.stdin.write(
+            '{"kind": "user", "id": "01a233a5-9212-7478-8be2-90af9fa39999", '
+            '"name": "ann", "created_at": "2026-12-01T22:06:58.578514Z"}\n'
+        )
+        process.stdin.flush()
+        while not database.exists() and process.poll() is None:  # the store is open
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT_S)
+    finally:
+        process.kill()
+    result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    assert_one_line_error(result, EXIT_INTERRUPTED, "error: interrupted")
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130() -> None:
+    """A Ctrl-C while Python imports the command line (its first second) is no traceback:
+    an import hook raises KeyboardInterrupt where the signal would."""
+    hook = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, *args):\n"
+        "        if name == 'typer':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "from mnemo.__main__ import main\n"
+        "sys.argv = ['mnemo', 'users', 'list']\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hook], capture_output=True, text=True, timeout=TIMEOUT_S
+    )
+    assert_one_line_error(result, EXIT_INTERRUPTED, "error: interrupted")

@@ -17,6 +17,7 @@ import typer
 
 from mnemo.categorize.evaluate import DataError, read_labelled, score
 from mnemo.categorize.model import OfflineCategorizer
+from mnemo.cli_support import open_stdin, utf8_lines
 
 __all__ = ["categorize", "parse_memories"]
 
@@ -85,10 +86,8 @@ def categorize(
         typer.echo(str(report))
         return
 
-    try:
-        memories = parse_memories(sys.stdin)
-    except UnicodeDecodeError:
-        _fail("stdin is not UTF-8 text")
+    try:  # bytes, decoded here: the same answer for input that is not UTF-8 in every locale
+        memories = parse_memories(utf8_lines(open_stdin(), "stdin"))
     except DataError as error:
         _fail(str(error))
     out = sys.stdout

@@ -165,6 +165,10 @@ _VERSION_SQL = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 async def _migrate(conn: Connection) -> None:
     """Apply pending migrations in the caller's transaction, one process at a time."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+    rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    tables = [row["tablename"] for row in rows]
+    if "schema_migrations" not in tables:
+        migrations.refuse_foreign(tables, "a database (or a schema: ?search_path=mnemo)")
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL,"

@@ -385,6 +385,15 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Apply pending migrations inside the caller's write transaction."""
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        )
+    ]
+    if "schema_migrations" not in tables:
+        migrations.refuse_foreign(tables, "a file")
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL,"

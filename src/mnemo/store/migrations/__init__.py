@@ -1,5 +1,6 @@
 """Versioned schema migrations, one folder of numbered SQL files per backend, and the
-checks both backends make before using a database: that its schema is not newer than
+checks both backends make before using a database: that it is not another
+application's (tables, but no `schema_migrations`), that its schema is not newer than
 this code, and that every migration it applied is the one this code ships
 (`schema_migrations.checksum`, the sha256 of the migration's text)."""
 
@@ -38,6 +39,20 @@ def load(backend: str) -> list[Migration]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"{backend} migrations are not numbered 1..n: {versions}")
     return found
+
+
+def refuse_foreign(tables: list[str], place: str) -> None:
+    """Raise `StoreError` if `tables`, those of a database (or PostgreSQL schema)
+    without `schema_migrations`, is not empty: mnemo never made it, so its tables are
+    another application's, and creating mnemo's beside them would mix the two."""
+    if not tables:
+        return
+    names = sorted(tables)
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    raise StoreError(
+        f"it holds tables that are not mnemo's ({shown}) and no mnemo schema: it belongs"
+        f" to another application; give mnemo {place} of its own"
+    )
 
 
 def unrecorded(applied: Mapping[int, str | None], known: list[Migration]) -> list[Migration]:
