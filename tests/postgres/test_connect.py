@@ -78,6 +78,5 @@ def test_migrate_against_a_silent_server_exits_3_after_the_connect_timeout(
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and last.endswith(
-        f"cannot connect to PostgreSQL at 127.0.0.1:{silent_port}:"
-        " no answer within 1.5 s"
+        f"cannot connect to PostgreSQL at 127.0.0.1:{silent_port}: no answer within 1.5 s"
     )
