@@ -131,8 +131,10 @@ def main() -> None:
             server.stop()
     floor()
     base = statistics.fmean(m.rps for m in floors)
-    print(f"| measured ({len(ids)} memories, SQLite, 1 worker, wrk -c32) | req/s | × floor "
-          "| p50 ms | p99 ms | errors |")
+    print(
+        f"| measured ({len(ids)} memories, SQLite, 1 worker, wrk -c32) | req/s | × floor "
+        "| p50 ms | p99 ms | errors |"
+    )
     print("|---|---|---|---|---|---|")
     for m in floors + rows:
         print(
