@@ -5,11 +5,15 @@
 Fills a scratch database (SQLite by default) by import, with embeddings, then times
 `Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, fuse, fetch)
 for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step;
-then 50 searches each right after a write (a memory created), which read the user's
-vectors again instead of using those the process kept (store/vector_cache.py); then
-the same 200 queries as a client sends them: `mnemo serve` (one worker, not pinned to
-a core) on that database, `GET /v1/dev/user/memories/search?query=...&limit=10` one
-at a time over one keep-alive connection."""
+then 50 searches each right after a write (a memory created), which read the changed
+vectors again instead of using only those the process kept (store/vector_cache.py);
+the cold reads of all the user's vectors: the vector stage of a store that keeps none
+(each search reads them all), the first search of a store just opened (20 opens), and
+the first search after a write of 100 memories (too many to patch: 20 rounds, so the
+user ends with 2,050 more memories); then the same 200 queries as a client sends
+them: `mnemo serve` (one worker, not pinned to a core) on that database,
+`GET /v1/dev/user/memories/search?query=...&limit=10` one at a time over one
+keep-alive connection."""
 
 from __future__ import annotations
 
@@ -108,6 +112,35 @@ async def main(n: int, url: str) -> None:
             t0 = time.perf_counter()
             await retrieval.search(key.user_id, query, 10, [])
             after_write.append(time.perf_counter() - t0)
+        uncached = store_for(Settings(database_url=url, vector_cache_mb=0))
+        await uncached.open()
+        try:
+            nothing_kept = []
+            for query in queries:
+                (vector,) = await retrieval.vectors([query])
+                t0 = time.perf_counter()
+                await uncached.semantic_search(key.user_id, vector, 50)
+                nothing_kept.append(time.perf_counter() - t0)
+        finally:
+            await uncached.close()
+        after_open = []
+        for query in queries[:20]:
+            opened = store_for(Settings(database_url=url))
+            await opened.open()
+            try:
+                t0 = time.perf_counter()
+                await Retrieval(opened).search(key.user_id, query, 10, [])
+                after_open.append(time.perf_counter() - t0)
+            finally:
+                await opened.close()
+        after_batch = []
+        for i, query in enumerate(queries[:20]):
+            batch = [new_memory(f"batch {i} memory {j}") for j in range(100)]
+            vectors = await retrieval.vectors([query] * 100)
+            await store.insert_memories(key.user_id, batch, vectors)
+            t0 = time.perf_counter()
+            await retrieval.search(key.user_id, query, 10, [])
+            after_batch.append(time.perf_counter() - t0)
     finally:
         await store.close()
     with tempfile.TemporaryDirectory() as work:
@@ -120,6 +153,9 @@ async def main(n: int, url: str) -> None:
         ("semantic top 50", semantic),
         ("whole search", totals),
         ("whole search, first after a write (50)", after_write),
+        ("semantic top 50, no vectors kept: all read (cold)", nothing_kept),
+        ("whole search, first of a store just opened (20)", after_open),
+        ("whole search, first after a write of 100 memories: all read (20)", after_batch),
         ("whole search over HTTP (mnemo serve, one client)", http),
     ):
         print(

@@ -50,7 +50,7 @@ def run_sql(schema: str, sql: str) -> None:
 def fetch(database_url: str, sql: str) -> list[tuple[object, ...]]:
     """Rows of a query run directly on the database behind `database_url` (either backend)."""
     if database_url.startswith("sqlite:///"):
-        from pysqlite3 import dbapi2 as sqlite3  # mnemo's own SQLite, not the system's
+        from sqlean import dbapi2 as sqlite3  # mnemo's own SQLite, not the system's
 
         with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn:
             return conn.execute(sql).fetchall()

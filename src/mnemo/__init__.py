@@ -1,7 +1,8 @@
 """mnemo: a self-hosted memory service speaking the Omi Developer Memories API.
 
-`create_app` and `Settings` are imported on first use, so that `import mnemo` (and the
-`mnemo` command, whose every subcommand imports it) does not load the web framework.
+`create_app` and `Settings` are imported on first use, so that the `mnemo` command
+(and each `mnemo serve` worker as it starts) does not load the web stack before it
+needs it.
 """
 
 from __future__ import annotations

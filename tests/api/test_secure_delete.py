@@ -49,10 +49,11 @@ async def test_deleted_and_edited_content_leaves_the_files(
     assert not _holds(settings, deleted_marker.encode())
     assert not _holds(settings, edited_marker.encode())
     assert _holds(settings, kept_marker.encode())  # the check can see content at all
-    # nor does the deleted memory's embedding stay in the vector index
+    # nor does the deleted memory's embedding, nor the edited one's old embedding, stay
     retrieval = Retrieval(client._transport.app.state.mnemo.store)  # type: ignore[attr-defined]
-    gone, kept = await retrieval.vectors(
-        [f"User secret {deleted_marker}", f"User keeps {kept_marker}"]
+    gone, replaced, kept = await retrieval.vectors(
+        [f"User secret {deleted_marker}", f"User old {edited_marker}", f"User keeps {kept_marker}"]
     )
     assert not _holds(settings, gone[:64])
+    assert not _holds(settings, replaced[:64])
     assert _holds(settings, kept[:64])  # the check can see vectors at all

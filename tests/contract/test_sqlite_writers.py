@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from mnemo.clock import new_id, now_us
 from mnemo.errors import StoreUnavailable
@@ -19,18 +18,17 @@ async def test_a_write_waits_for_another_process_lock_then_commits(tmp_path: Pat
     store = SQLiteStore(str(tmp_path / "m.db"), busy_timeout_ms=10_000)
     await store.open()
     try:
-        lock = os.open(tmp_path / "m.db-writelock", os.O_RDWR)  # made by the first write
-        fcntl.flock(lock, fcntl.LOCK_EX)  # as another worker would, mid-write
+        lock = FileLock(tmp_path / "m.db-writelock")
+        lock.acquire()  # as another worker would, mid-write
         write = asyncio.create_task(
             store.create_user(User(id=new_id(), name="waits", created_at=now_us()))
         )
         await asyncio.sleep(0.3)
         assert not write.done()
         assert await store.get_user("waits") is None
-        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.release()
         await asyncio.wait_for(write, 5)
         assert await store.get_user("waits") is not None
-        os.close(lock)
     finally:
         await store.close()
 
@@ -38,15 +36,31 @@ async def test_a_write_waits_for_another_process_lock_then_commits(tmp_path: Pat
 async def test_a_lock_held_past_the_busy_timeout_fails_the_write_cleanly(tmp_path: Path) -> None:
     store = SQLiteStore(str(tmp_path / "m.db"), busy_timeout_ms=200)
     await store.open()
-    lock = os.open(tmp_path / "m.db-writelock", os.O_RDWR)
+    lock = FileLock(tmp_path / "m.db-writelock")
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.acquire()
         with pytest.raises(StoreUnavailable):
             await store.create_user(User(id=new_id(), name="late", created_at=now_us()))
-        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.release()
         assert await store.get_user("late") is None
         await store.create_user(User(id=new_id(), name="later", created_at=now_us()))
         assert await store.get_user("later") is not None
     finally:
-        os.close(lock)
+        if lock.is_locked:
+            lock.release()
+        await store.close()
+
+
+async def test_without_a_lock_file_writes_rely_on_sqlite_locking(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "m.db-writelock").mkdir()  # a lock file cannot be made there
+    store = SQLiteStore(str(tmp_path / "m.db"), busy_timeout_ms=2_000)
+    await store.open()
+    try:
+        for name in ("one", "two"):
+            await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+            assert await store.get_user(name) is not None
+        assert "no write lock file, relying on SQLite's locking" in caplog.text
+    finally:
         await store.close()

@@ -13,7 +13,7 @@ import pytest
 from mnemo.clock import new_id, now_us
 from mnemo.config import Settings
 from mnemo.search.embed import DIM, to_blob
-from mnemo.store import Store, User, postgres, store_for, vec_chunks
+from mnemo.store import Store, User, postgres, store_for, vector_blocks
 from mnemo.store.sqlite import SQLiteStore
 from mnemo.store.vector_cache import UserVectors, VectorCache, changed_keys, patched
 from tests.contract.support import memory
@@ -162,13 +162,13 @@ def _full_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records each time `store` reads all of a user's vectors (not a patch)."""
     calls: list[str] = []
     if isinstance(store, SQLiteStore):
-        read = vec_chunks.read
+        read = vector_blocks.read_all
 
         def counting_read(conn: Any, user_id: str) -> UserVectors:
             calls.append(user_id)
             return read(conn, user_id)
 
-        monkeypatch.setattr("mnemo.store.sqlite.vec_chunks.read", counting_read)
+        monkeypatch.setattr(vector_blocks, "read_all", counting_read)
     else:
         vectors_of = postgres._vectors_of
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from pysqlite3 import dbapi2 as sqlite3
+from sqlean import dbapi2 as sqlite3
 
 from mnemo.errors import Conflict
 from mnemo.models import Memory
 from mnemo.search import rank
-from mnemo.search.embed import DIM, vectors_from_blobs
+from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
-from mnemo.store import vec_chunks, vector_cache
+from mnemo.store import vector_blocks, vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import SQLITE_MEMORY_JSON, json_array
@@ -48,7 +47,6 @@ class SQLiteStore(SQLiteDatabase):
         super().__init__(path, **options)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
-        self._vec_chunks: bool | None = None  # whether vec_chunks can read the index
 
     # -- users and keys ----------------------------------------------------
 
@@ -237,15 +235,16 @@ class SQLiteStore(SQLiteDatabase):
         return new
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
-        deleted = bool(
-            await self._write(
-                lambda conn: (
-                    conn.execute(
-                        "DELETE FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
-                    ).rowcount
-                )
-            )
-        )
+        def delete(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "DELETE FROM memories WHERE user_id = ? AND id = ? RETURNING rowid",
+                (user_id, memory_id),
+            ).fetchone()
+            if row is not None:  # its vector leaves with it (no trigger can edit a block)
+                vector_blocks.drop(conn, user_id, [row[0]])
+            return row is not None
+
+        deleted = await self._write(delete)
         if deleted:
             self._purge_soon()
         return deleted
@@ -280,10 +279,6 @@ class SQLiteStore(SQLiteDatabase):
         query = vectors_from_blobs([vector])[0]
 
         def search(conn: sqlite3.Connection) -> list[tuple[str, float]]:
-            if self._vec_chunks is None:
-                self._vec_chunks = vec_chunks.layout_known(conn)
-            if not self._vec_chunks:
-                return _knn(conn, user_id, vector, k, categories, limit)
             conn.execute("BEGIN")  # one snapshot: the version, the vectors, their ids
             try:
                 nearest = dict(rank.nearest(*self._user_vectors(conn, user_id), query, k))
@@ -327,9 +322,10 @@ class SQLiteStore(SQLiteDatabase):
                 version,
             )
         if kept is None or changed is None:
-            vectors = vec_chunks.read(conn, user_id)
+            vectors = vector_blocks.read_all(conn, user_id)
         else:
-            vectors = vector_cache.patched(kept[1], changed, _vectors_of(conn, user_id, changed))
+            fresh = vector_blocks.read_some(conn, user_id, changed)
+            vectors = vector_cache.patched(kept[1], changed, fresh)
         self._vector_cache.put(user_id, version, vectors)
         return vectors
 
@@ -348,16 +344,13 @@ class SQLiteStore(SQLiteDatabase):
         await self._write(lambda conn: _put_vectors(conn, user_id, ids, blobs))
 
     async def count_unindexed(self) -> int:
-        # Every vector belongs to a memory (a trigger deletes it with it), so the missing
-        # ones are the difference of two counts; sqlite-vec keeps one row per vector in
-        # its `_rowids` table. (Probing the vector index per memory took minutes at 1 M.)
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT (SELECT count(*) FROM memories)"
-                " - (SELECT count(*) FROM memories_vec_rowids)"
-            ).fetchone()
-        )
-        return int(row[0])
+        # Every vector belongs to a memory (deleted with it), so the missing ones are the
+        # difference of two counts. (Probing per memory took minutes at 1 M.)
+        def count(conn: sqlite3.Connection) -> int:
+            (memories,) = conn.execute("SELECT count(*) FROM memories").fetchone()
+            return int(memories) - vector_blocks.count(conn)
+
+        return await self._read(count)
 
     # -- export and import -------------------------------------------------
 
@@ -424,27 +417,6 @@ _INSERT_MEMORY = (
 )
 
 
-def _knn(
-    conn: sqlite3.Connection,
-    user_id: str,
-    vector: bytes,
-    k: int,
-    categories: Sequence[str],
-    limit: int,
-) -> list[tuple[str, float]]:
-    """sqlite-vec's own KNN query (when its chunk layout is not the one vec_chunks reads)."""
-    sql = (
-        "WITH knn AS (SELECT rowid, distance FROM memories_vec"
-        " WHERE embedding MATCH ? AND k = ? AND user_id = ?)"
-        " SELECT m.id, 1.0 - knn.distance FROM knn JOIN memories m ON m.rowid = knn.rowid"
-        " WHERE m.user_id = ?"
-        + _category_filter(categories)
-        + " ORDER BY knn.distance, m.id LIMIT ?"
-    )
-    rows = conn.execute(sql, (vector, k, user_id, user_id, *categories, limit)).fetchall()
-    return [(row[0], float(row[1])) for row in rows]
-
-
 def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     return list(conn.execute(sql, params))
 
@@ -460,19 +432,14 @@ def _put_vectors(
     `vectors_version` and record which vectors changed (migration 0005)."""
     if not vectors:
         return
-    written = []
+    written: dict[int, bytes] = {}
     for memory_id, vector in zip(ids, vectors, strict=True):
         row = conn.execute(
             "SELECT rowid FROM memories WHERE user_id = ? AND id = ?", (user_id, memory_id)
         ).fetchone()
-        if row is None or vector is None:
-            continue
-        conn.execute("DELETE FROM memories_vec WHERE rowid = ?", (row[0],))
-        conn.execute(
-            "INSERT INTO memories_vec (rowid, user_id, embedding) VALUES (?, ?, ?)",
-            (row[0], user_id, vector),
-        )
-        written.append(str(row[0]))
+        if row is not None and vector is not None:
+            written[row[0]] = vector
+    vector_blocks.put(conn, user_id, written)
     bumped = conn.execute(
         "UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?"
         " RETURNING vectors_version",
@@ -481,7 +448,7 @@ def _put_vectors(
     if bumped is None:
         return  # no such user, so no memory of theirs was written
     version = bumped[0]
-    keys = ",".join(written) if len(written) <= vector_cache.KEYS_LISTED else None
+    keys = ",".join(map(str, written)) if len(written) <= vector_cache.KEYS_LISTED else None
     conn.execute(
         "INSERT INTO vectors_changes (user_id, version, keys) VALUES (?, ?, ?)",
         (user_id, version, keys),
@@ -489,35 +456,6 @@ def _put_vectors(
     conn.execute(
         "DELETE FROM vectors_changes WHERE user_id = ? AND version <= ?",
         (user_id, version - vector_cache.CHANGES_KEPT),
-    )
-
-
-def _vectors_of(conn: sqlite3.Connection, user_id: str, rowids: set[int]) -> UserVectors:
-    """The current vectors of those of `rowids` that are the user's memories' (a rowid
-    freed by a delete may have gone to another user's memory since)."""
-    if not rowids:
-        return UserVectors(np.zeros(0, np.int64), np.zeros((0, DIM), np.float32))
-    mine = [
-        row[0]
-        for row in conn.execute(
-            f"SELECT rowid FROM memories WHERE +user_id = ?"
-            f" AND rowid IN ({', '.join('?' * len(rowids))})",
-            (user_id, *sorted(rowids)),
-        )
-    ]
-    found = [
-        (rowid, row[0])
-        for rowid in mine
-        if (
-            row := conn.execute(
-                "SELECT embedding FROM memories_vec WHERE rowid = ?", (rowid,)
-            ).fetchone()
-        )
-        is not None
-    ]
-    return UserVectors(
-        np.array([rowid for rowid, _ in found], np.int64),
-        vectors_from_blobs([blob for _, blob in found]),
     )
 
 

@@ -9,7 +9,7 @@ run on a small pool of threads, each with its own connection; WAL mode lets them
 proceed while a write commits. (Reads on the event loop's own thread, tried for
 their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
 Writers of other processes on the same file (server workers, the CLI) take turns on a
-lock file, `<file>-writelock`, for up to the busy timeout.
+lock file, `<file>-writelock` (`filelock`), for up to the busy timeout.
 
 Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
 that truncates the write-ahead log follows every delete within about a second,
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import threading
@@ -30,11 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_vec
-from pysqlite3 import dbapi2 as sqlite3
+import filelock
+from sqlean import dbapi2 as sqlite3
 
 from mnemo.errors import MnemoError, StoreError, StoreUnavailable
-from mnemo.store import migrations
+from mnemo.store import migrations, vec0_upgrade
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,7 +90,8 @@ class SQLiteDatabase:
         self._synchronous = synchronous
         self._read_connections = read_connections
         self._local = threading.local()
-        self._lock_fd: int | None = None
+        self._lock: filelock.BaseFileLock | None = None
+        self._lock_failed = False  # the lock file could not be made: SQLite's locking only
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
@@ -138,9 +138,9 @@ class SQLiteDatabase:
         # ~1.5 KB a memory (10,000 memories: 10.6 -> 7.1 ms measured).
         conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.enable_load_extension(True)
-        sqlite_vec.load(conn)
-        conn.enable_load_extension(False)
+        # Temporary tables (the keyword search's materialised hits, sorts) in memory, as
+        # SQLite builds with TEMP_STORE=3 keep them; sqlean's (TEMP_STORE=1) uses files.
+        conn.execute("PRAGMA temp_store = MEMORY")
         with self._connections_lock:
             self._connections.append(conn)
         return conn
@@ -219,28 +219,24 @@ class SQLiteDatabase:
         every millisecond: SQLite's own busy handler sleeps up to 100 ms between tries
         and let writes of several workers wait seconds. Without the lock file (a
         read-only directory), SQLite's locking alone still keeps writes safe."""
-        if self._lock_fd is None:
-            try:
-                self._lock_fd = os.open(f"{self.path}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError as error:
-                log.warning("no write lock file, relying on SQLite's locking: %s", error)
-                self._lock_fd = -1
-        if self._lock_fd < 0:
+        if self._lock_failed:
             yield
             return
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        while True:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise sqlite3.OperationalError("database is locked") from None
-                time.sleep(0.001)
+        if self._lock is None:
+            self._lock = filelock.FileLock(f"{self.path}-writelock", mode=0o600)
+        try:
+            self._lock.acquire(timeout=self._busy_timeout_ms / 1000, poll_interval=0.001)
+        except filelock.Timeout:
+            raise sqlite3.OperationalError("database is locked") from None
+        except OSError as error:
+            log.warning("no write lock file, relying on SQLite's locking: %s", error)
+            self._lock_failed = True
+            yield
+            return
         try:
             yield
         finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            self._lock.release()
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._readers is not None, "store is not open"
@@ -294,9 +290,7 @@ class SQLiteDatabase:
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
-        if self._lock_fd is not None and self._lock_fd >= 0:
-            os.close(self._lock_fd)
-        self._lock_fd = None
+        self._lock, self._lock_failed = None, False
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -403,6 +397,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
             continue
         for statement in _statements(migration.sql):
             conn.execute(statement)
+        if migration.version == vec0_upgrade.VERSION:
+            vec0_upgrade.copy_vectors(conn)
         conn.execute(
             "INSERT INTO schema_migrations (version, name, applied_at, checksum)"
             " VALUES (?, ?, datetime('now'), ?)",
