@@ -3,8 +3,9 @@
 Two apps on one database, one with the fast path and one without (`fast_path=False`),
 get the same requests; their answers (status, every header, body) must be the same.
 Each app counts rate limits on its own, so with the same requests in the same order
-their counters agree; only `X-RateLimit-Reset`/`Retry-After` (whole seconds to the end
-of the window, read from the clock a moment apart) may differ, by at most 1.
+their counters agree (in windows of a day, so no window ends between the two); only
+`X-RateLimit-Reset`/`Retry-After` (whole seconds to the end of the window, read from
+the clock a moment apart) may differ, by at most 1.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from mnemo.store import READ_SCOPE, WRITE_SCOPE
 from tests.helpers import MEMORIES
 
 _CLOCK_HEADERS = ("x-ratelimit-reset", "retry-after")
+# Windows are fixed and aligned to the epoch; a day's (the longest allowed) ends only at
+# midnight UTC, so a test's counts are not reset halfway, between one app and the other.
+_DAY_WINDOWS = {"rate_limit_window_s": 86_400, "auth_failure_window_s": 86_400}
 _addresses = itertools.count(1)
 
 
@@ -88,7 +92,7 @@ async def pair(request: pytest.FixtureRequest, database_url: str) -> AsyncIterat
     limits: dict[str, Any] = (
         {"rate_limit_enabled": False}
         if request.param == "unlimited"
-        else {"rate_limit_reads": 6, "rate_limit_window_s": 3600, "auth_failure_limit": 2}
+        else {"rate_limit_reads": 6, "auth_failure_limit": 2, **_DAY_WINDOWS}
     )
     async with (
         _started(_settings(database_url, **limits)) as with_fast,
@@ -297,7 +301,7 @@ async def test_unusual_requests_fall_through_to_fastapi(database_url, method, ur
 
 @pytest.mark.parametrize("headers", _BAD_HEADERS)
 async def test_malformed_authorization_falls_through_to_fastapi(database_url, headers) -> None:
-    limits = {"auth_failure_limit": 1, "auth_failure_window_s": 3600}
+    limits = {"auth_failure_limit": 1, **_DAY_WINDOWS}
     async with (
         _started(_settings(database_url, **limits)) as with_fast,
         _started(_settings(database_url, fast_path=False, **limits)) as without,
@@ -353,7 +357,7 @@ async def test_fast_answers_are_counted_under_their_route_template(client, alice
 
 
 async def test_fast_answers_carry_the_rate_limit_headers(database_url) -> None:
-    settings = _settings(database_url, rate_limit_reads=3, rate_limit_window_s=3600)
+    settings = _settings(database_url, rate_limit_reads=3, **_DAY_WINDOWS)
     async with _started(settings) as app:
         _, secret = await issue_key(app.state.mnemo.store, "alice")
         headers = {"Authorization": f"Bearer {secret}"}
@@ -365,7 +369,7 @@ async def test_fast_answers_carry_the_rate_limit_headers(database_url) -> None:
     assert [a.status_code for a in answers] == [200, 404, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
     assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
-    assert all(1 <= int(a.headers["X-RateLimit-Reset"]) <= 3600 for a in answers)
+    assert all(1 <= int(a.headers["X-RateLimit-Reset"]) <= 86_400 for a in answers)
     assert answers[3].headers["Retry-After"] == answers[3].headers["X-RateLimit-Reset"]
     assert answers[3].json()["detail"].startswith("Rate limit exceeded. Try again in ")
     assert answers[0].headers["content-type"] == "application/json"

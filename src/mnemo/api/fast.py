@@ -28,15 +28,16 @@ exception propagates to the app's server-error handler as it would from a route.
 Where it sits: the innermost of the app's own middleware, inside `MetricsMiddleware`,
 `RequestSizeLimits` and `RateLimitHeaders`, ahead of FastAPI's exception middleware,
 its router and its dependency resolution. So the observable effects of those layers
-(the request counted and timed under its route template, the 431 for oversized headers,
-the `X-RateLimit-*` headers) are produced by the very code that produces them for
-every other request, not by a copy; the fast path only names the route
-(`scope["route"]`, the app's own route object) and leaves the rate-limit decision in
-`scope["state"]`, as FastAPI's router and `AuthenticatedRoute` do. Those three layers
-are plain ASGI and cost a few microseconds; what is skipped (routing, the request and
-dependency machinery, query validation, the exception and exit-stack layers) is most
-of the framework's cost. Wrapping the whole app instead would have meant re-doing
-metrics, size limits and headers here, a second copy of each rule.
+(the request counted and timed under its route template, the 431 for oversized
+headers, the `X-RateLimit-*` headers) are produced by the very code that produces them
+for every other request, not by a copy; the fast path only names the route
+(`scope["route"]`, the route object FastAPI's router puts there) and leaves the
+rate-limit decision in `scope["state"]`, as `AuthenticatedRoute` does. Those three
+layers are plain ASGI and a small part of a request (docs/performance.md); what is
+skipped (routing, the request and dependency machinery, query validation, the
+exception and exit-stack layers) is most of the framework's cost. Wrapping the whole
+app instead would have meant re-doing metrics, size limits and headers here, a second
+copy of each rule.
 
 `MNEMO_FAST_PATH=false` sends every request through FastAPI (the same answers; the
 property test in tests/api/test_fast_path.py compares both paths byte for byte).
