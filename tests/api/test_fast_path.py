@@ -397,3 +397,25 @@ async def test_another_users_memory_is_a_404_exactly_like_an_unknown_id(
     assert _comparable(stolen) == _comparable(unknown)
     assert stolen.json() == {"detail": "Memory not found"}
     assert listed.json() == []
+
+
+async def test_a_failed_authentication_on_the_fast_path_counts_once(database_url) -> None:
+    settings = _settings(database_url, auth_failure_limit=2, **_DAY_WINDOWS)
+    unknown = {"Authorization": f"Bearer {generate_key()}"}
+    async with _started(settings) as app, _clients([app]) as (client,):
+        answers = [(await client.get(f"{MEMORIES}/{_ID}", headers=unknown)) for _ in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[0].json() == {"detail": "Invalid API Key"}
+    assert "X-RateLimit-Remaining" not in answers[0].headers
+
+
+async def test_a_key_revoked_between_two_fast_requests_fails_on_the_second(app) -> None:
+    store = app.state.mnemo.store
+    record, secret = await issue_key(store, "carol")
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with _clients([app]) as (client,):
+        assert (await client.get(MEMORIES, headers=headers)).status_code == 200
+        assert await store.revoke_key(record.id, now_us())
+        refused = await client.get(MEMORIES, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "Invalid API Key"}
