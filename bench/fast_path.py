@@ -6,8 +6,9 @@ One `mnemo serve` worker on a fresh SQLite file, started four times: fast path o
 off (`MNEMO_FAST_PATH`), rate limits off and on (on: the reads policy with a limit too
 high to reach, so every request is counted but none refused). Each is measured with
 wrk (32 connections, one thread) on list-25 (`?limit=25`) and get-by-id (cycling
-through the user's ids); the FastAPI hello-world floor (bench/floor.py) is measured
-before and after, and every figure is also given as a ratio to the floor's mean.
+through the user's ids); the FastAPI floors (bench/floor.py: hello-world, and the
+same list and get-by-id shapes) are measured before and after, and every figure is
+given as a ratio to the hello-world floor's mean and to that of its own shape.
 Pinning and priorities are bench/run.py's (server on CPU 0, wrk on CPU 1).
 This is the quick check of one change, not the benchmark: that is bench/run.py.
 """
@@ -15,6 +16,7 @@ This is the quick check of one change, not the benchmark: that is bench/run.py.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -79,17 +81,25 @@ def main() -> None:
         ("FastAPI path, limits on", {"MNEMO_FAST_PATH": "false"}),
         ("fast path, limits on", {"MNEMO_FAST_PATH": "true"}),
     ]
-    floors: list[Measurement] = []
+    floors: dict[str, list[Measurement]] = {"hello-world": [], "list-25": [], "get-by-id": []}
     rows: list[Measurement] = []
+    any_id = "0193a0b4-7c2e-7d1a-8b3c-1234567890ab"  # the floor answers any id alike
+    floor_plans = {
+        "hello-world": [("GET", "/", "", "")],
+        "list-25": [("GET", f"{MEMORIES}?limit=25", key, "")],
+        "get-by-id": [("GET", f"{MEMORIES}/{any_id}", key, "")],
+    }
 
     def floor() -> None:
         nonlocal port
         port += 1
         server = floor_server("fastapi", port, 1, work)
         try:
-            plan = write_plan(work / "floor.tsv", [("GET", "/", "", "")])
-            run_wrk("floor", plan, server, 1)
-            floors.append(run_wrk("FastAPI hello-world floor", plan, server, args.duration))
+            for shape, lines in floor_plans.items():
+                plan = write_plan(work / "floor.tsv", lines)
+                run_wrk("floor", plan, server, 1)
+                measured = run_wrk(f"FastAPI floor, {shape}", plan, server, args.duration)
+                floors[shape].append(measured)
         finally:
             server.stop()
 
@@ -130,16 +140,17 @@ def main() -> None:
         finally:
             server.stop()
     floor()
-    base = statistics.fmean(m.rps for m in floors)
+    base = {shape: statistics.fmean(m.rps for m in ms) for shape, ms in floors.items()}
     print(
-        f"| measured ({len(ids)} memories, SQLite, 1 worker, wrk -c32) | req/s | × floor "
-        "| p50 ms | p99 ms | errors |"
+        f"| measured ({len(ids)} memories, SQLite, 1 worker, wrk -c32) | req/s "
+        "| × hello-world floor | × floor of its shape | p50 ms | p99 ms | errors |"
     )
-    print("|---|---|---|---|---|---|")
-    for m in floors + rows:
+    print("|---|---|---|---|---|---|---|")
+    for m in [*itertools.chain(*floors.values()), *rows]:
+        shape = next(s for s in base if s in m.route)
         print(
-            f"| {m.route} | {m.rps:,.0f} | {m.rps / base:.2f} | {m.p50_ms:.2f} "
-            f"| {m.p99_ms:.2f} | {m.errors} |"
+            f"| {m.route} | {m.rps:,.0f} | {m.rps / base['hello-world']:.2f} "
+            f"| {m.rps / base[shape]:.2f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} |"
         )
 
 
