@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
-from mnemo.api import memories, ops
+from mnemo.api import fast, memories, ops
 from mnemo.api.deps import Components
+from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
 from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
@@ -168,6 +170,13 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    if settings.fast_path:  # innermost: see mnemo.api.fast for why
+        app.add_middleware(
+            FastPath,
+            list_route=_get_route(memories.router, fast.PREFIX),
+            get_route=_get_route(memories.router, fast.PREFIX + "/{memory_id}"),
+            on_error=_project_error,
+        )
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(
         RequestSizeLimits,
@@ -177,6 +186,15 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _document_update_body(app)
     return app
+
+
+def _get_route(router: APIRouter, path: str) -> BaseRoute:
+    """The router's GET route with this template: the one FastAPI puts in
+    `scope["route"]`, so the fast path's requests are labelled alike in metrics."""
+    for route in router.routes:
+        if getattr(route, "path", None) == path and "GET" in getattr(route, "methods", ()):
+            return route
+    raise LookupError(f"no GET route {path}")
 
 
 def create_app_from_env() -> FastAPI:

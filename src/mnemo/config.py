@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         ge=0,
         description="A key's `last used` is written at most this often (after the answer).",
     )
+    fast_path: bool = Field(
+        True,
+        description="Answer plain list and get-by-id requests ahead of FastAPI's router "
+        "(the same answers); false sends every request through FastAPI.",
+    )
     dedup_enabled: bool = Field(
         True, description="Creating a memory that repeats one the user has returns that one."
     )

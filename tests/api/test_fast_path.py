@@ -1,0 +1,421 @@
+"""The fast path (mnemo.api.fast) answers exactly as FastAPI does, and only plain requests.
+
+Two apps on one database, one with the fast path and one without (`fast_path=False`),
+get the same requests; their answers (status, every header, body) must be the same.
+Each app counts rate limits on its own, so with the same requests in the same order
+their counters agree (in windows of a day, so no window ends between the two); only
+`X-RateLimit-Reset`/`Retry-After` (whole seconds to the end of the window, read from
+the clock a moment apart) may differ, by at most 1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from mnemo import Settings, create_app
+from mnemo.api.fast import FastPath
+from mnemo.auth import generate_key, issue_key
+from mnemo.clock import now_us
+from mnemo.errors import MnemoError
+from mnemo.models import MemoryCategory
+from mnemo.store import READ_SCOPE, WRITE_SCOPE
+from tests.helpers import MEMORIES
+
+_CLOCK_HEADERS = ("x-ratelimit-reset", "retry-after")
+# Windows are fixed and aligned to the epoch; a day's (the longest allowed) ends only at
+# midnight UTC, so a test's counts are not reset halfway, between one app and the other.
+_DAY_WINDOWS = {"rate_limit_window_s": 86_400, "auth_failure_window_s": 86_400}
+_addresses = itertools.count(1)
+
+
+def _settings(database_url: str, **extra: Any) -> Settings:
+    return Settings(database_url=database_url, dedup_enabled=False, **extra)
+
+
+@asynccontextmanager
+async def _started(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
+async def _clients(
+    apps: list[FastAPI], address: str = "127.0.0.1"
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    async with AsyncExitStack() as stack:
+        clients = []
+        for app in apps:
+            transport = httpx.ASGITransport(app=app, client=(address, 50000))
+            client = httpx.AsyncClient(transport=transport, base_url="http://mnemo.test")
+            clients.append(await stack.enter_async_context(client))
+        yield clients
+
+
+def _comparable(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(n, "?" if n in _CLOCK_HEADERS else v) for n, v in response.headers.multi_items()]
+    return response.status_code, headers, response.content
+
+
+async def _same_answer(
+    clients: list[httpx.AsyncClient], method: str, url: str, headers: dict[str, str]
+) -> httpx.Response:
+    """Send the request to the fast app, then the FastAPI one; assert both answer alike."""
+    fast_answer, slow_answer = [
+        await client.request(method, url, headers=headers) for client in clients
+    ]
+    assert _comparable(fast_answer) == _comparable(slow_answer), url
+    for name in _CLOCK_HEADERS:
+        a, b = fast_answer.headers.get(name), slow_answer.headers.get(name)
+        assert (a is None) == (b is None)
+        if a is not None and b is not None:
+            assert abs(int(a) - int(b)) <= 1
+    return fast_answer
+
+
+@pytest.fixture(params=["unlimited", "limited"])
+async def pair(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[list[FastAPI]]:
+    """[the app with the fast path, the same app without], on one database."""
+    limits: dict[str, Any] = (
+        {"rate_limit_enabled": False}
+        if request.param == "unlimited"
+        else {"rate_limit_reads": 6, "auth_failure_limit": 2, **_DAY_WINDOWS}
+    )
+    async with (
+        _started(_settings(database_url, **limits)) as with_fast,
+        _started(_settings(database_url, fast_path=False, **limits)) as without,
+    ):
+        yield [with_fast, without]
+
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=200,
+).filter(lambda s: s.strip())
+_body = st.fixed_dictionaries(
+    {"content": _text},
+    optional={
+        "category": st.sampled_from([c.value for c in MemoryCategory]),
+        "visibility": st.sampled_from(["public", "private"]),
+        "tags": st.lists(_text.map(lambda s: s[:64]).filter(lambda s: s.strip()), max_size=4),
+    },
+)
+_number = (
+    st.integers(-2, 14).map(str)
+    | st.sampled_from([24, 25, 26, 199, 200, 201, 999, 1000, 1001, 999_999_999]).map(str)
+    | st.integers(-(10**9) + 1, 10**9 - 1).map(str)
+    | st.sampled_from(["-0", "007", "-1", "000000000"])
+)
+_page = st.fixed_dictionaries({}, optional={"limit": _number, "offset": _number})
+_KEYS = ["read", "all", "write-only", "revoked", "unknown"]
+_request = st.one_of(
+    st.tuples(st.just("list"), _page, st.sampled_from(_KEYS)),
+    st.tuples(
+        st.just("get"),
+        st.sampled_from(["own", "other user's", "unknown"]),
+        st.sampled_from(_KEYS),
+    ),
+)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    own=st.lists(_body, max_size=12),
+    others=st.lists(_body, min_size=1, max_size=3),
+    requests=st.lists(_request, min_size=1, max_size=12),
+    data=st.data(),
+)
+async def test_fast_path_answers_as_fastapi_does(
+    pair: list[FastAPI], own, others, requests, data
+) -> None:
+    store = pair[0].state.mnemo.store
+    user = f"u{uuid.uuid4().hex[:12]}"
+    keys: dict[str, dict[str, str]] = {}
+    for name, scopes in [
+        ("read", [READ_SCOPE]),
+        ("all", [READ_SCOPE, WRITE_SCOPE]),
+        ("write-only", [WRITE_SCOPE]),
+        ("revoked", [READ_SCOPE]),
+    ]:
+        record, secret = await issue_key(store, user, scopes=scopes)
+        keys[name] = {"Authorization": f"Bearer {secret}"}
+        if name == "revoked":
+            assert await store.revoke_key(record.id, now_us())
+    keys["unknown"] = {"Authorization": f"Bearer {generate_key()}"}
+    _, other_secret = await issue_key(store, user + "x")
+    # A fresh client address per example, so failed authentications of one example do
+    # not make every later one a 429.
+    n = next(_addresses)
+    async with _clients(pair, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}") as clients:
+        ids = {"own": [], "other user's": [], "unknown": [str(uuid.uuid4())]}
+        for owner, bodies, headers in [
+            ("own", own, keys["all"]),
+            ("other user's", others, {"Authorization": f"Bearer {other_secret}"}),
+        ]:
+            if bodies:
+                # Written through the app without the fast path, so nothing is counted
+                # as a read there (writes have their own policy, on both apps alike).
+                created = await clients[1].post(
+                    f"{MEMORIES}/batch", json={"memories": bodies}, headers=headers
+                )
+                assert created.status_code == 200, created.text
+                ids[owner] = [m["id"] for m in created.json()["memories"]]
+        for kind, target, key in requests:
+            if kind == "list":
+                query = "&".join(f"{name}={value}" for name, value in target.items())
+                url = f"{MEMORIES}?{query}" if query else MEMORIES
+            else:
+                choices = ids[target] or ids["unknown"]
+                url = f"{MEMORIES}/{data.draw(st.sampled_from(choices))}"
+            await _same_answer(clients, "GET", url, keys[key])
+
+
+# -- what falls through ---------------------------------------------------------------
+
+
+class _Downstream:
+    """The ASGI app behind a `FastPath` under test: it records what reaches it."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _isolated_fast_path(app: FastAPI) -> tuple[Any, _Downstream]:
+    """A `FastPath` in front of a recorder, using `app`'s started components."""
+    downstream = _Downstream()
+    route = app.routes[0]  # only labels the metrics, which this one does not record
+    layer = FastPath(downstream, list_route=route, get_route=route, on_error=_error_status)
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = app
+        await layer(scope, receive, send)
+
+    return asgi, downstream
+
+
+async def _error_status(request: Any, error: Exception) -> JSONResponse:
+    assert isinstance(error, MnemoError)
+    return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return _settings(database_url, rate_limit_enabled=False)
+
+
+_ID = "0193a0b4-7c2e-7d1a-8b3c-1234567890ab"
+_PLAIN = [
+    MEMORIES,
+    f"{MEMORIES}?limit=5",
+    f"{MEMORIES}?offset=3",
+    f"{MEMORIES}?limit=-1&offset=007",
+    f"{MEMORIES}?offset=0&limit=1000",
+    f"{MEMORIES}/{_ID}",
+]
+_UNUSUAL = [
+    ("GET", f"{MEMORIES}?categories=system"),
+    ("GET", f"{MEMORIES}?limit=5&categories=system,interesting"),
+    ("GET", f"{MEMORIES}?limit=abc"),
+    ("GET", f"{MEMORIES}?offset=1.0"),
+    ("GET", f"{MEMORIES}?limit=+5"),
+    ("GET", f"{MEMORIES}?limit=%35"),
+    ("GET", f"{MEMORIES}?limit=5&limit=6"),
+    ("GET", f"{MEMORIES}?limit="),
+    ("GET", f"{MEMORIES}?limit"),
+    ("GET", f"{MEMORIES}?limit=5&"),
+    ("GET", f"{MEMORIES}?limit=1%20"),
+    ("GET", f"{MEMORIES}?limit=99999999999999999999"),
+    ("GET", f"{MEMORIES}?page=2"),
+    ("GET", f"{MEMORIES}/"),
+    ("GET", f"{MEMORIES}/{_ID.upper()}"),
+    ("GET", f"{MEMORIES}/{_ID}?x=1"),
+    ("GET", f"{MEMORIES}/{_ID}/"),
+    ("GET", f"{MEMORIES}/not-an-id"),
+    ("GET", f"{MEMORIES}/batch"),
+    ("GET", f"{MEMORIES}/search?query=food"),
+    ("GET", f"{MEMORIES}//{_ID}"),
+    ("GET", "/v1/dev/user/memoriesx"),
+    ("HEAD", MEMORIES),
+    ("HEAD", f"{MEMORIES}/{_ID}"),
+    ("OPTIONS", MEMORIES),
+    ("DELETE", f"{MEMORIES}/{_ID}"),
+]
+_BAD_HEADERS: list[dict[str, str]] = [
+    {},
+    {"Authorization": "Basic dXNlcjpwYXNz"},
+    {"Authorization": "Bearer omi_dev_short"},
+    {"Authorization": "Bearer  omi_dev_" + "a" * 32},
+    {"Authorization": "Bearer omi_dev_" + "A" * 32},
+    {"Authorization": "Bearer omi_dev_" + "a" * 32 + " "},
+]
+
+
+async def test_plain_requests_take_the_fast_path(app, alice) -> None:
+    asgi, downstream = _isolated_fast_path(app)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
+        for url in _PLAIN:
+            response = await client.get(url, headers=alice)
+            assert response.status_code in (200, 404), url
+    assert downstream.paths == []
+
+
+@pytest.mark.parametrize(("method", "url"), _UNUSUAL)
+async def test_unusual_requests_fall_through_to_fastapi(database_url, method, url) -> None:
+    settings = _settings(database_url, rate_limit_enabled=False)
+    async with (
+        _started(settings) as with_fast,
+        _started(_settings(database_url, rate_limit_enabled=False, fast_path=False)) as without,
+    ):
+        _, secret = await issue_key(with_fast.state.mnemo.store, "alice")
+        headers = {"Authorization": f"Bearer {secret}"}
+        asgi, downstream = _isolated_fast_path(with_fast)
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as c:
+            assert (await c.request(method, url, headers=headers)).status_code == 299
+        assert len(downstream.paths) == 1
+        async with _clients([with_fast, without]) as clients:
+            await _same_answer(clients, method, url, headers)
+
+
+@pytest.mark.parametrize("headers", _BAD_HEADERS)
+async def test_malformed_authorization_falls_through_to_fastapi(database_url, headers) -> None:
+    limits = {"auth_failure_limit": 1, **_DAY_WINDOWS}
+    async with (
+        _started(_settings(database_url, **limits)) as with_fast,
+        _started(_settings(database_url, fast_path=False, **limits)) as without,
+    ):
+        asgi, downstream = _isolated_fast_path(with_fast)
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as c:
+            assert (await c.get(MEMORIES, headers=headers)).status_code == 299
+        async with _clients([with_fast, without]) as clients:
+            first = await _same_answer(clients, "GET", MEMORIES, headers)
+            assert first.status_code == 401
+            # Counted once (by FastAPI), so the second failure is already over a limit of 1.
+            assert (await _same_answer(clients, "GET", MEMORIES, headers)).status_code == 429
+
+
+async def test_oversized_headers_are_a_431_on_both_paths(database_url) -> None:
+    async with (
+        _started(_settings(database_url)) as with_fast,
+        _started(_settings(database_url, fast_path=False)) as without,
+    ):
+        _, secret = await issue_key(with_fast.state.mnemo.store, "alice")
+        headers = {"Authorization": f"Bearer {secret}", "X-Padding": "x" * 20_000}
+        async with _clients([with_fast, without]) as clients:
+            for url in (MEMORIES, f"{MEMORIES}/{_ID}"):
+                response = await _same_answer(clients, "GET", url, headers)
+                assert response.status_code == 431
+                assert "limit is 16384 bytes" in response.json()["detail"]
+
+
+# -- what the fast path's answers carry -----------------------------------------------
+
+
+async def _metric(client: httpx.AsyncClient, route: str, status: int) -> float:
+    text = (await client.get("/metrics")).text
+    line = f'mnemo_http_requests_total{{method="GET",route="{route}",status="{status}"}} '
+    found = [row for row in text.splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+async def test_fast_answers_are_counted_under_their_route_template(client, alice, bob) -> None:
+    created = await client.post(MEMORIES, json={"content": "User likes tea"}, headers=alice)
+    memory_id = created.json()["id"]
+    item = f"{MEMORIES}/{{memory_id}}"
+    assert (await client.get(MEMORIES, params={"limit": 5}, headers=alice)).status_code == 200
+    assert (await client.get(f"{MEMORIES}/{memory_id}", headers=alice)).status_code == 200
+    assert (await client.get(f"{MEMORIES}/{memory_id}", headers=bob)).status_code == 404
+    assert (await client.get(f"{MEMORIES}/{_ID}", headers=alice)).status_code == 404
+    assert await _metric(client, MEMORIES, 200) == 1
+    assert await _metric(client, item, 200) == 1
+    assert await _metric(client, item, 404) == 2
+    text = (await client.get("/metrics")).text
+    assert f'mnemo_http_request_duration_seconds_count{{method="GET",route="{item}"}} 3.0' in text
+
+
+async def test_fast_answers_carry_the_rate_limit_headers(database_url) -> None:
+    settings = _settings(database_url, rate_limit_reads=3, **_DAY_WINDOWS)
+    async with _started(settings) as app:
+        _, secret = await issue_key(app.state.mnemo.store, "alice")
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with _clients([app]) as (client,):
+            answers = [
+                await client.get(url, headers=headers)
+                for url in (MEMORIES, f"{MEMORIES}/{_ID}", f"{MEMORIES}?limit=2", MEMORIES)
+            ]
+    assert [a.status_code for a in answers] == [200, 404, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
+    assert all(1 <= int(a.headers["X-RateLimit-Reset"]) <= 86_400 for a in answers)
+    assert answers[3].headers["Retry-After"] == answers[3].headers["X-RateLimit-Reset"]
+    assert answers[3].json()["detail"].startswith("Rate limit exceeded. Try again in ")
+    assert answers[0].headers["content-type"] == "application/json"
+    assert answers[0].headers["content-length"] == str(len(answers[0].content)) == "2"
+
+
+async def test_another_users_memory_is_a_404_exactly_like_an_unknown_id(
+    database_url,
+) -> None:
+    async with (
+        _started(_settings(database_url, rate_limit_enabled=False)) as with_fast,
+        _started(_settings(database_url, rate_limit_enabled=False, fast_path=False)) as without,
+    ):
+        store = with_fast.state.mnemo.store
+        alice = {"Authorization": f"Bearer {(await issue_key(store, 'alice'))[1]}"}
+        bob = {"Authorization": f"Bearer {(await issue_key(store, 'bob'))[1]}"}
+        async with _clients([with_fast, without]) as clients:
+            created = await clients[0].post(MEMORIES, json={"content": "Bob's"}, headers=bob)
+            bobs = f"{MEMORIES}/{created.json()['id']}"
+            assert (await _same_answer(clients, "GET", bobs, bob)).status_code == 200
+            stolen = await _same_answer(clients, "GET", bobs, alice)
+            unknown = await _same_answer(clients, "GET", f"{MEMORIES}/{_ID}", alice)
+            listed = await _same_answer(clients, "GET", MEMORIES, alice)
+    assert stolen.status_code == unknown.status_code == 404
+    assert _comparable(stolen) == _comparable(unknown)
+    assert stolen.json() == {"detail": "Memory not found"}
+    assert listed.json() == []
+
+
+async def test_a_failed_authentication_on_the_fast_path_counts_once(database_url) -> None:
+    settings = _settings(database_url, auth_failure_limit=2, **_DAY_WINDOWS)
+    unknown = {"Authorization": f"Bearer {generate_key()}"}
+    async with _started(settings) as app, _clients([app]) as (client,):
+        answers = [(await client.get(f"{MEMORIES}/{_ID}", headers=unknown)) for _ in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[0].json() == {"detail": "Invalid API Key"}
+    assert "X-RateLimit-Remaining" not in answers[0].headers
+
+
+async def test_a_key_revoked_between_two_fast_requests_fails_on_the_second(app) -> None:
+    store = app.state.mnemo.store
+    record, secret = await issue_key(store, "carol")
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with _clients([app]) as (client,):
+        assert (await client.get(MEMORIES, headers=headers)).status_code == 200
+        assert await store.revoke_key(record.id, now_us())
+        refused = await client.get(MEMORIES, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "Invalid API Key"}
