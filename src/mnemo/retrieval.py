@@ -1,5 +1,6 @@
-"""Search and duplicate detection: embeddings on the way in, hybrid ranking on the
-way out. The store keeps the indexes; the models live in `mnemo.search`."""
+"""Search: embeddings of queued memories (the embedder job's and a search's own
+read-your-writes), hybrid ranking on the way out. The store keeps the indexes and
+the embedding queue; the models live in `mnemo.search`."""
 
 from __future__ import annotations
 
@@ -10,33 +11,32 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnemo.models import Memory
 from mnemo.search.batching import EmbeddingBatcher
-from mnemo.search.dedup import is_duplicate
 from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
 from mnemo.search.rank import fuse
 from mnemo.store import Store
+from mnemo.store.base import Queued
 
-# How many candidates each ranking contributes before fusion, and how many existing
-# memories a new one is compared with for duplicates.
+# How many candidates each ranking contributes before fusion.
 _POOL = 50
-_DUPLICATE_CANDIDATES = 5
-
-# A new memory's duplicate: the id of an existing memory, or the index of an earlier
-# item of the same batch.
-Duplicate = str | int | None
 
 
 class Retrieval:
     def __init__(
-        self, store: Store, embedder: Callable[[], MiniLMEmbedder] = default_embedder
+        self,
+        store: Store,
+        embedder: Callable[[], MiniLMEmbedder] = default_embedder,
+        *,
+        on_embedded: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_embedded(n)`: told how many queued memories got their embedding."""
         self.store = store
         self._embedder = embedder
         self._batcher = EmbeddingBatcher(self._embed)
+        self._on_embedded = on_embedded
 
     def _embed(self, contents: list[str]) -> list[bytes]:
         return [to_blob(vector) for vector in self._embedder().embed_array(contents)]
@@ -46,46 +46,35 @@ class Retrieval:
         together with those of other requests waiting at the same time."""
         return await self._batcher.embed(contents)
 
-    async def duplicates(
-        self, user_id: str, contents: Sequence[str], vectors: Sequence[bytes]
-    ) -> list[Duplicate]:
-        """For each content, the memory it repeats: an existing one of the user's, or an
-        earlier item of the same batch; None when it is new."""
-        found: list[Duplicate] = []
-        matrix = np.frombuffer(b"".join(vectors), dtype="<f4").reshape(len(vectors), -1)
-        for i, (content, vector) in enumerate(zip(contents, vectors, strict=True)):
-            earlier: Duplicate = next(
-                (
-                    j
-                    for j in range(i)
-                    if found[j] is None
-                    and is_duplicate(content, contents[j], float(matrix[i] @ matrix[j]))
-                ),
-                None,
+    async def embed_queued(
+        self, items: Sequence[Queued], extra: Sequence[str] = ()
+    ) -> tuple[list[bytes], int]:
+        """Embed the queued memories (with the `extra` texts, in the same model call) and
+        store those whose content is unchanged: the embeddings of `extra`, and how many
+        memories got theirs."""
+        vectors = await self.vectors([*extra, *(item.content for item in items)])
+        done = 0
+        if items:
+            done = await self.store.complete_embeddings(
+                list(zip(items, vectors[len(extra) :], strict=True))
             )
-            found.append(
-                earlier
-                if earlier is not None
-                else await self._existing_duplicate(user_id, content, vector)
-            )
-        return found
-
-    async def _existing_duplicate(self, user_id: str, content: str, vector: bytes) -> str | None:
-        nearest = await self.store.semantic_search(user_id, vector, _DUPLICATE_CANDIDATES)
-        memories = await self.store.memories_by_ids(user_id, [i for i, _ in nearest])
-        for memory_id, cosine in nearest:
-            memory = memories.get(memory_id)
-            if memory is not None and is_duplicate(content, memory.content, cosine):
-                return memory_id
-        return None
+            if self._on_embedded is not None and done:
+                self._on_embedded(done)
+        return vectors[: len(extra)], done
 
     async def search(
         self, user_id: str, query: str, limit: int, categories: Sequence[str]
     ) -> list[tuple[Memory, float]]:
-        """The user's memories most relevant to `query`, with a relevance in [0, 1]."""
+        """The user's memories most relevant to `query`, with a relevance in [0, 1].
+
+        Read-your-writes: the user's queued memories are embedded (with the query, in one
+        model call) and stored before the semantic ranking runs, so it sees every memory
+        the user created before the search."""
+        pending = await self.store.pending_embeddings(user_id)
         # The keyword ranking needs no embedding: it runs while the query is embedded.
-        embedded, keyword = await asyncio.gather(
-            self.vectors([query]), self.store.keyword_search(user_id, query, _POOL, categories)
+        (embedded, _), keyword = await asyncio.gather(
+            self.embed_queued(pending, [query]),
+            self.store.keyword_search(user_id, query, _POOL, categories),
         )
         semantic = await self.store.semantic_search(user_id, embedded[0], _POOL, categories)
         ranked = fuse(keyword, semantic, limit, keyword_half=self.store.keyword_half)
