@@ -119,6 +119,7 @@ def create_app(
             yield
         finally:
             await embedder.stop()
+            await retrieval.drain()
             if categorizer is None:  # only what the app made itself
                 await close_categorizer(chosen)
             if limiter is not None:

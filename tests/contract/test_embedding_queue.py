@@ -200,9 +200,7 @@ async def test_memories_stored_before_the_keys_are_keyed_on_open(
     reopened = store_for(settings)
     await reopened.open()
     try:
-        found = await reopened.insert_memories(
-            user.id, [memory("User is vegetarian.")], dedup=True
-        )
+        found = await reopened.insert_memories(user.id, [memory("User is vegetarian.")], dedup=True)
         assert found[0] is not None and found[0].id == old.id
     finally:
         await reopened.close()
