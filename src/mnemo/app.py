@@ -23,7 +23,7 @@ from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
 from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
-from mnemo.errors import MnemoError
+from mnemo.errors import MnemoError, StoreError
 from mnemo.jobs.embedder import Embedder
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
@@ -36,12 +36,14 @@ log = logging.getLogger("mnemo")
 
 
 async def _project_error(request: Request, error: Exception) -> JSONResponse:
+    """A store error's detail (what failed, naming the database) is for the log and the
+    command line: over HTTP it answers with its class's fixed words."""
     assert isinstance(error, MnemoError)
     if error.status_code >= 500:
-        log.error("%s %s failed: %r", request.method, request.url.path, error.__cause__ or error)
-    return JSONResponse(
-        {"detail": error.detail}, status_code=error.status_code, headers=error.headers
-    )
+        cause = f" ({error.__cause__!r})" if error.__cause__ is not None else ""
+        log.error("%s %s failed: %s%s", request.method, request.url.path, error.detail, cause)
+    detail = type(error).default_detail if isinstance(error, StoreError) else error.detail
+    return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
 
 
 class _AsciiJSONResponse(JSONResponse):
@@ -51,10 +53,23 @@ class _AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
+_JSON_REQUIRED = "The body must be JSON sent with Content-Type: application/json"
+
+
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's validation body, rendered so any echoed input can be encoded."""
+    """FastAPI's validation body, rendered so any echoed input can be encoded. FastAPI
+    parses a body as JSON only under a JSON Content-Type (`application/json`,
+    `application/*+json`) and otherwise validates the raw bytes, which fail as a whole:
+    that error's message says why."""
     assert isinstance(error, RequestValidationError)
-    return _AsciiJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+    errors = jsonable_encoder(error.errors())
+    if isinstance(error.body, bytes):  # a body FastAPI did not parse
+        sent = request.headers.get("content-type")
+        why = f"this request's is {sent[:100]!r}" if sent else "this request has none"
+        for item in errors:
+            if item.get("loc") == ["body"]:
+                item["msg"] = f"{_JSON_REQUIRED}; {why}"
+    return _AsciiJSONResponse({"detail": errors}, status_code=422)
 
 
 _UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's words
@@ -79,6 +94,30 @@ async def _http_error(request: Request, error: Exception) -> Response:
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+
+_DESCRIPTION = """\
+Short, timeless facts about each user ("User is vegetarian"), served over the Omi
+Developer Memories API: an Omi client works against mnemo by changing only its base URL
+and key. The full reference (every status, error string,
+limit and ordering rule) is `docs/api.md` in mnemo's repository.
+
+**Authentication.** Every `/v1/dev/` route needs `Authorization: Bearer omi_dev_...`.
+GET routes need the scope `memories:read`, the others `memories:write`. Another
+user's memory answers exactly like an unknown id (404).
+
+**Rate limits.** Each response to a request with a valid key carries
+`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) for its
+policy (reads, writes or batches); over the limit: 429 with `Retry-After`.
+
+**Errors** are JSON `{"detail": ...}`: a sentence, or FastAPI's list of validation
+issues (422). A body over the size limit (1 MiB by default) is a 413, headers over
+16 KiB in all a 431.
+"""
+_TAGS = [
+    {"name": "memories", "description": "A user's memories (the Omi Developer API, and more)"},
+    {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
+]
 
 
 def create_app(
@@ -133,6 +172,8 @@ def create_app(
         title="mnemo",
         version=__version__,
         summary="Self-hosted memories for AI assistants, Omi-compatible",
+        description=_DESCRIPTION,
+        openapi_tags=_TAGS,
         lifespan=lifespan,
         redoc_url=None,
     )

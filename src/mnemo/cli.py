@@ -1,28 +1,42 @@
-"""The `mnemo` command: run the service and administer users and keys."""
+"""The `mnemo` command: run the service and administer users and keys.
+
+Every mistake ends the same way: one line `error: ...` on stderr and an exit code
+from `mnemo.cli_support` (1 failed, 2 usage, 3 unavailable), never a traceback.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import Annotated, Any, NoReturn, TextIO, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import SecretStr
 
 from mnemo import __version__
-from mnemo.auth import issue_key
+from mnemo.auth import check_user_name, issue_key, parse_scopes
 from mnemo.categorize.command import categorize
+from mnemo.cli_support import (
+    EXIT_FAILED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    CliError,
+    Output,
+    open_input,
+    os_reason,
+    run_command,
+    utf8_lines,
+    with_store,
+)
 from mnemo.clock import now_us, to_datetime
-from mnemo.config import Settings
-from mnemo.errors import MnemoError
-from mnemo.models import MAX_QUERY_CHARS
+from mnemo.config import InvalidSettings, Settings, load_settings
+from mnemo.errors import MnemoError, NotFound
+from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
 from mnemo.retrieval import Retrieval
-from mnemo.store import ALL_SCOPES, Store, store_for
+from mnemo.store import ALL_SCOPES, Store
+from mnemo.urls import parse_database_url
 
 T = TypeVar("T")
 
@@ -41,44 +55,39 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option(
         "--database-url",
-        help="sqlite:///PATH or postgresql://... [env: MNEMO_DATABASE_URL; "
-        "default: sqlite:///./data/mnemo.db]",
+        help="sqlite:///PATH or postgresql://... (env MNEMO_DATABASE_URL, "
+        "default sqlite:///./data/mnemo.db)",
         show_default=False,
     ),
 ]
 
 
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with command-line flags taking precedence."""
+def _settings(**flags: Any) -> Settings:
+    """Settings from the environment, with command-line flags taking precedence; a bad
+    one exits 2 with a line naming it as the user wrote it (`MNEMO_PORT`, `--port`)."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as error:
-        _fail(f"invalid setting: {error}")
+        return load_settings(**flags)
+    except InvalidSettings as error:
+        raise CliError(str(error), EXIT_USAGE) from None
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
+def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    raise CliError(message, code)
 
 
-def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Open the store (applying migrations), run `work`, close it; errors exit 1."""
-
-    async def run() -> T:
-        try:
-            store = store_for(settings)
-        except ValueError as error:
-            _fail(str(error))
-        await store.open()
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
+def _checked(check: Callable[[], T]) -> T:
+    """`check()`, whose `MnemoError` (a bad name, scope, category) is a usage error."""
     try:
-        return asyncio.run(run())
+        return check()
     except MnemoError as error:
-        _fail(error.detail)
+        raise CliError(error.detail, EXIT_USAGE) from None
+
+
+async def _user_id(store: Store, name: str) -> str:
+    found = await store.get_user(name)
+    if found is None:
+        raise NotFound(f"no user named '{name}'")
+    return found.id
 
 
 def _when(us: int | None) -> str:
@@ -96,75 +105,85 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Interface to bind [env: MNEMO_HOST; default: 127.0.0.1]")
+        str | None,
+        typer.Option(metavar="HOST", help="Interface to bind (env MNEMO_HOST, default 127.0.0.1)"),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env: MNEMO_PORT; default: 8080]")] = None,
+    port: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PORT", help="Port, 0 for any free one (env MNEMO_PORT, default 8080)"
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     workers: Annotated[
-        int | None,
-        typer.Option(help="Worker processes sharing the database [env: MNEMO_WORKERS; default: 1]"),
+        str | None,
+        typer.Option(
+            metavar="N",
+            help="Worker processes sharing the database, 1-64 (env MNEMO_WORKERS, default 1)",
+        ),
     ] = None,
     log_level: Annotated[
-        str | None, typer.Option(help="critical|error|warning|info|debug [env: MNEMO_LOG_LEVEL]")
+        str | None,
+        typer.Option(
+            metavar="LEVEL",
+            help="critical|error|warning|info|debug (env MNEMO_LOG_LEVEL, default info)",
+        ),
     ] = None,
 ) -> None:
     """Run the HTTP service (migrating the database first).
 
     On the first start with no API key, creates user `default` and prints its key once.
     """
-    import uvicorn
+    from mnemo import serve as serving
 
     settings = _settings(
         host=host, port=port, database_url=database_url, workers=workers, log_level=log_level
     )
+    sock = serving.bind(settings.host, settings.port)
+    try:
+        if settings.redis_url:
+            serving.check_redis(settings.redis_url)
 
-    async def prepare(store: Store) -> tuple[str | None, int]:
-        unindexed = await store.count_unindexed()
-        if await store.count_active_keys():
-            return None, unindexed
-        _, secret = await issue_key(store, "default", name="first start")
-        return secret, unindexed
+        async def prepare(store: Store) -> tuple[str | None, int]:
+            unindexed = await store.count_unindexed()
+            if await store.count_active_keys():
+                return None, unindexed
+            _, secret = await issue_key(store, "default", name="first start")
+            return secret, unindexed
 
-    first_key, unindexed = _with_store(settings, prepare)
-    local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    base = f"http://{local}:{settings.port}"
-    typer.echo(f"mnemo {__version__} on {settings.database_url}")
+        first_key, unindexed = with_store(settings, prepare)
+    except BaseException:
+        sock.close()
+        raise
+    bound_host, bound_port = serving.address(sock)
+    local = "127.0.0.1" if bound_host in ("0.0.0.0", "::", "") else bound_host
+    base = serving.url_of(local, bound_port)
+    launcher = os.environ.get("MNEMO_LAUNCHER") or "mnemo"
+    workers_text = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+    typer.echo(f"mnemo {__version__} on {parse_database_url(settings.database_url).shown}")
     typer.echo(
-        f"Listening on http://{settings.host}:{settings.port} "
-        f"({settings.workers} worker{'s' if settings.workers > 1 else ''}); API docs at {base}/docs"
+        f"Listening on {serving.url_of(bound_host, bound_port)} ({workers_text}); "
+        f"API docs at {base}/docs"
     )
     if first_key:
         typer.echo("First start: created user 'default' and this API key (shown only once):")
         typer.echo(f"    {first_key}")
         typer.echo("Try it:")
         typer.echo(f'    curl -H "Authorization: Bearer {first_key}" {base}/v1/dev/user/memories')
-    typer.echo("Get an API key for a user: mnemo keys create --user NAME")
+    typer.echo(f"Get an API key for a user: {launcher} keys create --user NAME")
     if unindexed:
-        typer.echo(f"{unindexed} memories are not in the search index yet: run mnemo reindex")
+        typer.echo(f"{unindexed} memories are not in the search index yet: run {launcher} reindex")
     sys.stdout.flush()
-    # Workers are separate processes: hand them the resolved settings.
-    for name, value in settings.model_dump().items():
-        variable = f"MNEMO_{name.upper()}"
-        if value is None:
-            os.environ.pop(variable, None)
-        else:
-            secret = isinstance(value, SecretStr)
-            os.environ[variable] = value.get_secret_value() if secret else str(value)
-    uvicorn.run(
-        "mnemo.app:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
-    )
+    serving.export_settings(settings, bound_port)
+    code = serving.run(settings, sock)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
 def migrate(database_url: DatabaseUrl = None) -> None:
     """Create or upgrade the database schema, then print its version."""
-    version = _with_store(_settings(database_url=database_url), lambda s: s.schema_version())
+    version = with_store(_settings(database_url=database_url), lambda s: s.schema_version())
     typer.echo(f"schema version {version}")
 
 
@@ -176,9 +195,11 @@ def keys_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key; its secret is printed once, alone on the last line of stdout."""
-    record, secret = _with_store(
-        _settings(database_url=database_url),
-        lambda store: issue_key(store, user, name=name, scopes=scopes.split(",")),
+    settings = _settings(database_url=database_url)
+    _checked(lambda: check_user_name(user))
+    wanted = _checked(lambda: parse_scopes(scopes))
+    record, secret = with_store(
+        settings, lambda store: issue_key(store, user, name=name, scopes=wanted)
     )
     typer.echo(
         f"Created key {record.id} for user '{record.user_name}' "
@@ -195,15 +216,10 @@ def keys_list(
     """List keys (never the secrets): id, user, name, scopes, created, last used, status."""
 
     async def fetch(store: Store) -> list[Any]:
-        user_id = None
-        if user is not None:
-            found = await store.get_user(user)
-            if found is None:
-                _fail(f"no user named '{user}'")
-            user_id = found.id
+        user_id = None if user is None else await _user_id(store, user)
         return await store.list_keys(user_id)
 
-    keys = _with_store(_settings(database_url=database_url), fetch)
+    keys = with_store(_settings(database_url=database_url), fetch)
     _table(
         ["ID", "USER", "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "STATUS"],
         [
@@ -225,18 +241,19 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, database_url: DatabaseUrl = None) -> None:
     """Revoke a key: it stops working at once, in every worker."""
-    revoked = _with_store(
-        _settings(database_url=database_url), lambda store: store.revoke_key(key_id, now_us())
-    )
-    if not revoked:
-        _fail(f"no active key with id '{key_id}'")
+
+    async def revoke(store: Store) -> None:
+        if not await store.revoke_key(key_id, now_us()):
+            raise NotFound(f"no active key with id '{key_id}'")
+
+    with_store(_settings(database_url=database_url), revoke)
     typer.echo(f"Revoked key {key_id}")
 
 
 @users_app.command("list")
 def users_list(database_url: DatabaseUrl = None) -> None:
     """List users with their memory counts."""
-    users = _with_store(_settings(database_url=database_url), lambda store: store.list_users())
+    users = with_store(_settings(database_url=database_url), lambda store: store.list_users())
     _table(
         ["NAME", "ID", "MEMORIES", "CREATED"],
         [[u.name, u.id, str(count), _when(u.created_at)] for u, count in users],
@@ -246,14 +263,16 @@ def users_list(database_url: DatabaseUrl = None) -> None:
 @users_app.command("create")
 def users_create(name: str, database_url: DatabaseUrl = None) -> None:
     """Create a user (without a key; `mnemo keys create --user NAME` makes one)."""
-    from mnemo.auth import check_user_name
     from mnemo.clock import new_id
     from mnemo.store import User
 
-    def create(store: Store) -> Awaitable[User]:
-        return store.create_user(User(id=new_id(), name=check_user_name(name), created_at=now_us()))
+    settings = _settings(database_url=database_url)
+    checked = _checked(lambda: check_user_name(name))
 
-    user = _with_store(_settings(database_url=database_url), create)
+    def create(store: Store) -> Awaitable[User]:
+        return store.create_user(User(id=new_id(), name=checked, created_at=now_us()))
+
+    user = with_store(settings, create)
     typer.echo(f"Created user '{user.name}' ({user.id})")
 
 
@@ -268,15 +287,29 @@ def export_command(
     """Write users, key records (hashes, never keys) and memories as JSON Lines."""
     from mnemo.transfer import export_lines
 
+    settings = _settings(database_url=database_url)
+    sink = None if output == "-" else Output(output)  # a bad path fails before the store opens
+
     async def write(store: Store) -> int:
+        if user is not None:
+            await _user_id(store, user)
+        stream = sys.stdout if sink is None else sink.stream
         count = 0
-        with _open_output(output) as sink:
-            async for line in export_lines(store, user):
-                sink.write(line + "\n")
-                count += 1
+        async for line in export_lines(store, user):
+            stream.write(line + "\n")
+            count += 1
         return count
 
-    count = _with_store(_settings(database_url=database_url), write)
+    try:
+        count = with_store(settings, write)
+        if sink is not None:
+            sink.commit()
+    except OSError as error:  # the disk filled up, the pipe closed...
+        target = "stdout" if output == "-" else output
+        raise CliError(f"cannot write {target}: {os_reason(error)}", EXIT_UNAVAILABLE) from None
+    finally:
+        if sink is not None:
+            sink.discard()
     typer.echo(f"exported {count} records", err=True)
 
 
@@ -295,17 +328,16 @@ def import_command(
     """Import an export; running it again with the same file adds nothing twice."""
     from mnemo.transfer import import_lines
 
-    if source != "-" and not os.path.isfile(source):
-        _fail(f"no such file: {source}")
+    settings = _settings(database_url=database_url)
+    stream = sys.stdin.buffer if source == "-" else open_input(source)
+    name = "stdin" if source == "-" else source
 
     async def load(store: Store) -> Any:
         embed = Retrieval(store).vectors if embeddings else None
-        if source == "-":
-            return await import_lines(store, sys.stdin, embed)
-        with open(source, encoding="utf-8") as stream:  # noqa: ASYNC230 (a CLI, one task)
-            return await import_lines(store, stream, embed)
+        return await import_lines(store, utf8_lines(stream, name), embed)
 
-    counts = _with_store(_settings(database_url=database_url), load)
+    with stream:
+        counts = with_store(settings, load)
     typer.echo(f"imported {counts.summary()}")
 
 
@@ -322,16 +354,22 @@ def search_command(
     """Search a user's memories by relevance; JSON Lines, best first."""
     from mnemo.service import parse_categories
 
-    async def find(store: Store) -> list[tuple[Any, float]]:
-        found = await store.get_user(user)
-        if found is None:
-            _fail(f"no user named '{user}'")
-        names = parse_categories(categories)
-        return await Retrieval(store).search(found.id, query, limit, names)
-
+    settings = _settings(database_url=database_url)
     if not query.strip() or len(query) > MAX_QUERY_CHARS:
-        _fail(f"the query must be 1-{MAX_QUERY_CHARS} characters")
-    for memory, score in _with_store(_settings(database_url=database_url), find):
+        _fail(f"the query must be 1-{MAX_QUERY_CHARS} characters", EXIT_USAGE)
+    try:
+        names = parse_categories(categories)
+    except MnemoError:
+        unknown = [c.strip() for c in (categories or "").split(",") if c.strip()]
+        bad = next(c for c in unknown if c not in set(MemoryCategory))
+        valid = ", ".join(c.value for c in MemoryCategory)
+        _fail(f"unknown category '{bad}' in --categories: choose from {valid}", EXIT_USAGE)
+
+    async def find(store: Store) -> list[tuple[Any, float]]:
+        user_id = await _user_id(store, user)
+        return await Retrieval(store).search(user_id, query, limit, names)
+
+    for memory, score in with_store(settings, find):
         line = {
             "id": memory.id,
             "relevance_score": score,
@@ -351,33 +389,32 @@ def reindex_command(
     async def rebuild(store: Store) -> int:
         users = [u for u, _ in await store.list_users() if user is None or u.name == user]
         if user is not None and not users:
-            _fail(f"no user named '{user}'")
+            raise NotFound(f"no user named '{user}'")
         retrieval = Retrieval(store)
         return sum([await retrieval.reindex(u.id) for u in users])
 
-    count = _with_store(_settings(database_url=database_url), rebuild)
+    count = with_store(_settings(database_url=database_url), rebuild)
     typer.echo(f"reindexed {count} memories")
 
 
-@contextlib.contextmanager
-def _open_output(output: str) -> Iterator[TextIO]:
-    if output == "-":
-        yield sys.stdout
-        return
-    with open(output, "w", encoding="utf-8") as sink:
-        yield sink
-
-
-@app.callback(invoke_without_command=False)
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
-    ] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(__version__)
         raise typer.Exit()
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """mnemo: a self-hosted memory service speaking the Omi Developer Memories API."""
+
+
 def main() -> None:
-    app()
+    """Run the command line; every error is one line on stderr and a documented code."""
+    run_command(app)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import uuid6
 
-# Categories that get no boost in `scoring` (see API.md, "Ordering").
+# Categories that get no boost in `scoring` (see docs/api.md, "Ordering").
 _UNBOOSTED = frozenset({"system", "habits", "other", "auto"})
 
 

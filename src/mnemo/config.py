@@ -5,10 +5,14 @@ Every field is documented in the README's configuration table.
 
 from __future__ import annotations
 
-from typing import Literal
+import types
+from collections.abc import Mapping
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from mnemo.urls import check_http_url, check_redis_url, mask_url, parse_database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/mnemo.db"
 
@@ -102,3 +106,93 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(
         5.0, gt=0, le=120, description="After this, the offline classifier answers instead."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        parse_database_url(value)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_redis_url(value)
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_base_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, "language model URL")
+
+
+class InvalidSettings(ValueError):
+    """Settings that cannot be used; `str()` is one line naming each bad setting as the
+    user wrote it (`MNEMO_PORT` or `--port`), its value, and what is allowed."""
+
+
+def load_settings(**flags: Any) -> Settings:
+    """Settings from `MNEMO_*` variables, each flag given (not None) taking precedence.
+    A flag's name is its field's with dashes: `database_url` is `--database-url`."""
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = [_describe(problem, given) for problem in error.errors()]
+        raise InvalidSettings("; ".join(problems)) from None
+    except SettingsError as error:  # a variable pydantic-settings could not even parse
+        raise InvalidSettings(f"invalid settings in the environment: {error}") from None
+
+
+def setting_label(name: str, flags: Mapping[str, Any] = {}) -> str:  # noqa: B006 (read only)
+    """How the user wrote setting `name`: its flag if one was given, else its variable."""
+    return "--" + name.replace("_", "-") if name in flags else f"MNEMO_{name.upper()}"
+
+
+def _describe(problem: Any, flags: Mapping[str, Any]) -> str:
+    name = str(problem["loc"][0]) if problem["loc"] else ""
+    if name not in Settings.model_fields:
+        return str(problem["msg"])
+    label = setting_label(name, flags)
+    if problem["type"] == "value_error":  # our own check: its message names the value
+        reason = str(problem["msg"]).removeprefix("Value error, ")
+        return f"invalid {label}: {reason}"
+    raw = problem.get("input")
+    secret = Settings.model_fields[name].annotation in (SecretStr, SecretStr | None)
+    shown = "***" if secret else mask_url(str(raw))
+    return f"invalid {label} {shown!r}: expected {allowed_values(name)}"
+
+
+def allowed_values(name: str) -> str:
+    """What setting `name` accepts, in words, from its type and bounds."""
+    field = Settings.model_fields[name]
+    annotation: Any = field.annotation
+    optional = False
+    if get_origin(annotation) in (Union, types.UnionType):
+        kinds = [arg for arg in get_args(annotation) if arg is not type(None)]
+        optional, annotation = len(kinds) < len(get_args(annotation)), kinds[0]
+    if get_origin(annotation) is Literal:
+        text = "one of " + ", ".join(str(choice) for choice in get_args(annotation))
+    elif annotation is bool:
+        text = "true or false"
+    elif annotation in (int, float):
+        text = ("an integer" if annotation is int else "a number") + _bounds(field.metadata)
+    else:
+        text = "text"
+    return text + (", or unset" if optional else "")
+
+
+def _bounds(metadata: list[Any]) -> str:
+    """' from 1 to 64', ' (at least 1)': the bounds pydantic keeps as `Ge`, `Le`... items."""
+    low = high = ""
+    for item in metadata:
+        if getattr(item, "ge", None) is not None:
+            low = f"at least {item.ge}"
+        elif getattr(item, "gt", None) is not None:
+            low = f"greater than {item.gt}"
+        elif getattr(item, "le", None) is not None:
+            high = f"at most {item.le}"
+        elif getattr(item, "lt", None) is not None:
+            high = f"less than {item.lt}"
+    if low.startswith("at least") and high.startswith("at most"):
+        return f" from {low.removeprefix('at least ')} to {high.removeprefix('at most ')}"
+    parts = [part for part in (low, high) if part]
+    return f" ({' and '.join(parts)})" if parts else ""

@@ -1,4 +1,4 @@
-"""The memories routes through the real app: statuses, bodies, ordering, as API.md says."""
+"""The memories routes through the real app: statuses, bodies, ordering, as docs/api.md says."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def test_eval_bad_file_exits_2(tmp_path: Path, body: str, message: str) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_eval_missing_file_exits_2(tmp_path: Path) -> None:
+def test_eval_missing_file_exits_3(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--eval", str(tmp_path / "nope.jsonl")])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "cannot read" in result.stderr

@@ -24,13 +24,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a `mnemo` command to completion."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a `mnemo` command to completion (stdin empty; `timeout` fails a hang)."""
     return subprocess.run(
         [*MNEMO, *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 

@@ -103,7 +103,8 @@ def test_keys_create_list_revoke_against_a_running_server(database_url: str) -> 
                 client.close()
                 client = httpx.Client()
         again = run_cli("keys", "revoke", key_id, "--database-url", database_url)
-        assert again.returncode == 1 and "no active key" in again.stderr
+        assert again.returncode == 1
+        assert f"no active key with id '{key_id}' in " in again.stderr
     finally:
         server.stop()
 
@@ -113,9 +114,9 @@ def test_keys_create_rejects_bad_scopes_and_names(tmp_path) -> None:
     bad_scope = run_cli(
         "keys", "create", "--user", "a", "--scopes", "memories:admin", "--database-url", url
     )
-    assert bad_scope.returncode == 1 and "Unknown scope" in bad_scope.stderr
+    assert bad_scope.returncode == 2 and "Unknown scope" in bad_scope.stderr
     bad_name = run_cli("keys", "create", "--user", "no spaces", "--database-url", url)
-    assert bad_name.returncode == 1 and "user name" in bad_name.stderr
+    assert bad_name.returncode == 2 and "user name" in bad_name.stderr
     assert "Traceback" not in bad_scope.stderr + bad_name.stderr
 
 
@@ -159,4 +160,4 @@ def test_migrate_and_help(tmp_path) -> None:
     users = run_cli("users", "list", "--database-url", url)
     assert users.returncode == 0 and users.stdout.startswith("NAME")
     bad = run_cli("migrate", "--database-url", "mysql://nope")
-    assert bad.returncode == 1 and "unsupported database URL" in bad.stderr
+    assert bad.returncode == 2 and "unsupported database URL" in bad.stderr

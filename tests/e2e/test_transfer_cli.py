@@ -67,7 +67,7 @@ def test_import_reports_bad_input_without_a_traceback(tmp_path) -> None:
         '{"kind": "user", "id": "u1", "name": "ann", "created_at": "2026-01-01T00:00:00Z"}\n{oops\n'
     )
     result = run_cli("import", str(bad), "--database-url", url)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "line 2" in result.stderr and "Traceback" not in result.stderr
     missing = run_cli("import", str(tmp_path / "nope.jsonl"), "--database-url", url)
-    assert missing.returncode == 1 and "no such file" in missing.stderr
+    assert missing.returncode == 3 and "no such file" in missing.stderr

@@ -97,8 +97,10 @@ def test_read_only_disk_refuses_to_start_clearly_then_recovers(small_disk: Path)
             result = run_cli(*command, "--database-url", url)
             assert result.returncode == 1, command
             lines = result.stderr.strip().splitlines()
-            assert lines[-1] == "error: Database unavailable, try again shortly"
-            assert "unable to open database file" in result.stderr  # the cause, logged
+            assert lines[-1] == (
+                f"error: cannot open the SQLite database {small_disk}/mnemo.db: unable to"
+                f" open database file (its folder {small_disk} is not writable)"
+            )
             assert "Traceback" not in result.stderr
     finally:
         _remount(small_disk, "rw")

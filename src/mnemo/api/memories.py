@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query, Response, Security
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
+from mnemo.api import examples as ex
 from mnemo.api.deps import AuthenticatedRoute, CurrentKey, Service, bearer_scheme
 from mnemo.errors import Unprocessable
 from mnemo.models import (
@@ -28,22 +29,28 @@ from mnemo.models import (
     UnprocessableBody,
 )
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing, unknown or revoked key"},
-    403: {"model": ErrorBody, "description": "The key lacks the scope"},
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _error(description: str, content: ex.Content, model: type = ErrorBody) -> dict[str, Any]:
+    return {"model": model, "description": description, **content}
+
+
+_ERRORS: Responses = {
+    401: _error("Missing, unknown or revoked key", ex.UNAUTHORIZED),
+    403: _error("The key lacks the scope", ex.FORBIDDEN),
     422: {"model": UnprocessableBody, "description": "The request breaks a rule"},
-    429: {"model": ErrorBody, "description": "Rate limit exceeded (see `Retry-After`)"},
-    503: {"model": ErrorBody, "description": "The database cannot be reached"},
+    429: _error("Rate limit exceeded (see `Retry-After`)", ex.RATE_LIMITED),
+    503: _error("The database cannot be reached", ex.UNAVAILABLE),
 }
-_TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorBody, "description": "The body is over the size limit"},
-}
-_BAD_FILTER: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "An unknown category in `categories`"},
-}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorBody, "description": "No such memory for this user"}
-}
+_TOO_LARGE = _error("The body is over the size limit", ex.TOO_LARGE)
+_BAD_FILTER = _error("An unknown category in `categories`", ex.BAD_FILTER)
+_NOT_FOUND = _error("No such memory for this user", ex.NOT_FOUND)
+
+
+def _unprocessable(content: ex.Content) -> dict[str, Any]:
+    return _error("The request breaks a rule", content, UnprocessableBody)
+
 
 router = APIRouter(
     prefix="/v1/dev/user/memories",
@@ -95,7 +102,13 @@ def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
         ) from None
 
 
-@router.get("", response_model=list[Memory], responses=_BAD_FILTER, summary="List memories")
+@router.get(
+    "",
+    response_model=list[Memory],
+    responses={200: ex.LISTED, 400: _BAD_FILTER, 422: _unprocessable(ex.BAD_QUERY)},
+    summary="List memories",
+    operation_id="listMemories",
+)
 async def list_memories(
     key: CurrentKey,
     service: Service,
@@ -108,7 +121,14 @@ async def list_memories(
     return _json(await service.list_memories(key.user_id, categories, limit, offset))
 
 
-@router.post("", response_model=MemoryCreated, responses=_TOO_LARGE, summary="Create a memory")
+@router.post(
+    "",
+    response_model=MemoryCreated,
+    responses={200: ex.CREATED, 413: _TOO_LARGE, 422: _unprocessable(ex.BAD_CREATE)},
+    summary="Create a memory",
+    operation_id="createMemory",
+    openapi_extra={"requestBody": ex.CREATE_BODY},
+)
 async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> MemoryCreated:
     """Without `category`, the server picks `system` or `interesting`. A memory that
     repeats one the user has is not stored twice: the answer is the existing memory,
@@ -119,8 +139,10 @@ async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -
 @router.post(
     "/batch",
     response_model=MemoryBatchResult,
-    responses=_TOO_LARGE,
+    responses={200: ex.BATCH_CREATED, 413: _TOO_LARGE, 422: _unprocessable(ex.BAD_BATCH)},
     summary="Create up to 25 memories",
+    operation_id="createMemories",
+    openapi_extra={"requestBody": ex.BATCH_BODY},
 )
 async def create_memories(
     key: CurrentKey, service: Service, body: MemoryBatchCreate
@@ -132,17 +154,26 @@ async def create_memories(
     return MemoryBatchResult(memories=answers, created_count=stored)
 
 
+_SEARCH_RESPONSES: Responses = {
+    200: ex.SEARCHED,
+    400: _BAD_FILTER,
+    422: _unprocessable(ex.BAD_SEARCH),
+}
+
+
 @router.get(
     "/search",
     response_model=SearchResult,
-    responses=_BAD_FILTER,
+    responses=_SEARCH_RESPONSES,
     summary="Search memories by relevance",
+    operation_id="searchMemories",
 )
 @router.get(
     "/vector/search",
     response_model=SearchResult,
-    responses=_BAD_FILTER,
+    responses=_SEARCH_RESPONSES,
     summary="Search memories by relevance (Omi's path)",
+    operation_id="vectorSearchMemories",
 )
 async def search_memories(
     key: CurrentKey,
@@ -157,7 +188,13 @@ async def search_memories(
     return SearchResult(items=items, returned_count=len(items))
 
 
-@router.get("/{memory_id}", response_model=Memory, responses=_NOT_FOUND, summary="Get one memory")
+@router.get(
+    "/{memory_id}",
+    response_model=Memory,
+    responses={200: ex.FOUND, 404: _NOT_FOUND},
+    summary="Get one memory",
+    operation_id="getMemory",
+)
 async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Response:
     return _json(_MEMORY.dump_json(await service.get_memory(key.user_id, memory_id)))
 
@@ -165,8 +202,15 @@ async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Respo
 @router.patch(
     "/{memory_id}",
     response_model=Memory,
-    responses={**_NOT_FOUND, **_TOO_LARGE},
+    responses={
+        200: ex.UPDATED,
+        404: _NOT_FOUND,
+        413: _TOO_LARGE,
+        422: _unprocessable(ex.BAD_UPDATE),
+    },
     summary="Update a memory",
+    operation_id="updateMemory",
+    openapi_extra={"requestBody": ex.UPDATE_BODY},
 )
 async def update_memory(
     key: CurrentKey, service: Service, memory_id: str, body: Annotated[dict[str, Any], Body()]
@@ -179,7 +223,11 @@ async def update_memory(
 
 
 @router.delete(
-    "/{memory_id}", response_model=DeleteResult, responses=_NOT_FOUND, summary="Delete a memory"
+    "/{memory_id}",
+    response_model=DeleteResult,
+    responses={200: ex.DELETED, 404: _NOT_FOUND},
+    summary="Delete a memory",
+    operation_id="deleteMemory",
 )
 async def delete_memory(key: CurrentKey, service: Service, memory_id: str) -> DeleteResult:
     """Permanent and immediate."""

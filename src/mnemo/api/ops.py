@@ -14,7 +14,12 @@ from mnemo.errors import StoreError
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get(
+    "/healthz",
+    summary="The process is up",
+    operation_id="healthz",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -22,7 +27,17 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="The database answers",
-    responses={503: {"description": "The database cannot be reached"}},
+    operation_id="readyz",
+    responses={
+        200: {
+            "description": "The database answers",
+            "content": {"application/json": {"example": {"status": "ready"}}},
+        },
+        503: {
+            "description": "The database cannot be reached",
+            "content": {"application/json": {"example": {"detail": "Database unavailable"}}},
+        },
+    },
 )
 async def readyz(app: App) -> Response:
     try:
@@ -35,6 +50,7 @@ async def readyz(app: App) -> Response:
 @router.get(
     "/metrics",
     summary="Prometheus metrics of this process",
+    operation_id="metrics",
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )

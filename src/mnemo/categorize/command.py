@@ -46,9 +46,9 @@ def parse_memories(lines: Iterable[str], source: str = "<stdin>") -> list[str]:
     return memories
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 def categorize(
@@ -59,21 +59,21 @@ def categorize(
             help="Score the model on FILE (JSON Lines with `content` and `category`) "
             "instead: print accuracy, per-class precision/recall/F1 and the confusion matrix.",
             metavar="FILE",
-            dir_okay=False,
         ),
     ] = None,
 ) -> None:
     """Categorise memories read from stdin as `system` or `interesting` (offline model).
 
     Input: one memory per line, or JSON Lines with a `content` field. Output: JSON Lines
-    `{"content", "category", "confidence"}`, in input order. Bad input exits with 2.
+    `{"content", "category", "confidence"}`, in input order. Bad input exits with 2,
+    a file that cannot be read with 3.
     """
     categorizer = OfflineCategorizer()
     if eval_file is not None:
         try:
             examples = read_labelled(eval_file)
         except OSError as error:
-            _fail(f"cannot read {eval_file}: {error.strerror or error}")
+            _fail(f"cannot read {eval_file}: {error.strerror or error}", 3)
         except UnicodeDecodeError:
             _fail(f"{eval_file} is not UTF-8 text")
         except DataError as error:

@@ -6,6 +6,10 @@ Driver errors never leave the store: a lost or refused connection becomes
 connection is lost, the pool's other connections are expired too (they likely died
 with it) and a read is retried once on a fresh connection, so the service recovers
 as soon as the server is back.
+
+Each error's detail says what failed and names the server, never the user or password
+(opening: refused, no answer within the connect timeout of 10 s, a database or role
+that does not exist); over HTTP they answer with their fixed words (mnemo.app).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ Connection = Any  # asyncpg.Connection / pool proxy; asyncpg ships no precise ty
 
 # Any number will do, as long as every mnemo process uses the same one.
 _MIGRATION_LOCK = 0x6D6E656D6F  # "mnemo"
+CONNECT_TIMEOUT_S = 10.0  # per connection attempt, TCP to authenticated session
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -43,33 +48,51 @@ class PostgresDatabase:
     """One PostgreSQL database: the pool, reads, writes, migrations. `PostgresStore`
     adds the SQL."""
 
-    def __init__(self, dsn: str, *, min_connections: int = 1, max_connections: int = 10) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_connections: int = 1,
+        max_connections: int = 10,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
         self._dsn = dsn
         self._min = min_connections
         self._max = max_connections
+        self._connect_timeout_s = connect_timeout_s
         self._pool: asyncpg.Pool | None = None
 
     # -- connections -------------------------------------------------------
 
     async def _new_pool(self) -> asyncpg.Pool:
+        """A pool with its first connection made; failures say what failed, where."""
+        server = _server(self._dsn)
         try:
             return await asyncpg.create_pool(
                 self._dsn,
                 min_size=self._min,
                 max_size=self._max,
                 command_timeout=30,
-                timeout=10,
+                timeout=self._connect_timeout_s,
                 # The DSN may name the application itself (?application_name=...).
                 server_settings=None
                 if "application_name=" in self._dsn
                 else {"application_name": "mnemo"},
             )
+        except TimeoutError as error:
+            log.warning("postgres unavailable: no answer from %s: %r", server, error)
+            raise StoreUnavailable(
+                f"cannot connect to PostgreSQL at {server}:"
+                f" no answer within {self._connect_timeout_s:g} s"
+            ) from error
         except _CONNECTION_ERRORS as error:
             log.warning("postgres unavailable: %r", error)
-            raise StoreUnavailable() from error
+            raise StoreUnavailable(f"cannot connect to PostgreSQL at {server}: {error}") from error
         except asyncpg.PostgresError as error:
             log.error("postgres error: %r", error)
-            raise StoreError() from error
+            raise StoreError(f"PostgreSQL at {server} refused the connection: {error}") from error
+        except (ValueError, OverflowError) as error:  # asyncpg's parse of the DSN
+            raise StoreError(f"invalid PostgreSQL URL: {error}") from error
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Connection]:
@@ -85,10 +108,12 @@ class PostgresDatabase:
             log.warning("postgres unavailable: %r", error)
             if self._pool is not None:
                 await self._pool.expire_connections()
-            raise StoreUnavailable() from error
+            raise StoreUnavailable(
+                f"PostgreSQL at {_server(self._dsn)} is unavailable: {_words(error)}"
+            ) from error
         except asyncpg.PostgresError as error:
             log.error("postgres error: %r", error)
-            raise StoreError() from error
+            raise StoreError(f"PostgreSQL at {_server(self._dsn)} failed: {error}") from error
 
     async def _read(self, query: Callable[[Connection], Awaitable[T]]) -> T:
         """Run a read, retried once on a fresh connection if the first one was lost."""
@@ -108,7 +133,11 @@ class PostgresDatabase:
 
     async def open(self) -> None:
         self._pool = await self._new_pool()
-        await self._write(_migrate)
+        try:
+            await self._write(_migrate)
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -130,17 +159,52 @@ async def _migrate(conn: Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
+        " checksum TEXT)"
     )
+    await _check_applied(conn)
     current = await conn.fetchval(_VERSION_SQL)
     for migration in migrations.load("postgres"):
         if migration.version <= current:
             continue
         await conn.execute(migration.sql)
         await conn.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at)"
-            " VALUES ($1, $2, now()::text)",
+            "INSERT INTO schema_migrations (version, name, applied_at, checksum)"
+            " VALUES ($1, $2, now()::text, $3)",
             migration.version,
             migration.name,
+            migration.checksum,
         )
         log.info("applied postgres migration %04d_%s", migration.version, migration.name)
+
+
+async def _check_applied(conn: Connection) -> None:
+    """Refuse a schema newer than this code or an applied migration that changed since
+    (`migrations.unrecorded`); record the checksums of migrations applied before mnemo
+    recorded them, adding the column to a table made before it existed."""
+    has_checksum = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid ="
+        " 'schema_migrations'::regclass AND attname = 'checksum' AND NOT attisdropped)"
+    )
+    if not has_checksum:
+        await conn.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+    rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+    applied = {row["version"]: row["checksum"] for row in rows}
+    for migration in migrations.unrecorded(applied, migrations.load("postgres")):
+        await conn.execute(
+            "UPDATE schema_migrations SET checksum = $1 WHERE version = $2",
+            migration.checksum,
+            migration.version,
+        )
+
+
+def _words(error: BaseException) -> str:
+    """An error's own words (a timeout has none)."""
+    return str(error) or type(error).__name__
+
+
+def _server(dsn: str) -> str:
+    """The host:port part of a PostgreSQL URL (no user, password or options), for
+    messages."""
+    netloc = dsn.partition("://")[2].partition("/")[0].partition("?")[0]
+    return netloc.rpartition("@")[2] or "the default host (PGHOST or the socket)"

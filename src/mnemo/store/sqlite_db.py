@@ -3,7 +3,8 @@
 One writer thread owns the only connection that writes, so this process never
 contends with itself for the write lock. Writes queue for it and it commits them in
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
-own, one fsync for all (a cancelled request cannot leave a write half done). Reads
+own, one fsync for all (a cancelled request cannot leave a write half done); whatever
+fails while a group runs, every write of it is answered, so none waits forever. Reads
 run on a small pool of threads, each with its own connection; WAL mode lets them
 proceed while a write commits. (Reads on the event loop's own thread, tried for
 their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,15 +43,16 @@ _PURGE_DELAY_S = 0.5
 _MMAP_BYTES = 1 << 30
 
 
-def _translate(error: sqlite3.Error) -> MnemoError:
+def _translate(error: sqlite3.Error, path: str) -> MnemoError:
+    """The project's error for a driver error on the file at `path`, saying what failed."""
     message = str(error).lower()
     if isinstance(error, sqlite3.OperationalError) and any(
         hint in message for hint in _UNAVAILABLE_HINTS
     ):
         log.warning("sqlite unavailable: %s", error)
-        return StoreUnavailable()
+        return StoreUnavailable(f"the SQLite database {path} is unavailable: {error}")
     log.error("sqlite error: %r", error)
-    return StoreError()
+    return StoreError(f"the SQLite database {path} failed: {error}")
 
 
 def _statements(script: str) -> list[str]:
@@ -101,10 +104,22 @@ class SQLiteDatabase:
     # -- connections -------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        """This thread's connection (the writer's, a reader's), opened on first use."""
+        """This thread's connection (the writer's, a reader's), opened on first use. A
+        file that cannot be opened (its folder cannot be made, it is not a database...)
+        is `StoreUnavailable` naming the file and the cause."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = self._open(self._busy_timeout_ms)
+            try:
+                conn = self._open(self._busy_timeout_ms)
+            except (OSError, sqlite3.Error) as error:
+                reason = _reason(error)
+                folder = Path(self.path).parent
+                if folder.is_dir() and not os.access(folder, os.W_OK):
+                    reason += f" (its folder {folder} is not writable)"
+                raise StoreUnavailable(
+                    f"cannot open the SQLite database {self.path}: {reason}"
+                ) from error
+            self._local.conn = conn
         return conn
 
     def _open(self, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -136,19 +151,34 @@ class SQLiteDatabase:
         try:
             return fn(self._connection(), *args)
         except sqlite3.Error as error:
-            raise _translate(error) from error
+            raise _translate(error, self.path) from error
 
     def _commit_group(self) -> None:
         """On the writer thread: run every queued write, each in a savepoint of one
         transaction, and commit them together: one fsync for the group (group commit).
-        A write that fails rolls back to its savepoint alone; a failed commit fails all."""
+        A write that fails rolls back to its savepoint alone; any other failure (opening
+        the file, the lock, the commit, of any exception type) fails all: every write
+        taken here is answered, whatever happens."""
         with self._queue_lock:
             group, self._queue = self._queue, []
         if not group:
             return  # an earlier group took this job already
-        outcomes: list[tuple[bool, Any]] = []
         try:
-            conn = self._connection()
+            outcomes = self._run_group(group)
+        except BaseException as error:
+            failure = self._group_failure(error)
+            _answer(group, [(False, failure)] * len(group))
+            if not isinstance(error, Exception):
+                raise
+            return
+        _answer(group, outcomes)
+
+    def _run_group(
+        self, group: list[tuple[Callable[..., Any], tuple[Any, ...], Any, Any]]
+    ) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        conn = self._connection()
+        try:
             with self._processes_lock():
                 conn.execute("BEGIN IMMEDIATE")
                 for fn, args, _, _ in group:
@@ -160,19 +190,28 @@ class SQLiteDatabase:
                         outcomes.append(
                             (
                                 False,
-                                _translate(error) if isinstance(error, sqlite3.Error) else error,
+                                _translate(error, self.path)
+                                if isinstance(error, sqlite3.Error)
+                                else error,
                             )
                         )
                     conn.execute("RELEASE job")
                 conn.execute("COMMIT")
-        except sqlite3.Error as error:
-            with contextlib.suppress(sqlite3.Error, UnboundLocalError):
+        except BaseException:
+            with contextlib.suppress(Exception):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            failure = _translate(error)
-            outcomes = [(False, failure)] * len(group)
-        for (_, _, future, loop), (ok, value) in zip(group, outcomes, strict=True):
-            loop.call_soon_threadsafe(_settle, future, ok, value)
+            raise
+        return outcomes
+
+    def _group_failure(self, error: BaseException) -> MnemoError:
+        """What every write of a group that failed as a whole is answered with."""
+        if isinstance(error, MnemoError):
+            return error  # already says what failed (e.g. the file cannot be opened)
+        if isinstance(error, sqlite3.Error):
+            return _translate(error, self.path)
+        log.error("the SQLite writer failed on %s", self.path, exc_info=error)
+        return StoreError(f"the SQLite writer failed on {self.path}: {_reason(error)}")
 
     @contextlib.contextmanager
     def _processes_lock(self) -> Iterator[None]:
@@ -221,7 +260,11 @@ class SQLiteDatabase:
         self._readers = ThreadPoolExecutor(
             self._read_connections, thread_name_prefix="mnemo-sqlite-reader"
         )
-        await self._write(_migrate)
+        try:
+            await self._write(_migrate)
+        except BaseException:
+            self._release()
+            raise
         self._purger = asyncio.create_task(self._purge_loop())
 
     async def close(self) -> None:
@@ -233,6 +276,10 @@ class SQLiteDatabase:
         if self._writer is not None:
             with contextlib.suppress(MnemoError):
                 await self._checkpoint()
+        self._release()
+
+    def _release(self) -> None:
+        """Stop the threads and close every connection and the lock file."""
         for pool in (self._writer, self._readers):
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -274,6 +321,9 @@ class SQLiteDatabase:
                 done = await self._checkpoint()
             except MnemoError:
                 done = False
+            except Exception:  # whatever it was, deleted bytes still need purging
+                log.exception("WAL checkpoint failed on %s", self.path)
+                done = False
             if not done:
                 self._purge_wanted.set()
 
@@ -302,6 +352,19 @@ def _retry_locked(statement: Callable[[], Any], timeout_ms: int) -> None:
             time.sleep(0.01)
 
 
+def _reason(error: BaseException) -> str:
+    """An error's own words, for a message; a file in the way of a folder said plainly."""
+    if isinstance(error, FileExistsError):
+        return f"{error.filename} is not a folder"
+    return str(error) or type(error).__name__
+
+
+def _answer(group: list[tuple[Any, Any, Any, Any]], outcomes: list[tuple[bool, Any]]) -> None:
+    for (_, _, future, loop), (ok, value) in zip(group, outcomes, strict=True):
+        with contextlib.suppress(RuntimeError):  # that caller's loop is closed: none waits
+            loop.call_soon_threadsafe(_settle, future, ok, value)
+
+
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
     if not future.done():  # the caller may have been cancelled; the write stands
         if ok:
@@ -324,8 +387,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
     """Apply pending migrations inside the caller's write transaction."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
+        " checksum TEXT)"
     )
+    _check_applied(conn)
     current = _schema_version(conn)
     for migration in migrations.load("sqlite"):
         if migration.version <= current:
@@ -335,8 +400,23 @@ def _migrate(conn: sqlite3.Connection) -> None:
         if migration.version == vec0_upgrade.VERSION:
             vec0_upgrade.copy_vectors(conn)
         conn.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at)"
-            " VALUES (?, ?, datetime('now'))",
-            (migration.version, migration.name),
+            "INSERT INTO schema_migrations (version, name, applied_at, checksum)"
+            " VALUES (?, ?, datetime('now'), ?)",
+            (migration.version, migration.name, migration.checksum),
         )
         log.info("applied sqlite migration %04d_%s", migration.version, migration.name)
+
+
+def _check_applied(conn: sqlite3.Connection) -> None:
+    """Refuse a schema newer than this code or an applied migration that changed since
+    (`migrations.unrecorded`); record the checksums of migrations applied before mnemo
+    recorded them, adding the column to a table made before it existed."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(schema_migrations)")}
+    if "checksum" not in columns:
+        conn.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+    applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+    for migration in migrations.unrecorded(applied, migrations.load("sqlite")):
+        conn.execute(
+            "UPDATE schema_migrations SET checksum = ? WHERE version = ?",
+            (migration.checksum, migration.version),
+        )

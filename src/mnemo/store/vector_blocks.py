@@ -5,10 +5,11 @@ in one range of `BLOCK` (block = rowid // BLOCK): `keys`, their rowids (int64,
 little-endian, ascending), and `vectors`, their embeddings in the same order (384
 float32 each, little-endian: the format of PostgreSQL's `embedding` column). So reading
 all of a user's vectors reads a few large rows (10,000 vectors: ~313), not one row per
-vector: one row per vector cost a Python tuple and a `bytes` each, 3-6 times slower
-than these blocks (docs/search.md). A write rewrites the blocks it touches (at most
-48 KB each); a memory's delete drops its vector in the same transaction (`drop`), and
-`secure_delete` zeroes the old block's pages.
+vector: one row per vector cost a Python tuple and a `bytes` each, and read 3-6 times
+slower than sqlite-vec's chunks did; these blocks read as fast (docs/search.md). A
+write rewrites the blocks it touches (at most 48 KB each); a memory's delete drops its
+vector in the same transaction (`drop`), and `secure_delete` zeroes the old block's
+pages.
 
 Every function runs inside the caller's transaction.
 """

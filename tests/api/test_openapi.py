@@ -1,0 +1,140 @@
+"""The OpenAPI document reads well in generated clients: every operation has a unique
+lowerCamelCase `operationId`, bodies and answers carry examples, and the examples are
+real: each request example, sent to a real app, is accepted and answered in the shape
+its documented answer shows; each documented error sentence is one docs/api.md lists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mnemo import Settings, create_app
+from tests.helpers import MEMORIES, create
+
+DOCUMENT = create_app(Settings()).openapi()
+REFERENCE = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+OPERATIONS = [
+    (method, path, operation)
+    for path, item in DOCUMENT["paths"].items()
+    for method, operation in item.items()
+]
+BY_ID = {operation["operationId"]: (method, path) for method, path, operation in OPERATIONS}
+
+# Generated clients' method names: renaming one breaks their users.
+EXPECTED_IDS = {
+    "listMemories": ("get", MEMORIES),
+    "createMemory": ("post", MEMORIES),
+    "createMemories": ("post", f"{MEMORIES}/batch"),
+    "getMemory": ("get", f"{MEMORIES}/{{memory_id}}"),
+    "updateMemory": ("patch", f"{MEMORIES}/{{memory_id}}"),
+    "deleteMemory": ("delete", f"{MEMORIES}/{{memory_id}}"),
+    "searchMemories": ("get", f"{MEMORIES}/search"),
+    "vectorSearchMemories": ("get", f"{MEMORIES}/vector/search"),
+    "healthz": ("get", "/healthz"),
+    "readyz": ("get", "/readyz"),
+    "metrics": ("get", "/metrics"),
+}
+
+
+def _examples(media: dict[str, Any]) -> list[Any]:
+    """The example values of one media type (`example` or named `examples`)."""
+    values = [example["value"] for example in media.get("examples", {}).values()]
+    return values + ([media["example"]] if "example" in media else [])
+
+
+def test_operation_ids_are_unique_lower_camel_case_and_stable() -> None:
+    ids = [operation.get("operationId") for _, _, operation in OPERATIONS]
+    assert all(isinstance(i, str) and re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", i) for i in ids)
+    assert len(ids) == len(set(ids)), ids
+    assert BY_ID == EXPECTED_IDS
+
+
+def test_the_document_describes_the_api() -> None:
+    info = DOCUMENT["info"]
+    assert info["title"] == "mnemo" and "docs/api.md" in info["description"]
+    assert {tag["name"] for tag in DOCUMENT["tags"]} == {"memories", "operations"}
+    for _, _, operation in OPERATIONS:
+        assert operation.get("summary"), operation["operationId"]
+
+
+def test_bodies_and_answers_have_examples() -> None:
+    """Every request body, and every JSON answer (the 422 of an operation that takes
+    neither a body nor a query is FastAPI's generic one and cannot happen)."""
+    for _, _, operation in OPERATIONS:
+        name = operation["operationId"]
+        if "requestBody" in operation:
+            assert _examples(operation["requestBody"]["content"]["application/json"]), name
+        queries = any(p["in"] == "query" for p in operation.get("parameters", []))
+        for status, answer in operation["responses"].items():
+            media = answer.get("content", {}).get("application/json")
+            if media is None:
+                continue
+            if status == "422" and not queries and "requestBody" not in operation:
+                continue
+            assert _examples(media), (name, status)
+
+
+def test_every_error_example_is_in_the_reference() -> None:
+    for _, _, operation in OPERATIONS:
+        for status, answer in operation["responses"].items():
+            if not status.startswith(("4", "5")):
+                continue
+            for media in answer.get("content", {}).values():
+                for value in _examples(media):
+                    detail = value["detail"]
+                    if isinstance(detail, str):
+                        assert re.sub(r"\d+s\.$", "{seconds}s.", detail) in REFERENCE, detail
+
+
+def _shape(value: Any) -> Any:
+    """What a client relies on: the keys (recursively), not the values."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [_shape(value[0])]
+    return "list" if isinstance(value, list) else type(value).__name__
+
+
+async def test_request_examples_are_accepted_as_documented(client, alice) -> None:
+    """Each request example of each operation, sent to a real app, is answered 200 with
+    a body shaped like one of the operation's documented 200 examples."""
+    for name in ("createMemory", "createMemories", "updateMemory", "listMemories"):
+        method, path = BY_ID[name]
+        operation = DOCUMENT["paths"][path][method]
+        documented = [
+            _shape(v)
+            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
+        ]
+        bodies = (
+            _examples(operation["requestBody"]["content"]["application/json"])
+            if "requestBody" in operation
+            else [None]
+        )
+        for body in bodies:
+            target = await create(client, alice, content=f"a memory for {name} {len(documented)}")
+            url = path.replace("{memory_id}", target["id"])
+            response = await client.request(method, url, json=body, headers=alice)
+            assert response.status_code == 200, (name, body, response.text)
+            assert _shape(response.json()) in documented, (name, response.json())
+    for name, params in (("searchMemories", {"query": "food"}), ("getMemory", {})):
+        method, path = BY_ID[name]
+        operation = DOCUMENT["paths"][path][method]
+        documented = [
+            _shape(v)
+            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
+        ]
+        target = await create(client, alice, content="User is vegetarian", tags=["food"])
+        response = await client.get(
+            path.replace("{memory_id}", target["id"]), params=params, headers=alice
+        )
+        assert response.status_code == 200 and _shape(response.json()) in documented, name
+
+
+async def test_answers_of_operations_routes_match_their_examples(client: httpx.AsyncClient) -> None:
+    for name in ("healthz", "readyz"):
+        method, path = BY_ID[name]
+        media = DOCUMENT["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        assert (await client.get(path)).json() in _examples(media)
