@@ -11,7 +11,7 @@ import httpx
 
 from mnemo.config import Settings
 from mnemo.store import store_for
-from tests.e2e.server import start_server
+from tests.e2e.server import run_cli, start_server
 from tests.helpers import MEMORIES
 
 IDENTICAL = 24
@@ -79,6 +79,9 @@ def test_every_acknowledged_memory_gets_its_vector_after_kill_9(database_url: st
 
     restarted = start_server(database_url, extra_env=env)
     try:
+        banner = "\n".join(restarted.output)
+        assert "memories are queued for embedding: the server embeds them now" in banner
+        assert "not in the search index yet" not in banner  # nothing needs a reindex
         deadline = time.monotonic() + WAIT_S
         while asyncio.run(_counts(database_url)) != (0, 0) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -92,3 +95,26 @@ def test_every_acknowledged_memory_gets_its_vector_after_kill_9(database_url: st
         assert "mnemo_embeddings_computed_total" in metrics
     finally:
         restarted.stop()
+
+
+def test_reindex_pending_embeds_what_a_killed_server_left(database_url: str) -> None:
+    server = start_server(database_url)
+    headers = {"Authorization": f"Bearer {server.first_key}"}
+    with httpx.Client(base_url=server.base, headers=headers, timeout=30) as client:
+        for i in range(4):
+            body = {
+                "memories": [{"content": f"User keeps note {i}.{j} in a folder"} for j in range(25)]
+            }
+            assert client.post(f"{MEMORIES}/batch", json=body).status_code == 200
+    server.kill()
+    queued, _ = asyncio.run(_counts(database_url))
+    assert queued > 0
+    done = run_cli("reindex", "--pending", "--database-url", database_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"embedded {queued} queued memories"
+    assert asyncio.run(_counts(database_url)) == (0, 0)
+    again = run_cli("reindex", "--pending", "--database-url", database_url)
+    assert again.stdout.strip() == "embedded 0 queued memories"
+    nobody = run_cli("reindex", "--pending", "--user", "ghost", "--database-url", database_url)
+    assert nobody.returncode == 1 and "no user named 'ghost'" in nobody.stderr
+    assert len(nobody.stderr.strip().splitlines()) == 1

@@ -105,11 +105,11 @@ class Embedder:
             waited += YIELD_S
 
 
-async def embed_all_pending(retrieval: Retrieval, store: Store) -> int:
-    """Embed every memory queued now, leased or not (`mnemo reindex --pending`); how
-    many got their embedding."""
+async def embed_all_pending(retrieval: Retrieval, store: Store, user_id: str | None = None) -> int:
+    """Embed every memory queued now (of one user, if given), leased or not (`mnemo
+    reindex --pending`); how many got their embedding."""
     total = 0
-    while items := await store.pending_embeddings(limit=BATCH):
+    while items := await store.pending_embeddings(user_id, limit=BATCH):
         _, done = await retrieval.embed_queued(items)
         if not done:  # every one changed since it was read: they are queued again
             break
