@@ -170,11 +170,17 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     users = [f"u{i:03d}" for i in range(20)]
     data_path = work / "data.jsonl"
+    fresh = datagen.FreshContent(run.SEED)  # every write's content new (run.plans)
     data = run.write_import(
-        data_path, [(u, 1000) for u in users] + [("big", 100_000)], run.SEED, 400
+        data_path,
+        [(u, 1000) for u in users] + [("big", 100_000)],
+        run.SEED,
+        400,
+        fresh,
+        set(users),
     )
     data.big_user, data.big_count = "big", 100_000
-    plans = run.plans(work, data, 1000, 100_000)
+    plans = run.plans(work, data, 1000, 100_000, fresh, run.Sizes())
     routes = args.route or [
         "healthz",
         "list",

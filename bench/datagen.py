@@ -443,9 +443,10 @@ def user_lines(user: str, count: int, seed: int) -> Iterator[tuple[str, dict[str
         yield json.dumps(record, ensure_ascii=False, separators=(",", ":")), record
 
 
-def create_body(rnd: random.Random) -> dict[str, Any]:
-    """A create request as clients send it: content, sometimes category and tags."""
-    content, category = memory_text(rnd)
+def create_body(rnd: random.Random, text: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A create request as clients send it: content, sometimes category and tags.
+    `text` is its (content, category), by default a new `memory_text`."""
+    content, category = text or memory_text(rnd)
     body: dict[str, Any] = {"content": content}
     if rnd.random() < 0.4:  # the rest is categorised by the server
         body["category"] = category
@@ -454,3 +455,66 @@ def create_body(rnd: random.Random) -> dict[str, Any]:
     if rnd.random() < 0.1:
         body["visibility"] = "public"
     return body
+
+
+# -- fresh content for write benchmarks ------------------------------------------
+
+# Specific details a memory may carry; one is added when a text repeats another.
+DETAILS = (
+    "as of {month} {dom}, {fyear}",
+    "for about {n} weeks now",
+    "and spends around {n} dollars a month on it",
+    "since the trip to {city} in {month} {fyear}",
+    "which {name} brought up on {day}, {month} {dom}",
+    "and wants a reminder {n} days before",
+)
+
+
+def content_key(text: str) -> tuple[str, ...]:
+    """What makes two texts the same memory to mnemo's duplicate check, or more: the
+    sorted content words (mnemo.search.dedup: an exact or near duplicate has the same
+    content words; texts with different ones are never duplicates)."""
+    from mnemo.search.dedup import content_words
+
+    return tuple(sorted(content_words(text)))
+
+
+class FreshContent:
+    """Memory texts that no other text of the run repeats: every write benchmark stores
+    new facts, never a duplicate (which would measure the duplicate check, not a write).
+
+    A text is `memory_text`'s; when its `content_key` was seen before (in the imported
+    data passed to `taken`, or earlier from this generator), a specific detail ("as of
+    March 14, 2025", "for about 12 weeks now"...) is added until it is new. Texts stay
+    realistic and 5-50 words long."""
+
+    def __init__(self, seed: int, taken: set[tuple[str, ...]] | None = None) -> None:
+        self.rnd = random.Random(f"fresh:{seed}")
+        self.seen: set[tuple[str, ...]] = taken if taken is not None else set()
+
+    def take(self, texts: Iterator[str] | list[str]) -> None:
+        """Mark texts already stored (imported) as seen."""
+        self.seen.update(content_key(t) for t in texts)
+
+    def text(self) -> tuple[str, str]:
+        """(content, category), new to the run."""
+        content, category = memory_text(self.rnd)
+        key = content_key(content)
+        base = content
+        while key in self.seen:
+            detail = self.rnd.choice(DETAILS).format(
+                month=self.rnd.choice(MONTHS),
+                dom=self.rnd.randint(1, 28),
+                fyear=self.rnd.randint(2015, 2026),
+                n=self.rnd.randint(2, 400),
+                city=self.rnd.choice(CITIES),
+                name=self.rnd.choice(NAMES),
+                day=self.rnd.choice(DAYS),
+            )
+            content = f"{base}, {detail}"
+            key = content_key(content)
+        self.seen.add(key)
+        return content, category
+
+    def create_body(self) -> dict[str, Any]:
+        return create_body(self.rnd, self.text())

@@ -39,6 +39,16 @@ def _cmd(argv: list[str]) -> str:
     return (done.stdout or done.stderr).strip()
 
 
+def _sqlite_version() -> str:
+    """The SQLite library mnemo's store runs on (its driver's), else the stdlib's."""
+    try:
+        from mnemo.store import sqlite_db
+
+        return str(sqlite_db.sqlite3.sqlite_version)
+    except (ImportError, AttributeError):
+        return sqlite3.sqlite_version
+
+
 def machine() -> dict[str, str]:
     cpu = next(
         (
@@ -101,7 +111,7 @@ def machine() -> dict[str, str]:
         "mnemo": f"{md.version('mnemo')} at {commit}"
         + (" (src/ has local changes)" if dirty else ""),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "sqlite": sqlite3.sqlite_version,
+        "sqlite": _sqlite_version(),
         "postgresql": pg + (f" (synchronous_commit={pg_sync})" if pg_sync else ""),
         "wrk": _cmd(["wrk", "-v"]).splitlines()[0] if _cmd(["wrk", "-v"]) else "?",
     }
@@ -109,8 +119,17 @@ def machine() -> dict[str, str]:
 
 # -- rendering ------------------------------------------------------------------
 
-TARGET_LIST, TARGET_CREATE, TARGET_P99_MS, TARGET_DEEP = 0.50, 0.30, 20.0, 2.0
+TARGET_P99_MS, TARGET_DEEP = 20.0, 2.0
 BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+SHAPES = ("hello", "list 25", "get one", "post echo")  # bench/floor.py's routes
+# Issue 13's targets (1 worker, 32 connections unless said otherwise).
+TARGET_READ = {"sqlite": 1.0, "postgres": 0.8}  # × the FastAPI 25-item list floor
+TARGET_CREATE = 0.5  # × the FastAPI POST echo floor
+TARGET_CREATE_P99_MS = 30.0
+TARGET_BATCH = 10.0  # × the batch's memories per second before issue 13 (BASELINE)
+TARGET_SEARCH_P50_MS = 10.0  # at 1 connection, 10,000 memories
+# "Today's" batch figures when issue 13 was filed: the last full run before it.
+BASELINE = Path(__file__).resolve().parent / "results" / "2026-11-26.json"
 
 
 def _f(value: float | None, digits: int = 0) -> str:
@@ -147,40 +166,54 @@ def _route_names(results: dict[str, Any]) -> list[str]:
 
 
 def _floor_rows(block: dict[str, Any]) -> dict[str, float]:
+    """Floor route -> mean req/s ("fastapi floor: list 25"...); a run from before the
+    shaped floors measured hello-world only, as "fastapi floor"."""
     sums: dict[str, list[float]] = {}
     for m in block["floors"]:
-        sums.setdefault(m["route"], []).append(m["rps"])
+        route = m["route"] if ":" in m["route"] else m["route"] + ": hello"
+        sums.setdefault(route, []).append(m["rps"])
     return {k: sum(v) / len(v) for k, v in sums.items()}
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return _f(value, 3 if value < 0.01 else 2)
 
 
 def _headline(results: dict[str, Any], workers: int) -> list[str]:
     backends = [b for b in BACKENDS if _block(results, b, workers)]
     if not backends:
         return []
-    head = "| route |" + "".join(
-        f" {BACKENDS[b]} req/s | × floor | p50 ms | p99 ms |" for b in backends
+    head = "| route | floor shape |" + "".join(
+        f" {BACKENDS[b]} req/s | × shape floor | × hello floor | p50 ms | p99 ms |"
+        for b in backends
     )
-    lines = [head, "|---|" + "---:|---:|---:|---:|" * len(backends)]
+    lines = [head, "|---|---|" + "---:|---:|---:|---:|---:|" * len(backends)]
     floors = {b: _floor_rows(_block(results, b, workers)) for b in backends}  # type: ignore[arg-type]
-    for app in ("fastapi floor", "starlette floor"):
-        cells = []
-        for b in backends:
-            rps = floors[b].get(app)
-            base = _block(results, b, workers)["floor_fastapi_rps"]  # type: ignore[index]
-            cells.append(f" {_f(rps)} | {_f(rps / base if rps else None, 2)} | | |")
-        name = (
-            "minimal FastAPI app (the floor)"
-            if app.startswith("fastapi")
-            else "minimal Starlette app"
-        )
-        lines.append(f"| *{name}* |" + "".join(cells))
+    for app, name in (("fastapi", "FastAPI"), ("starlette", "Starlette")):
+        for shape in SHAPES:
+            if not any(f"{app} floor: {shape}" in floors[b] for b in backends):
+                continue
+            cells = []
+            for b in backends:
+                rps = floors[b].get(f"{app} floor: {shape}")
+                base = floors[b].get(f"fastapi floor: {shape}")
+                hello = _block(results, b, workers)["floor_fastapi_rps"]  # type: ignore[index]
+                cells.append(
+                    f" {_f(rps)} | {_ratio(rps / base if rps and base else None)} |"
+                    f" {_ratio(rps / hello if rps else None)} | | |"
+                )
+            lines.append(f"| *minimal {name} app: {shape}* | {shape} |" + "".join(cells))
     for route in _route_names(results):
         cells = []
+        shape = ""
         for b in backends:
             row = _rows(_block(results, b, workers)).get(route)  # type: ignore[arg-type]
             if row is None:
-                cells.append(" - | - | - | - |")
+                cells.append(" - | - | - | - | - |")
                 continue
+            shape = shape or row.get("shape", "")
             flag = " ⚠" if row["errors"] else ""
             p99 = (
                 f"**{_f(row['p99_ms'], 1)}**"
@@ -191,10 +224,10 @@ def _headline(results: dict[str, Any], workers: int) -> list[str]:
             if row["requests"] == 0:
                 rps, p99 = f"0 (none in {row['duration_s']:.0f} s)", "> 5,000"
             cells.append(
-                f" {rps}{flag} | {_f(row['ratio'], 3 if row['ratio'] < 0.01 else 2)} |"
+                f" {rps}{flag} | {_ratio(row.get('shape_ratio'))} | {_ratio(row['ratio'])} |"
                 f" {_f(row['p50_ms'], 1)} | {p99} |"
             )
-        lines.append(f"| {route} |" + "".join(cells))
+        lines.append(f"| {route} | {shape or '-'} |" + "".join(cells))
     return lines
 
 
@@ -231,13 +264,11 @@ def _targets(results: dict[str, Any]) -> list[str]:
     def cell(ok: bool, text: str) -> str:
         return ("met: " if ok else "**missed**: ") + text
 
-    row_list, row_create, row_p99 = [], [], []
+    row_p99 = []
     row_deep: dict[str, list[str]] = {kind: [] for kind in DEEP_KINDS}
     for b in backends:
         rows = _rows(_block(results, b, 1))  # type: ignore[arg-type]
-        lst, create = rows[first], rows["create"]
-        row_list.append(cell(lst["ratio"] >= TARGET_LIST, f"{lst['ratio']:.2f} × floor"))
-        row_create.append(cell(create["ratio"] >= TARGET_CREATE, f"{create['ratio']:.2f} × floor"))
+        lst = rows[first]
         slow = [
             (r, rows[r]["p99_ms"])
             for r in routes
@@ -267,10 +298,11 @@ def _targets(results: dict[str, Any]) -> list[str]:
                     f" {worst_p50:.2f}× the p50{notes}",
                 )
             )
-    lines.append("| list 25 ≥ 0.50 × FastAPI floor, 1 worker | " + " | ".join(row_list) + " |")
-    lines.append("| create ≥ 0.30 × floor, durable, 1 worker | " + " | ".join(row_create) + " |")
+    lines += _issue13(results, backends, first)
     lines.append(
-        "| p99 < 20 ms, every route, 32 connections, 1 worker | " + " | ".join(row_p99) + " |"
+        "| (earlier target) p99 < 20 ms, every route, 32 connections, 1 worker | "
+        + " | ".join(row_p99)
+        + " |"
     )
     older = any(
         r.startswith("list 25") and _deep_kind(r) == "other" and "first page" not in r
@@ -285,6 +317,124 @@ def _targets(results: dict[str, Any]) -> list[str]:
                 f" {what} | " + " | ".join(row_deep[kind]) + " |"
             )
     return lines
+
+
+def _baseline_batch() -> dict[str, float]:
+    """Backend -> memories per second of a batch create per hello-world floor request/s,
+    1 worker, in BASELINE (the run before issue 13): machine-independent "today"."""
+    try:
+        old = json.loads(BASELINE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for block in old["blocks"]:
+        row = _rows(block).get("batch create of 25")
+        if block["workers"] == 1 and row and block.get("variant", "baseline") == "baseline":
+            found[block["backend"]] = row["rps"] * 25 / block["floor_fastapi_rps"]
+    return found
+
+
+def _issue13(results: dict[str, Any], backends: list[str], first: str) -> list[str]:
+    """Issue 13's targets, met or missed, from this run's 1-worker figures."""
+
+    def cell(ok: bool | None, text: str) -> str:
+        if ok is None:
+            return text
+        return ("met: " if ok else "**missed**: ") + text
+
+    def p99(row: dict[str, Any], limit: float) -> tuple[bool, str]:
+        return row["p99_ms"] < limit, f"p99 {row['p99_ms']:.1f} ms (p50 {row['p50_ms']:.1f})"
+
+    baseline = _baseline_batch()
+    table: dict[str, list[str]] = {}
+
+    def add(name: str, text: str) -> None:
+        table.setdefault(name, []).append(text)
+
+    for b in backends:
+        block = _block(results, b, 1)
+        rows = _rows(block)  # type: ignore[arg-type]
+        floors = _floor_rows(block)  # type: ignore[arg-type]
+        list_floor = floors.get("fastapi floor: list 25")
+        post_floor = floors.get("fastapi floor: post echo")
+        want = TARGET_READ[b]
+        name_read = (
+            f"list 25 and get by id ≥ {TARGET_READ['sqlite']:.1f} × the FastAPI 25-item list"
+            f" floor (SQLite), ≥ {TARGET_READ['postgres']:.1f} × (PostgreSQL)"
+        )
+        reads = (("list 25 (first page)", first), ("get by id", "get by id"))
+        for label, route in reads:
+            row = rows.get(route)
+            if row is None:
+                continue
+            if list_floor is None:
+                add(f"{name_read}: {label}", "not measured (no 25-item floor in this run)")
+                continue
+            ratio = row["rps"] / list_floor
+            extra = (
+                f" ({_ratio(row['shape_ratio'])} × its own shape's floor)"
+                if label == "get by id" and row.get("shape_ratio") is not None
+                else ""
+            )
+            add(f"{name_read}: {label}", cell(ratio >= want, f"{ratio:.2f} ×{extra}"))
+        for label, route in reads:
+            if route in rows:
+                add(
+                    f"{label}: p99 < {TARGET_P99_MS:.0f} ms at 32 connections",
+                    cell(*p99(rows[route], TARGET_P99_MS)),
+                )
+        create = rows.get("create")
+        if create is not None and post_floor is not None:
+            ratio = create["rps"] / post_floor
+            add(
+                f"create ≥ {TARGET_CREATE} × the FastAPI POST echo floor, durable",
+                cell(ratio >= TARGET_CREATE, f"{ratio:.2f} ×"),
+            )
+        if create is not None:
+            add(
+                f"create p99 < {TARGET_CREATE_P99_MS:.0f} ms at 32 connections",
+                cell(*p99(create, TARGET_CREATE_P99_MS)),
+            )
+        batch = rows.get("batch create of 25")
+        if batch is not None:
+            per_floor = batch["rps"] * 25 / block["floor_fastapi_rps"]  # type: ignore[index]
+            before = baseline.get(b)
+            text = f"{batch['rps'] * 25:,.0f} memories/s"
+            if before:
+                gain = per_floor / before
+                add(
+                    f"batch of 25 ≥ {TARGET_BATCH:.0f} × the memories per second before"
+                    f" issue 13 ({BASELINE.name}, both per hello-world floor req/s)",
+                    cell(gain >= TARGET_BATCH, f"{gain:.1f} × ({text})"),
+                )
+            else:
+                add("batch of 25: memories per second", text)
+        search = block.get("search")  # type: ignore[union-attr]
+        for kind, label in (
+            ("steady", "searches in a row"),
+            ("after_write", "right after a write"),
+        ):
+            name = (
+                f"search p50 < {TARGET_SEARCH_P50_MS:.0f} ms at 10,000 memories, 1 connection:"
+                f" {label}"
+            )
+            if not search:
+                add(name, "not measured")
+                continue
+            m = search[kind]
+            add(
+                name,
+                cell(
+                    m["p50_ms"] < TARGET_SEARCH_P50_MS
+                    and search["memories"] >= 10_000
+                    and not search["errors"],
+                    f"p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms ({m['count']} searches"
+                    f", {search['memories']:,} memories"
+                    + (f", {search['errors']} non-200 answers" if search["errors"] else "")
+                    + ")",
+                ),
+            )
+    return [f"| {name} | " + " | ".join(cells) + " |" for name, cells in table.items()]
 
 
 def _scaling(results: dict[str, Any]) -> list[str]:
@@ -379,6 +529,28 @@ def _single(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _search(results: dict[str, Any]) -> list[str]:
+    found = [b for b in results["blocks"] if b.get("search")]
+    if not found:
+        return ["not measured (a run from before the search measurement)"]
+    lines = [
+        "| backend | memories | searches | count | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for block in found:
+        search = block["search"]
+        for kind, label in (("steady", "in a row"), ("after_write", "right after a create")):
+            m = search[kind]
+            lines.append(
+                f"| {BACKENDS[block['backend']]} | {search['memories']:,} | {label} |"
+                f" {m['count']} | {m['p50_ms']:.1f} | {m['p90_ms']:.1f} | {m['p99_ms']:.1f} |"
+                f" {m['max_ms']:.1f} |"
+            )
+        if search["errors"]:
+            lines.append(f"| ⚠ {search['errors']} non-200 answers | | | | | | | |")
+    return lines
+
+
 def _mem0(results: dict[str, Any]) -> list[str]:
     mem0 = results.get("mem0")
     if not mem0:
@@ -412,9 +584,9 @@ def _details(results: dict[str, Any]) -> list[str]:
             f"#### {BACKENDS[block['backend']]}, {block['workers']} worker(s);"
             f" FastAPI floor {_f(block['floor_fastapi_rps'])} req/s",
             "",
-            "| route | conns | req/s | × floor | p50 | p90 | p99 | max ms | errors |"
-            " server CPU | wrk CPU | postgres CPU | other CPU |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| route | conns | req/s | × hello floor | × shape floor | p50 | p90 | p99 | max ms"
+            " | errors | bytes/answer | server CPU | wrk CPU | postgres CPU | other CPU |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in block["floors"] + block["rows"]:
             ratio = (
@@ -423,13 +595,31 @@ def _details(results: dict[str, Any]) -> list[str]:
                 else row["rps"] / block["floor_fastapi_rps"]
             )
             note = f" ({row['note']})" if row.get("note") else ""
+            size = row.get("bytes", 0) / row["requests"] if row["requests"] else 0
             lines.append(
                 f"| {row['route']}{note} | {row['connections']} | {_f(row['rps'])} | {ratio:.2f} |"
+                f" {_ratio(row.get('shape_ratio'))} |"
                 f" {row['p50_ms']:.1f} | {row['p90_ms']:.1f} | {row['p99_ms']:.1f} |"
-                f" {row['max_ms']:.0f} | {row['errors']} | {row['server_cpu']:.2f} |"
+                f" {row['max_ms']:.0f} | {row['errors']} | {_f(size) if size else '-'} |"
+                f" {row['server_cpu']:.2f} |"
                 f" {row['wrk_cpu']:.2f} | {row['postgres_cpu']:.2f} | {row['other_cpu']:.2f} |"
             )
     return lines
+
+
+def _noise(results: dict[str, Any]) -> list[str]:
+    """How busy the rest of the machine was: ratios survive that, req/s do not."""
+    rows = [r for b in results["blocks"] for r in b["rows"] + b["floors"]]
+    if not rows:
+        return []
+    other = [r["other_cpu"] for r in rows]
+    return [
+        f"Noise: other work on the machine kept {sum(other) / len(other):.2f} of its"
+        f" {results['machine'].get('cores', '?')} cores busy on average during the"
+        f" measurements (at most {max(other):.2f}; the `other CPU` column): compare ratios,"
+        " not req/s.",
+        "",
+    ]
 
 
 def _deep_note(results: dict[str, Any]) -> list[str]:
@@ -477,8 +667,10 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in m.items()],
         "",
-        f"Data: {s['users']} users × {s['per_user']:,} memories and one user with {s['big']:,}"
-        f" (growth point: {s['growth_total']:,} memories in all); realistic texts of 5-40 words."
+        f"Data: {s['users']} users × {s['per_user']:,} memories, one user with {s['big']:,}"
+        + (f" and one with {s['search_memories']:,} (search)" if s.get("search_memories") else "")
+        + f" (growth point: {s['growth_total']:,} memories in all); realistic texts of 5-40"
+        " words; every write's content new to the run (docs/performance.md)."
         f" Load: wrk, 1 thread, 32 connections, {s['duration']:g} s per route after a"
         f" {s['warmup']:g} s warm-up (reads); floors {s['floor_duration']:g} s, before and after"
         " each block. 1 worker: server on CPU 0, wrk on CPU 1; 2 workers: both share both"
@@ -487,6 +679,7 @@ def render(results: dict[str, Any]) -> str:
         " write follows a durable commit. p99 values at or over 20 ms are in bold; ⚠ marks"
         " a row with non-2xx answers or socket errors.",
         "",
+        *_noise(results),
         *_deep_note(results),
         *(
             [
@@ -517,6 +710,14 @@ def render(results: dict[str, Any]) -> str:
         "### Cost of growth: 1,000 → 1,000,000 memories in the database (1 worker)",
         "",
         *(_growth(results) or ["not measured (--no-growth)"]),
+        "",
+        "## Search, 1 connection, 1 worker",
+        "",
+        "`GET /v1/dev/user/memories/search?query=...&limit=10` for one user, over one"
+        " keep-alive connection: searches in a row, then rounds of a fresh create followed"
+        " at once by a search (only the search is timed).",
+        "",
+        *_search(results),
         "",
         "## The peer: mem0, offline, same memories",
         "",

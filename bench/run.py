@@ -1,29 +1,35 @@
 """mnemo's load benchmark: one command runs everything and writes bench/results/<date>.md.
 
-    .venv/bin/python bench/run.py            # the full run (about 15 minutes on 2 cores)
-    .venv/bin/python bench/run.py --quick    # a smoke run on small data (about 3 minutes)
+    .venv/bin/python bench/run.py            # the full run (about 25 minutes on 2 cores)
+    .venv/bin/python bench/run.py --quick    # a smoke run on small data (about 13 minutes)
 
 What it does, in order (docs/performance.md explains every figure):
 
 1. Checks its tools: wrk (installed from Debian's packages if missing and we are root)
    and, unless --no-mem0, a separate virtualenv with mem0ai and a local embedding model.
 2. Writes realistic data as `mnemo import` files (bench/datagen.py): 100 users with
-   1,000 memories each and one user with 100,000, every user with a known key.
-3. Starts the floor apps (bench/floor.py: minimal FastAPI and Starlette, the same
+   1,000 memories each, one user with 100,000 and one with 10,000 (search), every user
+   with a known key; then the request plans, every write's content new to the run
+   (datagen.FreshContent: no create, batch item or content patch repeats another or a
+   memory of its user, which would measure the duplicate check instead of a write).
+3. Starts the floor apps (bench/floor.py: minimal FastAPI and Starlette with mnemo's
+   route shapes: hello-world, a 25-item list, one memory, a POST echo; the same
    uvicorn settings as mnemo) and keeps them idle until measured.
 4. For SQLite and PostgreSQL (a fresh schema, dropped at the end): imports the data,
    starts `mnemo serve` with 1 and then 2 workers, measures every route with wrk at 32
    connections, with the floor measured before and after each block (deep pages of the
    big user three ways: one page repeated, pages walked in order, cold jumps; see
-   PAGE below); measures single-connection latency for the comparison with mem0; then
-   growth: a database of 1,000 memories against one of 1,000,000.
+   PAGE below); measures single-connection latency for the comparison with mem0, and
+   search at 1 connection, in a row and right after a create; then growth: a database
+   of 1,000 memories against one of 1,000,000.
 5. Runs mem0 (bench/mem0_peer.py) on the same memories, in its own virtualenv.
 6. Writes bench/results/<date>.md (tables and the machine) and <date>.json (raw).
 
 Server and load generator share 2 cores: a 1-worker server (and each floor app) is
 pinned to CPU 0 and wrk to CPU 1; with 2 workers both share both cores. PostgreSQL
-itself is not pinned. Every figure is also given as a ratio to the FastAPI floor
-measured in the same block, so it survives a noisy machine.
+itself is not pinned. Every figure is also given as a ratio to the FastAPI floor of its
+route's shape and to the hello-world floor, both measured in the same block, so it
+survives a noisy machine.
 """
 
 from __future__ import annotations
@@ -90,6 +96,13 @@ class Sizes:
     single_duration: float = 3.0
     mem0_memories: int = 1000
     mem0_batches: int = 20
+    search_memories: int = 10_000  # the search user's memories (the target's size)
+    searches: int = 200  # searches at 1 connection, and as many rounds after a write
+    # Fresh bodies in each write plan: more than a measurement can send (a plan replays
+    # from its start when it runs out, and the report flags it).
+    creates: int = 40_000
+    batches: int = 3_000
+    patches: int = 20_000
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -100,10 +113,14 @@ class Sizes:
             growth_total=100_000,
             duration=2.0,
             warmup=1.0,
-            floor_duration=2.0,
+            floor_duration=1.0,
             single_duration=2.0,
             mem0_memories=100,
             mem0_batches=4,
+            searches=50,
+            creates=8_000,
+            batches=400,
+            patches=4_000,
         )
 
 
@@ -272,8 +289,11 @@ class Measurement:
     wrk_cpu: float
     postgres_cpu: float
     other_cpu: float  # cores busy in everything else on the machine (noise)
-    ratio: float | None = None  # to the FastAPI floor of the same block
+    ratio: float | None = None  # to the FastAPI hello-world floor of the same block
     note: str = ""
+    bytes: int = 0  # received, headers included (bytes / requests: the answer's size)
+    shape: str = ""  # the floor shape it compares with (SHAPES), "" for none
+    shape_ratio: float | None = None  # to the FastAPI floor of that shape, same block
 
 
 def run_wrk(
@@ -326,6 +346,7 @@ def run_wrk(
         wrk_cpu=wrk_cpu,
         postgres_cpu=pg_cpu,
         other_cpu=max(0.0, total_cpu - server_cpu - wrk_cpu - pg_cpu),
+        bytes=data["bytes"],
     )
 
 
@@ -355,19 +376,32 @@ class Dataset:
     big_user: str
     big_count: int
     ids: dict[str, list[str]] = field(default_factory=dict)  # sample of ids per user
+    search_user: str = ""  # the user with Sizes.search_memories memories
 
 
-def write_import(path: Path, users: list[tuple[str, int]], seed: int, sample: int) -> Dataset:
-    """An import file for these (user, count) pairs; remembers up to `sample` ids each."""
+def write_import(
+    path: Path,
+    users: list[tuple[str, int]],
+    seed: int,
+    sample: int,
+    fresh: datagen.FreshContent | None = None,
+    writers: set[str] | None = None,
+) -> Dataset:
+    """An import file for these (user, count) pairs; remembers up to `sample` ids each.
+    The texts of `writers` (the users write plans write to; all by default) are marked
+    as taken in `fresh`, so that no write of the run repeats a memory they have."""
     data = Dataset(users=[u for u, _ in users], big_user="", big_count=0)
     rnd = random.Random(seed)
     with open(path, "w", encoding="utf-8") as sink:
         for user, count in users:
             ids = []
+            mark = fresh is not None and (writers is None or user in writers)
             for line, record in datagen.user_lines(user, count, seed):
                 sink.write(line + "\n")
                 if record:
                     ids.append(record["id"])
+                    if mark:
+                        fresh.seen.add(datagen.content_key(record["content"]))  # type: ignore[union-attr]
             data.ids[user] = rnd.sample(ids, min(sample, len(ids)))
     return data
 
@@ -428,9 +462,52 @@ def walk_offsets(start: int, last: int, walks: int = WALKS) -> list[int]:
     return [path[i] for i in range(max(map(len, paths))) for path in paths if i < len(path)]
 
 
-def plans(work: Path, data: Dataset, per_user: int, big: int) -> dict[str, Path]:
+QUERY_TEMPLATES = (
+    "where does my {rel} live",
+    "what is {name}'s job",
+    "food allergies",
+    "what does the user drink in the morning",
+    "gym schedule on {day}",
+    "{city}",
+    "birthday in {month}",
+    "favourite {food}",
+    "who is {name}",
+    "when did the user move to {city}",
+    "{hobby} practice",
+    "music while working",
+)
+
+
+def search_queries(rnd: random.Random, count: int) -> list[str]:
+    """Questions an assistant asks about the user, over datagen's vocabulary."""
+    values = {
+        "rel": datagen.RELATIONS,
+        "name": datagen.NAMES,
+        "day": datagen.DAYS,
+        "city": datagen.CITIES,
+        "month": datagen.MONTHS,
+        "food": datagen.FOODS,
+        "hobby": datagen.HOBBIES,
+    }
+    return [
+        rnd.choice(QUERY_TEMPLATES).format(**{k: rnd.choice(v) for k, v in values.items()})
+        for _ in range(count)
+    ]
+
+
+def plans(
+    work: Path,
+    data: Dataset,
+    per_user: int,
+    big: int,
+    fresh: datagen.FreshContent,
+    sizes: Sizes,
+) -> dict[str, Path]:
+    """Every request plan of a block. Write plans take their content from `fresh`: no
+    text of a create, batch or content patch repeats another of the run or a memory its
+    user has (repeated content would measure the duplicate check, not a write)."""
     rnd = random.Random(SEED)
-    users = [u for u in data.users if u != data.big_user]
+    users = [u for u in data.users if u not in (data.big_user, data.search_user)]
     key = {u: datagen.key_for(u) for u in data.users}
     deep = max(0, per_user - 25)
     p: dict[str, Path] = {}
@@ -484,17 +561,18 @@ def plans(work: Path, data: Dataset, per_user: int, big: int) -> dict[str, Path]
         if n % 2:
             body = {"visibility": rnd.choice(("public", "private")), "category": "interesting"}
         else:
-            content, _ = datagen.memory_text(rnd)
+            content, _ = fresh.text()
             body = {"content": content, "tags": rnd.sample(datagen.TAGS, 2)}
         patch_lines.append(("PATCH", f"{MEMORIES}/{i}", key[u], json.dumps(body)))
     p["patch"] = write_plan(work / "patch.tsv", patch_lines)
-    p["create"] = write_plan(
-        work / "create.tsv",
-        [
-            ("POST", MEMORIES, key[rnd.choice(users)], json.dumps(datagen.create_body(rnd)))
-            for _ in range(5000)
-        ],
-    )
+    for name, count in (("create", sizes.creates), ("create_single", sizes.creates // 4)):
+        p[name] = write_plan(
+            work / f"{name}.tsv",
+            [
+                ("POST", MEMORIES, key[rnd.choice(users)], json.dumps(fresh.create_body()))
+                for _ in range(count)
+            ],
+        )
     p["batch"] = write_plan(
         work / "batch.tsv",
         [
@@ -502,12 +580,129 @@ def plans(work: Path, data: Dataset, per_user: int, big: int) -> dict[str, Path]
                 "POST",
                 f"{MEMORIES}/batch",
                 key[rnd.choice(users)],
-                json.dumps({"memories": [datagen.create_body(rnd) for _ in range(25)]}),
+                json.dumps({"memories": [fresh.create_body() for _ in range(25)]}),
             )
-            for _ in range(1000)
+            for _ in range(sizes.batches)
         ],
     )
+    if data.search_user:
+        # Searches of the search user, and as many fresh creates of theirs: each
+        # "after a write" search follows one create (its embedding may be pending).
+        search = work / "search.json"
+        search.write_text(
+            json.dumps(
+                {
+                    "key": key[data.search_user],
+                    "queries": search_queries(rnd, sizes.searches + 10),
+                    "creates": [fresh.create_body() for _ in range(sizes.searches + 10)],
+                }
+            ),
+            encoding="utf-8",
+        )
+        p["search"] = search
     return p
+
+
+WRITE_PLANS = ("patch", "create", "create_single", "batch")  # the plans of fresh content
+
+
+def plan_note(key: str, measured: Measurement, plan: Path) -> None:
+    """Flag a measurement that outran its plan (wrk then replays it from its start)."""
+    lines = plan_lines(plan)
+    if measured.requests <= lines:
+        return
+    again = measured.requests - lines
+    if key in WRITE_PLANS:
+        measured.note = (
+            f"the plan has {lines:,} fresh bodies, so {again:,} requests repeated content"
+            " already sent (a duplicate check, or a patch to the same text)"
+        )
+    elif key in ("list_big_cold", "list_big_walk"):
+        measured.note = (
+            f"the plan has {lines:,} pages, so {again:,} requests asked for a page a"
+            " second time, from its own bookmark"
+        )
+
+
+# The floors' route shapes (bench/floor.py) and the plan each is measured with: the very
+# requests of the mnemo routes of that shape (None: GET /, hello-world).
+SHAPES: dict[str, str | None] = {
+    "hello": None,
+    "list 25": "list",
+    "get one": "get",
+    "post echo": "create",
+}
+
+
+def shape_of(key: str) -> str:
+    """The floor shape a plan's route is compared with ("" for none: batch, delete)."""
+    if key == "healthz":
+        return "hello"
+    if key.startswith("list"):
+        return "list 25"
+    if key == "get":
+        return "get one"
+    if key in ("create", "create_single", "patch"):
+        return "post echo"
+    return ""
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+
+    def at(q: float) -> float:
+        return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
+
+    return {
+        "count": len(ordered),
+        "p50_ms": at(0.50),
+        "p90_ms": at(0.90),
+        "p99_ms": at(0.99),
+        "max_ms": ordered[-1] * 1000,
+        "mean_ms": statistics.fmean(ordered) * 1000,
+    }
+
+
+def measure_search(server: Server, plan: Path, count: int) -> dict[str, Any]:
+    """Search latency at 1 connection (what an assistant waits for), over one keep-alive
+    connection: `count` searches in a row (after 10 to warm up), then `count` rounds of a
+    fresh create followed at once by a search, timed (the search pays for what the create
+    left pending, e.g. its embedding). http.client: a few µs a request, against ms."""
+    import http.client
+    from urllib.parse import quote
+
+    spec = json.loads(plan.read_text(encoding="utf-8"))
+    headers = {"Authorization": f"Bearer {spec['key']}"}
+    post_headers = {**headers, "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    errors = 0
+
+    def call(method: str, path: str, body: str | None = None) -> float:
+        nonlocal errors
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=post_headers if body else headers)
+        answer = conn.getresponse()
+        answer.read()
+        elapsed = time.perf_counter() - started
+        if answer.status != 200:
+            errors += 1
+        return elapsed
+
+    def search(query: str) -> float:
+        return call("GET", f"{MEMORIES}/search?query={quote(query)}&limit=10")
+
+    queries, creates = spec["queries"], spec["creates"]
+    try:
+        for query in queries[:10]:
+            search(query)
+        steady = [search(q) for q in queries[10 : 10 + count]]
+        after = []
+        for body, query in zip(creates[:count], queries[10 : 10 + count], strict=True):
+            call("POST", MEMORIES, json.dumps(body))
+            after.append(search(query))
+    finally:
+        conn.close()
+    return {"steady": _percentiles(steady), "after_write": _percentiles(after), "errors": errors}
 
 
 # -- databases ----------------------------------------------------------------------
@@ -668,6 +863,7 @@ class Bench:
         }
         self.floors: dict[int, dict[str, Server]] = {}
         self.port = 18400
+        self.fresh = datagen.FreshContent(SEED)  # every write's content, new to the run
 
     def next_port(self) -> int:
         self.port += 1
@@ -681,23 +877,43 @@ class Bench:
             for app in ("fastapi", "starlette")
         }
 
-    def measure_floors(self, workers: int) -> list[Measurement]:
-        plan = write_plan(self.work / "floor.tsv", [("GET", "/", "", "")])
+    def measure_floors(self, workers: int, plan: dict[str, Path]) -> list[Measurement]:
+        """Each floor app on each shape (SHAPES), replaying mnemo's own plans: the same
+        requests (the list, get and create plans) as the mnemo routes they stand for."""
+        hello = write_plan(self.work / "floor.tsv", [("GET", "/", "", "")])
         load = LOAD_CPUS if workers == 1 else ALL_CPUS
         found = []
         for app, server in self.floors[workers].items():
-            run_wrk(f"{app} floor", plan, server, self.sizes.warmup, load_cpus=load)
-            found.append(
-                run_wrk(f"{app} floor", plan, server, self.sizes.floor_duration, load_cpus=load)
-            )
+            for shape, key in SHAPES.items():
+                route = f"{app} floor: {shape}"
+                replay = hello if key is None else plan[key]
+                run_wrk(route, replay, server, self.sizes.warmup, load_cpus=load)
+                measured = run_wrk(route, replay, server, self.sizes.floor_duration, load_cpus=load)
+                measured.shape = shape
+                found.append(measured)
         return found
+
+    @staticmethod
+    def set_ratios(rows: list[Measurement], floors: list[Measurement]) -> dict[str, float]:
+        """Each row's ratio to the FastAPI hello-world floor and to the FastAPI floor of
+        its shape (means of the floor's measurements before and after); the floors."""
+        means: dict[str, list[float]] = {}
+        for m in floors:
+            means.setdefault(m.route, []).append(m.rps)
+        floor = {route: statistics.fmean(v) for route, v in means.items()}
+        for row in rows:
+            row.ratio = row.rps / floor["fastapi floor: hello"]
+            if row.shape:
+                row.shape_ratio = row.rps / floor[f"fastapi floor: {row.shape}"]
+        return floor
 
     # one block: a backend, a worker count, every route --------------------------
 
     def block(self, db: Database, workers: int, plan: dict[str, Path], data: Dataset) -> None:
         s = self.sizes
         log(f"{db.backend}, {workers} worker(s): floors")
-        floors_before = self.measure_floors(workers)
+        floors_before = self.measure_floors(workers, plan)
+        search: dict[str, Any] = {}
         server = mnemo_server(db.url, self.next_port(), workers, self.work)
         load = LOAD_CPUS if workers == 1 else ALL_CPUS
         rows: list[Measurement] = []
@@ -725,12 +941,8 @@ class Bench:
                 warmup = plan.get(f"{key}_warmup", plan[key])
                 run_wrk(label, warmup, server, s.warmup, load_cpus=load)
                 measured = run_wrk(label, plan[key], server, s.duration, load_cpus=load)
-                pages = plan_lines(plan[key])
-                if key in ("list_big_cold", "list_big_walk") and measured.requests > pages:
-                    measured.note = (
-                        f"the plan has {pages:,} pages, so {measured.requests - pages:,}"
-                        " requests asked for a page a second time, from its own bookmark"
-                    )
+                measured.shape = shape_of(key)
+                plan_note(key, measured, plan[key])
                 rows.append(measured)
             writes_from = time.time_ns() // 1000
             for label, key in (
@@ -739,7 +951,10 @@ class Bench:
                 ("batch create of 25", "batch"),
             ):
                 log(f"  {label}")
-                rows.append(run_wrk(label, plan[key], server, s.duration, load_cpus=load))
+                measured = run_wrk(label, plan[key], server, s.duration, load_cpus=load)
+                measured.shape = shape_of(key)
+                plan_note(key, measured, plan[key])
+                rows.append(measured)
                 wait_idle(server)
             made = db.created_since(writes_from)
             random.Random(SEED).shuffle(made)
@@ -755,27 +970,34 @@ class Bench:
             rows.append(measured)
             wait_idle(server)
             if workers == 1:
-                for label, key in (("list", "list"), ("create", "create"), ("get", "get")):
+                for label, key in (
+                    ("list", "list"),
+                    ("create", "create_single"),
+                    ("get", "get"),
+                ):
                     single = run_wrk(
                         f"{label}, 1 connection", plan[key], server, s.single_duration, 1, load
                     )
+                    plan_note(key, single, plan[key])
                     rows.append(single)
+                wait_idle(server)
+                if "search" in plan:
+                    log(f"  search, 1 connection ({s.search_memories:,}-memory user)")
+                    search = measure_search(server, plan["search"], s.searches)
         finally:
             server.stop()
         db.delete_since(writes_from)
-        floors_after = self.measure_floors(workers)
-        floor = statistics.fmean(
-            m.rps for m in floors_before + floors_after if m.route.startswith("fastapi")
-        )
-        for row in rows:
-            row.ratio = row.rps / floor
+        floors_after = self.measure_floors(workers, plan)
+        floors = self.set_ratios(rows, floors_before + floors_after)
         self.results["blocks"].append(
             {
                 "backend": db.backend,
                 "workers": workers,
-                "floor_fastapi_rps": floor,
+                "floor_fastapi_rps": floors["fastapi floor: hello"],
+                "floor_rps": floors,
                 "floors": [asdict(m) for m in floors_before + floors_after],
                 "rows": [asdict(m) for m in rows],
+                **({"search": {"memories": s.search_memories, **search}} if search else {}),
             }
         )
         self.save()
@@ -814,8 +1036,8 @@ class Bench:
             total = target.count()
             folder = self.work / f"growth-{label}"
             folder.mkdir(exist_ok=True)
-            p = plans(folder, dataset, s.per_user, s.big)
-            floors = self.measure_floors(1)
+            p = plans(folder, dataset, s.per_user, s.big, self.fresh, s)
+            floors = self.measure_floors(1, p)
             server = mnemo_server(target.url, self.next_port(), 1, self.work)
             rows = []
             self.results["startup"][f"{backend}, {total:,} memories"] = server.ready_s
@@ -829,19 +1051,21 @@ class Bench:
                     ("create", "create"),
                 ):
                     log(f"  growth {label} ({total:,}): {name}")
-                    rows.append(run_wrk(name, p[key], server, s.duration))
+                    measured = run_wrk(name, p[key], server, s.duration)
+                    measured.shape = shape_of(key)
+                    plan_note(key, measured, p[key])
+                    rows.append(measured)
                     wait_idle(server)
             finally:
                 server.stop()
             target.delete_since(since)
-            floor = statistics.fmean(m.rps for m in floors if m.route.startswith("fastapi"))
-            for row in rows:
-                row.ratio = row.rps / floor
+            floor = self.set_ratios(rows, floors)
             self.results["growth"].append(
                 {
                     "backend": backend,
                     "memories": total,
-                    "floor_fastapi_rps": floor,
+                    "floor_fastapi_rps": floor["fastapi floor: hello"],
+                    "floor_rps": floor,
                     "rows": [asdict(m) for m in rows],
                 }
             )
@@ -860,15 +1084,26 @@ class Bench:
         log(f"work directory {self.work}")
         users = [f"u{i:03d}" for i in range(s.users)]
         main_path = self.work / "main.jsonl"
-        log(f"writing data: {s.users} users x {s.per_user:,} + 1 user x {s.big:,}")
-        data = write_import(
-            main_path, [(u, s.per_user) for u in users] + [("big", s.big)], SEED, 400
+        log(
+            f"writing data: {s.users} users x {s.per_user:,} + 1 user x {s.big:,}"
+            f" + 1 user x {s.search_memories:,} (search)"
         )
-        data.big_user, data.big_count = "big", s.big
-        plan = plans(self.work, data, s.per_user, s.big)
+        data = write_import(
+            main_path,
+            [(u, s.per_user) for u in users] + [("big", s.big), ("search", s.search_memories)],
+            SEED,
+            400,
+            self.fresh,
+            {*users, "search"},
+        )
+        data.big_user, data.big_count, data.search_user = "big", s.big, "search"
+        log("writing request plans (fresh content for every write)")
+        plan = plans(self.work, data, s.per_user, s.big, self.fresh, s)
         small_path = self.work / "small.jsonl"
-        small = write_import(small_path, [("solo", s.per_user)], SEED + 1, 400)
-        growth_users = (s.growth_total - s.users * s.per_user - s.big) // s.per_user
+        small = write_import(small_path, [("solo", s.per_user)], SEED + 1, 400, self.fresh)
+        growth_users = (
+            s.growth_total - s.users * s.per_user - s.big - s.search_memories
+        ) // s.per_user
         growth_path = self.work / "growth.jsonl"
         if not self.args.no_growth:
             log(f"writing growth data: {growth_users} more users x {s.per_user:,}")
@@ -881,10 +1116,11 @@ class Bench:
             for backend in self.args.backends:
                 db = Database(backend, "main", self.work)
                 try:
-                    log(f"{backend}: filling {s.users * s.per_user + s.big:,} memories")
-                    self.results["imports"][
-                        f"{backend}: fill {s.users * s.per_user + s.big:,} (bench/fill.py)"
-                    ] = db.fill(main_path)
+                    total = s.users * s.per_user + s.big + s.search_memories
+                    log(f"{backend}: filling {total:,} memories")
+                    self.results["imports"][f"{backend}: fill {total:,} (bench/fill.py)"] = db.fill(
+                        main_path
+                    )
                     if backend == "postgres" and not self.args.no_vacuum:
                         self.results["imports"]["postgres: VACUUM (ANALYZE) after the fill"] = (
                             db.vacuum()

@@ -2,6 +2,9 @@
 --   WRK_PLAN=/path/plan.tsv wrk -t1 -c32 -d8s -s bench/wrk/plan.lua http://127.0.0.1:PORT
 -- Each line of the plan is: METHOD <tab> PATH <tab> API KEY (or empty) <tab> JSON BODY (or empty).
 -- Requests are formatted once, in init(), so the Lua side costs nothing per request.
+-- Each line is sent once, in order, before any is sent again: write plans hold fresh
+-- content on every line (bench/run.py makes them longer than a measurement and flags a
+-- measurement that outran its plan, i.e. sent some content twice).
 -- done() prints one line "WRKJSON {...}" with counts and latency percentiles (microseconds).
 
 local requests = {}

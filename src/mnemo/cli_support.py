@@ -66,7 +66,7 @@ def os_reason(error: OSError) -> str:
 
 
 def _cause(error: BaseException) -> str:
-    cause = error.__cause__ or error.__context__
+    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     if cause is None:
         return ""
     if isinstance(cause, TimeoutError):
@@ -80,9 +80,10 @@ def store_failure(error: MnemoError, database: DatabaseUrl) -> CliError:
     """The CLI's words for an error raised by the store of `database`."""
     shown = database.shown
     if isinstance(error, StoreError):  # StoreUnavailable too: a driver failed
-        reason = _cause(error) or (
-            "it failed unexpectedly" if error.detail == MnemoError.default_detail else error.detail
-        )
+        # A store error's own detail, where it has one, says what failed and where (the
+        # file, the server); else its cause does.
+        specific = error.detail not in (type(error).default_detail, MnemoError.default_detail)
+        reason = error.detail if specific else (_cause(error) or "it failed unexpectedly")
         return CliError(f"cannot use the database {shown}: {reason}", EXIT_UNAVAILABLE)
     if isinstance(error, NotFound | Conflict):
         return CliError(f"{error.detail} in {shown}", EXIT_FAILED)

@@ -170,10 +170,10 @@ def test_without_sqlite_vec_the_upgrade_says_what_to_do_and_changes_nothing(
         text=True,
         timeout=120,
     )
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == 3, run.stderr  # the database cannot be used (README)
     assert "pip install sqlite-vec" in VEC0_NEEDED
     (line,) = run.stderr.strip().splitlines()
-    assert line.startswith(f"error: {message}")
+    assert line.startswith(f"error: cannot use the database sqlite:///{path}: {message}")
     assert "Traceback" not in run.stderr
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (5,)
