@@ -24,7 +24,7 @@ from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError, StoreError
-from mnemo.jobs.embedder import Embedder
+from mnemo.jobs.embedder import QUIET_S, Embedder
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
 from mnemo.ratelimit import limiter_from_settings
@@ -140,7 +140,7 @@ def create_app(
             retrieval,
             lease_s=settings.embed_lease_s,
             poll_s=settings.embed_poll_s,
-            busy=lambda: metrics.in_flight > 0,
+            busy=lambda: metrics.busy(QUIET_S),
         )
         service = MemoryService(
             store, chosen, retrieval, dedup=settings.dedup_enabled, on_queued=embedder.wake

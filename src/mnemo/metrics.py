@@ -36,7 +36,14 @@ class Metrics:
             "Memories waiting in the embedding queue (all processes), when last scraped.",
             registry=self.registry,
         )
-        self.in_flight = 0  # HTTP requests being answered now (the embedder gives way)
+        # HTTP requests being answered now, and when the last one started or ended
+        # (time.monotonic()): the background embedder gives way to them.
+        self.in_flight = 0
+        self.last_request = 0.0
+
+    def busy(self, quiet_s: float) -> bool:
+        """Whether a request is in flight or one started or ended in the last `quiet_s`."""
+        return self.in_flight > 0 or time.monotonic() - self.last_request < quiet_s
 
 
 class MetricsMiddleware:
@@ -51,6 +58,7 @@ class MetricsMiddleware:
         started = time.perf_counter()
         status = 500
         self.metrics.in_flight += 1
+        self.metrics.last_request = time.monotonic()
 
         async def record(message: Message) -> None:
             nonlocal status
@@ -62,6 +70,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, record)
         finally:
             self.metrics.in_flight -= 1
+            self.metrics.last_request = time.monotonic()
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()

@@ -11,10 +11,13 @@ transaction and answers; this job, one per serving process, then:
 - stores the vectors and removes their queue rows in one transaction, only where the
   memory's content is still the one embedded (`Store.complete_embeddings`).
 
-It gives way to requests: while any request of this process is in flight it waits
-(`YIELD_S` at a time, up to `MAX_YIELD_S`, so that steady traffic cannot starve it),
-and it pauses `PAUSE_S` between batches. A search does not wait for it: it embeds its
-user's queued memories itself first (`Retrieval.search`, read-your-writes).
+It gives way to requests: while any request of this process is in flight, or one
+started or ended in the last `QUIET_S`, it waits (`YIELD_S` at a time, up to
+`MAX_YIELD_S`, so that steady traffic cannot starve it), and it pauses `PAUSE_S`
+between batches. So a client's create followed by its search finds the model free, and
+the creates of a busy client are embedded together, in fewer transactions. A search
+does not wait for it: it embeds its user's queued memories itself first
+(`Retrieval.search`, read-your-writes).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 BATCH = MAX_TEXTS  # texts per model call
 PAUSE_S = 0.005  # between two batches
+QUIET_S = 0.02  # requests this recent still count as traffic
 YIELD_S = 0.002  # a wait while requests are in flight
 MAX_YIELD_S = 0.25  # the longest the job gives way before it takes a batch anyway
 
@@ -48,7 +52,7 @@ class Embedder:
         busy: Callable[[], bool] = lambda: False,
     ) -> None:
         """`lease_s`: how long a claim holds rows; `poll_s`: how often an idle job looks
-        for queued rows; `busy()`: whether requests are in flight."""
+        for queued rows; `busy()`: whether requests are in flight (or just were)."""
         self._store = store
         self._retrieval = retrieval
         self._lease_us = int(lease_s * 1_000_000)
