@@ -99,8 +99,13 @@ class Embedder:
                 await asyncio.sleep(PAUSE_S)
                 continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_s)
+            # (Not asyncio.wait_for: on Python 3.11 a cancel that meets the wake-up can
+            # be lost, and stop() then waits forever.)
+            waiter = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait([waiter], timeout=self._poll_s)
+            finally:
+                waiter.cancel()
 
     async def _give_way(self) -> None:
         waited = 0.0
