@@ -5,8 +5,10 @@
 Fills a scratch database (SQLite by default) by import, with embeddings, then times
 `Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, fuse, fetch)
 for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step;
-then 50 searches each right after a write (a memory created), which read the changed
-vectors again instead of using only those the process kept (store/vector_cache.py);
+then 50 searches each right after a write (a memory created with its vector), which
+read the changed vectors again instead of using only those the process kept
+(store/vector_cache.py); 50 right after a create whose embedding is queued (as the API
+creates: the search embeds it with the query);
 the cold reads of all the user's vectors: the vector stage of a store that keeps none
 (each search reads them all), the first search of a store just opened (20 opens), and
 the first search after a write of 100 memories (too many to patch: 20 rounds, so the
@@ -112,6 +114,15 @@ async def main(n: int, url: str) -> None:
             t0 = time.perf_counter()
             await retrieval.search(key.user_id, query, 10, [])
             after_write.append(time.perf_counter() - t0)
+        # A search right after a create whose embedding is still queued (as the API
+        # creates): the search embeds it with the query and ranks it with the others.
+        after_create = []
+        for i, query in enumerate(queries[:50]):
+            await store.insert_memories(key.user_id, [new_memory(f"created before search {i}")])
+            t0 = time.perf_counter()
+            await retrieval.search(key.user_id, query, 10, [])
+            after_create.append(time.perf_counter() - t0)
+        await retrieval.drain()
         uncached = store_for(Settings(database_url=url, vector_cache_mb=0))
         await uncached.open()
         try:
@@ -153,6 +164,7 @@ async def main(n: int, url: str) -> None:
         ("semantic top 50", semantic),
         ("whole search", totals),
         ("whole search, first after a write (50)", after_write),
+        ("whole search, first after a create, its embedding queued (50)", after_create),
         ("semantic top 50, no vectors kept: all read (cold)", nothing_kept),
         ("whole search, first of a store just opened (20)", after_open),
         ("whole search, first after a write of 100 memories: all read (20)", after_batch),

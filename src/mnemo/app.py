@@ -26,10 +26,11 @@ from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError, StoreError
+from mnemo.jobs.embedder import QUIET_S, Embedder
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
 from mnemo.ratelimit import limiter_from_settings
-from mnemo.retrieval import warm
+from mnemo.retrieval import Retrieval, warm
 from mnemo.service import MemoryService
 from mnemo.store import store_for
 
@@ -135,10 +136,22 @@ def create_app(
         await asyncio.to_thread(warm)  # load the embedding model before the first request
         chosen = categorizer or default_categorizer(settings)
         limiter = limiter_from_settings(settings)
+        retrieval = Retrieval(store, on_embedded=metrics.embedded.inc)
+        embedder = Embedder(
+            store,
+            retrieval,
+            lease_s=settings.embed_lease_s,
+            poll_s=settings.embed_poll_s,
+            busy=lambda: metrics.busy(QUIET_S),
+        )
+        service = MemoryService(
+            store, chosen, retrieval, dedup=settings.dedup_enabled, on_queued=embedder.wake
+        )
+        embedder.start()
         app.state.mnemo = Components(
             settings=settings,
             store=store,
-            service=MemoryService(store, chosen, dedup=settings.dedup_enabled),
+            service=service,
             authenticator=Authenticator(store, settings.key_touch_interval_s),
             metrics=metrics,
             limiter=limiter,
@@ -146,6 +159,8 @@ def create_app(
         try:
             yield
         finally:
+            await embedder.stop()
+            await retrieval.drain()
             if categorizer is None:  # only what the app made itself
                 await close_categorizer(chosen)
             if limiter is not None:

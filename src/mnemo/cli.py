@@ -145,14 +145,16 @@ def serve(
         if settings.redis_url:
             serving.check_redis(settings.redis_url)
 
-        async def prepare(store: Store) -> tuple[str | None, int]:
-            unindexed = await store.count_unindexed()
+        async def prepare(store: Store) -> tuple[str | None, int, int]:
+            queued = await store.count_pending()
+            # Queued memories have no vector yet either; the others need a reindex.
+            unindexed = max(await store.count_unindexed() - queued, 0)
             if await store.count_active_keys():
-                return None, unindexed
+                return None, unindexed, queued
             _, secret = await issue_key(store, "default", name="first start")
-            return secret, unindexed
+            return secret, unindexed, queued
 
-        first_key, unindexed = with_store(settings, prepare)
+        first_key, unindexed, queued = with_store(settings, prepare)
     except BaseException:
         sock.close()
         raise
@@ -172,6 +174,8 @@ def serve(
         typer.echo("Try it:")
         typer.echo(f'    curl -H "Authorization: Bearer {first_key}" {base}/v1/dev/user/memories')
     typer.echo(f"Get an API key for a user: {launcher} keys create --user NAME")
+    if queued:
+        typer.echo(f"{queued} memories are queued for embedding: the server embeds them now")
     if unindexed:
         typer.echo(f"{unindexed} memories are not in the search index yet: run {launcher} reindex")
     sys.stdout.flush()
@@ -368,7 +372,10 @@ def search_command(
 
     async def find(store: Store) -> list[tuple[Any, float]]:
         user_id = await _user_id(store, user)
-        return await Retrieval(store).search(user_id, query, limit, names)
+        retrieval = Retrieval(store)
+        found = await retrieval.search(user_id, query, limit, names)
+        await retrieval.drain()  # the queued embeddings it computed, stored before closing
+        return found
 
     for memory, score in with_store(settings, find):
         line = {
@@ -383,19 +390,30 @@ def search_command(
 @app.command("reindex")
 def reindex_command(
     user: Annotated[str | None, typer.Option(help="Only this user (default: everyone).")] = None,
+    pending: Annotated[
+        bool,
+        typer.Option(
+            "--pending",
+            help="Only the memories queued for embedding now (a running server embeds them"
+            " in the background too).",
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Recompute the search embeddings of every memory (or one user's)."""
+    from mnemo.jobs.embedder import embed_all_pending
 
     async def rebuild(store: Store) -> int:
         users = [u for u, _ in await store.list_users() if user is None or u.name == user]
         if user is not None and not users:
             raise NotFound(f"no user named '{user}'")
         retrieval = Retrieval(store)
+        if pending:
+            return await embed_all_pending(retrieval, store, users[0].id if user else None)
         return sum([await retrieval.reindex(u.id) for u in users])
 
     count = with_store(_settings(database_url=database_url), rebuild)
-    typer.echo(f"reindexed {count} memories")
+    typer.echo(f"embedded {count} queued memories" if pending else f"reindexed {count} memories")
 
 
 def _print_version(value: bool) -> None:

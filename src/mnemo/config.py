@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     dedup_enabled: bool = Field(
         True, description="Creating a memory that repeats one the user has returns that one."
     )
+    embed_lease_s: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="How long a process's claim on queued embeddings holds before another "
+        "process may take them over.",
+    )
+    embed_poll_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often an idle process looks for embeddings queued by other processes.",
+    )
     rate_limit_enabled: bool = Field(
         True, description="Per-key rate limits and their headers; false switches both off."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -26,6 +26,24 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
+        self.embedded = Counter(
+            "mnemo_embeddings_computed_total",
+            "Queued memories whose embedding this process computed and stored.",
+            registry=self.registry,
+        )
+        self.embedding_queue = Gauge(
+            "mnemo_embedding_queue_depth",
+            "Memories waiting in the embedding queue (all processes), when last scraped.",
+            registry=self.registry,
+        )
+        # HTTP requests being answered now, and when the last one started or ended
+        # (time.monotonic()): the background embedder gives way to them.
+        self.in_flight = 0
+        self.last_request = 0.0
+
+    def busy(self, quiet_s: float) -> bool:
+        """Whether a request is in flight or one started or ended in the last `quiet_s`."""
+        return self.in_flight > 0 or time.monotonic() - self.last_request < quiet_s
 
 
 class MetricsMiddleware:
@@ -39,6 +57,8 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        self.metrics.in_flight += 1
+        self.metrics.last_request = time.monotonic()
 
         async def record(message: Message) -> None:
             nonlocal status
@@ -49,6 +69,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record)
         finally:
+            self.metrics.in_flight -= 1
+            self.metrics.last_request = time.monotonic()
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()

@@ -1,11 +1,13 @@
-"""Search and duplicate detection: embeddings on the way in, hybrid ranking on the
-way out. The store keeps the indexes; the models live in `mnemo.search`."""
+"""Search: embeddings of queued memories (the embedder job's and a search's own
+read-your-writes), hybrid ranking on the way out. The store keeps the indexes and
+the embedding queue; the models live in `mnemo.search`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ctypes
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,30 +15,36 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from mnemo.errors import MnemoError
 from mnemo.models import Memory
 from mnemo.search.batching import EmbeddingBatcher
-from mnemo.search.dedup import is_duplicate
 from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
-from mnemo.search.rank import fuse
+from mnemo.search.rank import fuse, semantic_ranking
 from mnemo.store import Store
+from mnemo.store.base import Queued
 
-# How many candidates each ranking contributes before fusion, and how many existing
-# memories a new one is compared with for duplicates.
+log = logging.getLogger(__name__)
+
+# How many candidates each ranking contributes before fusion.
 _POOL = 50
-_DUPLICATE_CANDIDATES = 5
-
-# A new memory's duplicate: the id of an existing memory, or the index of an earlier
-# item of the same batch.
-Duplicate = str | int | None
 
 
 class Retrieval:
     def __init__(
-        self, store: Store, embedder: Callable[[], MiniLMEmbedder] = default_embedder
+        self,
+        store: Store,
+        embedder: Callable[[], MiniLMEmbedder] = default_embedder,
+        *,
+        on_embedded: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_embedded(n)`: told how many queued memories got their embedding."""
         self.store = store
         self._embedder = embedder
         self._batcher = EmbeddingBatcher(self._embed)
+        self._on_embedded = on_embedded
+        # Queued memories being embedded now, each with the future set once it is stored.
+        self._embedding: dict[Queued, asyncio.Future[None]] = {}
+        self._storing: set[asyncio.Task[None]] = set()
 
     def _embed(self, contents: list[str]) -> list[bytes]:
         return [to_blob(vector) for vector in self._embedder().embed_array(contents)]
@@ -46,51 +54,104 @@ class Retrieval:
         together with those of other requests waiting at the same time."""
         return await self._batcher.embed(contents)
 
-    async def duplicates(
-        self, user_id: str, contents: Sequence[str], vectors: Sequence[bytes]
-    ) -> list[Duplicate]:
-        """For each content, the memory it repeats: an existing one of the user's, or an
-        earlier item of the same batch; None when it is new."""
-        found: list[Duplicate] = []
-        matrix = np.frombuffer(b"".join(vectors), dtype="<f4").reshape(len(vectors), -1)
-        for i, (content, vector) in enumerate(zip(contents, vectors, strict=True)):
-            earlier: Duplicate = next(
-                (
-                    j
-                    for j in range(i)
-                    if found[j] is None
-                    and is_duplicate(content, contents[j], float(matrix[i] @ matrix[j]))
-                ),
-                None,
-            )
-            found.append(
-                earlier
-                if earlier is not None
-                else await self._existing_duplicate(user_id, content, vector)
-            )
-        return found
-
-    async def _existing_duplicate(self, user_id: str, content: str, vector: bytes) -> str | None:
-        nearest = await self.store.semantic_search(user_id, vector, _DUPLICATE_CANDIDATES)
-        memories = await self.store.memories_by_ids(user_id, [i for i, _ in nearest])
-        for memory_id, cosine in nearest:
-            memory = memories.get(memory_id)
-            if memory is not None and is_duplicate(content, memory.content, cosine):
-                return memory_id
-        return None
+    async def embed_queued(
+        self, items: Sequence[Queued], extra: Sequence[str] = ()
+    ) -> tuple[list[bytes], int]:
+        """Embed the queued memories (with the `extra` texts, in the same model call) and
+        store those whose content is unchanged: the embeddings of `extra`, and how many
+        memories got theirs. Those this process is embedding already (the embedder's
+        batch, another search) are not embedded twice: this waits until they are stored."""
+        loop = asyncio.get_running_loop()
+        elsewhere = {id(f): f for item in items if (f := self._embedding.get(item)) is not None}
+        mine = [item for item in items if item not in self._embedding]
+        finished: asyncio.Future[None] = loop.create_future()
+        self._embedding.update((item, finished) for item in mine)
+        try:
+            vectors = await self.vectors([*extra, *(item.content for item in mine)])
+            done = 0
+            if mine:
+                done = await self.store.complete_embeddings(
+                    list(zip(mine, vectors[len(extra) :], strict=True))
+                )
+                if self._on_embedded is not None and done:
+                    self._on_embedded(done)
+        finally:
+            for item in mine:
+                self._embedding.pop(item, None)
+            finished.set_result(None)
+        if elsewhere:
+            await asyncio.gather(*elsewhere.values())
+        return vectors[: len(extra)], done
 
     async def search(
         self, user_id: str, query: str, limit: int, categories: Sequence[str]
     ) -> list[tuple[Memory, float]]:
-        """The user's memories most relevant to `query`, with a relevance in [0, 1]."""
+        """The user's memories most relevant to `query`, with a relevance in [0, 1].
+
+        Read-your-writes: the user's queued memories are embedded with the query (one
+        model call) and ranked with the stored vectors, so the search sees every memory
+        the user created before it; their vectors are then stored after the answer (in
+        the background: until then they stay queued, so nothing is lost)."""
+        pending = await self.store.pending_embeddings(user_id)
         # The keyword ranking needs no embedding: it runs while the query is embedded.
         embedded, keyword = await asyncio.gather(
-            self.vectors([query]), self.store.keyword_search(user_id, query, _POOL, categories)
+            self.vectors([query, *(item.content for item in pending)]),
+            self.store.keyword_search(user_id, query, _POOL, categories),
         )
         semantic = await self.store.semantic_search(user_id, embedded[0], _POOL, categories)
+        if pending:
+            fresh = list(zip(pending, embedded[1:], strict=True))
+            self._store_later(fresh)
+            semantic = await self._with_pending(user_id, embedded[0], semantic, fresh, categories)
         ranked = fuse(keyword, semantic, limit, keyword_half=self.store.keyword_half)
         memories = await self.store.memories_by_ids(user_id, [i for i, _ in ranked])
         return [(memories[i], score) for i, score in ranked if i in memories]
+
+    async def _with_pending(
+        self,
+        user_id: str,
+        query: bytes,
+        semantic: list[tuple[str, float]],
+        fresh: list[tuple[Queued, bytes]],
+        categories: Sequence[str],
+    ) -> list[tuple[str, float]]:
+        """The semantic ranking with the queued memories (none has a stored vector)."""
+        rows = [(item.memory_id, vector) for item, vector in fresh]
+        if categories:
+            found = await self.store.memories_by_ids(user_id, [i for i, _ in rows])
+            rows = [(i, v) for i, v in rows if i in found and found[i].category in categories]
+        query_vector = np.frombuffer(query, dtype="<f4")
+        queued = semantic_ranking(query_vector, rows, _POOL)
+        return sorted([*semantic, *queued], key=lambda pair: (-pair[1], pair[0]))[:_POOL]
+
+    def _store_later(self, fresh: list[tuple[Queued, bytes]]) -> None:
+        """Store these embeddings (and unqueue them) in the background."""
+        mine = [(item, v) for item, v in fresh if item not in self._embedding]
+        if not mine:
+            return
+        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._embedding.update((item, finished) for item, _ in mine)
+
+        async def store() -> None:
+            try:
+                done = await self.store.complete_embeddings(mine)
+                if self._on_embedded is not None and done:
+                    self._on_embedded(done)
+            except MnemoError as error:  # they stay queued: the embedder does them later
+                log.warning("embeddings not stored after a search: %s", error.detail)
+            finally:
+                for item, _ in mine:
+                    self._embedding.pop(item, None)
+                finished.set_result(None)
+
+        task = asyncio.get_running_loop().create_task(store())
+        self._storing.add(task)
+        task.add_done_callback(self._storing.discard)
+
+    async def drain(self) -> None:
+        """Wait until the embeddings searches computed are stored (before closing)."""
+        while self._storing:
+            await asyncio.gather(*self._storing, return_exceptions=True)
 
     async def reindex(self, user_id: str, page: int = 256) -> int:
         """Recompute the embeddings of all the user's memories; how many."""

@@ -3,7 +3,7 @@ ordering keys and atomic updates. Routes call one function here each."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from mnemo.categorize import Categorizer
@@ -20,6 +20,7 @@ from mnemo.models import (
     SearchItem,
 )
 from mnemo.retrieval import Retrieval
+from mnemo.search.dedup import find_duplicate
 from mnemo.store import Store
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
@@ -35,6 +36,17 @@ def parse_categories(raw: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _batch_repeats(contents: Sequence[str]) -> list[int | None]:
+    """For each content, the index of an earlier one of the batch it repeats (by
+    `dedup.find_duplicate`), or None."""
+    found: list[int | None] = []
+    for i, content in enumerate(contents):
+        firsts = [(str(j), contents[j], None) for j in range(i) if found[j] is None]
+        match = find_duplicate(content, None, firsts)
+        found.append(None if match is None else int(match))
+    return found
+
+
 def _plausible_id(memory_id: str) -> bool:
     """Ids are short printable ASCII; anything else cannot exist, so it is a 404."""
     return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
@@ -48,11 +60,14 @@ class MemoryService:
         retrieval: Retrieval | None = None,
         *,
         dedup: bool = True,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
+        """`on_queued()`: told when a write queued an embedding (the embedder's wake-up)."""
         self.store = store
         self.categorizer = categorizer
         self.retrieval = retrieval or Retrieval(store)
         self.dedup = dedup
+        self._on_queued = on_queued or (lambda: None)
 
     async def list_memories(
         self, user_id: str, categories: str | None, limit: int, offset: int
@@ -95,18 +110,11 @@ class MemoryService:
         if not bodies:
             return [], 0
         contents = [body.content.strip() for body in bodies]
-        vectors = await self.retrieval.vectors(contents)
-        repeats = (
-            await self.retrieval.duplicates(user_id, contents, vectors)
-            if self.dedup
-            else [None] * len(bodies)
-        )
-        existing = await self.store.memories_by_ids(
-            user_id, [r for r in repeats if isinstance(r, str)]
-        )
-        # A memory deleted since it was found to be repeated is no reason to drop this one.
-        repeats = [None if isinstance(r, str) and r not in existing else r for r in repeats]
-        new = [i for i, repeat in enumerate(repeats) if repeat is None]
+        # Repeats within the batch are known before the store is asked (and cost no
+        # categorisation); repeats of stored memories are found by the store, in the
+        # transaction that inserts the others (`Store.insert_memories`).
+        earlier = _batch_repeats(contents) if self.dedup else [None] * len(bodies)
+        new = [i for i, repeat in enumerate(earlier) if repeat is None]
         missing = [i for i in new if bodies[i].category is None]
         chosen = (
             await self.categorizer.categorize([contents[i] for i in missing]) if missing else []
@@ -132,19 +140,26 @@ class MemoryService:
             )
             for i in new
         }
-        await self.store.insert_memories(user_id, [made[i] for i in new], [vectors[i] for i in new])
+        stored = await self.store.insert_memories(user_id, [made[i] for i in new], dedup=self.dedup)
+        self._on_queued()
+        repeats: dict[int, Memory] = {
+            i: found for i, found in zip(new, stored, strict=True) if found is not None
+        }
+        for i, repeat in enumerate(earlier):
+            if repeat is not None:
+                repeats[i] = repeats.get(repeat, made[repeat])
         answers = []
-        for i, repeat in enumerate(repeats):
-            if repeat is None:
+        for i in range(len(bodies)):
+            original = repeats.get(i)
+            if original is None:
                 answers.append(made[i])
             else:
-                original = made[repeat] if isinstance(repeat, int) else existing[repeat]
                 answers.append(
                     MemoryCreated(
                         **original.model_dump(exclude={"duplicate_of"}), duplicate_of=original.id
                     )
                 )
-        return answers, len(new)
+        return answers, len(bodies) - len(repeats)
 
     async def search(
         self, user_id: str, query: str, limit: int, categories: str | None
@@ -183,12 +198,12 @@ class MemoryService:
 
         if not _plausible_id(memory_id):
             raise NotFound()
-        vector = None
-        if patch.content is not None:
-            (vector,) = await self.retrieval.vectors([patch.content.strip()])
-        updated = await self.store.update_memory(user_id, memory_id, change, vector)
+        # A new content's embedding is queued by the store, in the same transaction.
+        updated = await self.store.update_memory(user_id, memory_id, change)
         if updated is None:
             raise NotFound()
+        if patch.content is not None:
+            self._on_queued()
         return updated
 
     async def delete_memory(self, user_id: str, memory_id: str) -> None:

@@ -142,3 +142,20 @@ async def test_deduplication_can_be_switched_off(database_url: str) -> None:
         one = await create(client, headers, content="User is vegetarian")
         two = await create(client, headers, content="User is vegetarian")
     assert one["id"] != two["id"] and "duplicate_of" not in two
+
+
+async def test_a_search_right_after_a_create_finds_it_by_meaning(client, make_key) -> None:
+    """Read-your-writes: the embeddings are computed in the background, yet a search sees
+    every memory its user created before it (their queued embeddings are computed first)."""
+    facts = [
+        ("User's dog is a golden retriever named Biscuit", "what kind of pet do I have"),
+        ("User is learning to play the cello", "which instrument am I practising"),
+        ("User flies to Tokyo next Tuesday", "when is my trip to Japan"),
+        ("User cannot eat peanuts", "which foods am I allergic to"),
+    ]
+    for round_ in range(4):
+        headers = await make_key(f"reader{round_}")
+        for content, question in facts:  # no word in common: found by its embedding
+            made = await create(client, headers, content=content)
+            items = await _search(client, headers, question, limit=3)
+            assert items[0]["id"] == made["id"], (question, items)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -53,4 +55,6 @@ async def readyz(app: App) -> Response:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics(app: App) -> Response:
+    with contextlib.suppress(StoreError):  # the gauge keeps its last value then
+        app.metrics.embedding_queue.set(await app.store.count_pending())
     return PlainTextResponse(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)

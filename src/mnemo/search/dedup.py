@@ -29,6 +29,7 @@ as two memories. Measured on `data/dedup/pairs.jsonl`, see `docs/search.md`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -36,7 +37,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_COSINE", "content_words", "find_duplicate", "is_duplicate", "normalise"]
+__all__ = [
+    "MIN_COSINE",
+    "content_words",
+    "find_duplicate",
+    "is_duplicate",
+    "keys",
+    "normalise",
+]
 
 MIN_COSINE = 0.8
 
@@ -234,6 +242,24 @@ def content_words(text: str) -> list[str]:
             continue
         words.append(_stem(token))
     return words
+
+
+def _key(kind: str, text: str) -> int:
+    digest = hashlib.blake2b(f"{kind}:{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)  # fits SQLite's and PG's int64
+
+
+def keys(text: str) -> list[int]:
+    """The memory's dedup keys, stored beside it so that its possible duplicates are
+    found by an index: a hash of `normalise(text)` (rule 1), and, when it has content
+    words, one of them sorted (rule 2 needs the same words, in any order). Every
+    duplicate of `text` shares a key with it; a shared key alone proves nothing (the
+    candidates are then judged by `find_duplicate`)."""
+    found = [_key("text", normalise(text))]
+    words = content_words(text)
+    if words:
+        found.append(_key("words", " ".join(sorted(words))))
+    return found
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:

@@ -40,6 +40,15 @@ class ApiKey:
     revoked_at: int | None
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A memory whose embedding is queued (docs/search.md, "The embedding queue")."""
+
+    user_id: str
+    memory_id: str
+    content: str
+
+
 MemoryChange = Callable[[Memory], Memory]
 
 
@@ -107,15 +116,26 @@ class Store(Protocol):
         or None."""
 
     async def insert_memories(
-        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
-    ) -> None:
-        """Insert all of them (with their embeddings, if given) in one transaction."""
+        self,
+        user_id: str,
+        memories: Sequence[Memory],
+        vectors: Sequence[bytes] = (),
+        *,
+        dedup: bool = False,
+    ) -> list[Memory | None]:
+        """Insert them in one transaction, each with its dedup keys and either its
+        embedding (if `vectors` are given) or a row in the embedding queue. With `dedup`,
+        one that repeats a memory of the user's stored before it (earlier ones of the
+        same call too: `dedup.find_duplicate` on those sharing a dedup key) is not
+        inserted; found and inserted in the same transaction, so that concurrent
+        identical creates store one. For each memory: the one it repeats, or None."""
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
     ) -> Memory | None:
-        """Atomically replace the memory with `change(current)` (and its embedding with
-        `vector` if the content changed); None if not found."""
+        """Atomically replace the memory with `change(current)`; None if not found. If the
+        content changed: new dedup keys, and the embedding replaced by `vector`, or (None)
+        removed and the memory queued for a new one, in the same transaction."""
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
         """Delete permanently; False if not found."""
@@ -137,6 +157,25 @@ class Store(Protocol):
 
     async def set_vectors(self, user_id: str, vectors: Sequence[tuple[str, bytes]]) -> None:
         """Set (replace) the embeddings of these memories."""
+
+    # the embedding queue
+    async def claim_embeddings(
+        self, limit: int, lease_us: int, now: int | None = None
+    ) -> list[Queued]:
+        """Lease up to `limit` queued rows whose lease has expired (until `now` +
+        `lease_us`, in microseconds), round robin between users (each user's oldest row,
+        then each one's second, ...), with the memories' current content."""
+
+    async def pending_embeddings(self, user_id: str | None = None, limit: int = 0) -> list[Queued]:
+        """The queued rows (of one user, if given; at most `limit`, if not 0), leased or
+        not, oldest first."""
+
+    async def complete_embeddings(self, done: Sequence[tuple[Queued, bytes]]) -> int:
+        """In one transaction: store each embedding and remove its queue row, if the row
+        is still queued and the memory's content is still the one embedded; how many."""
+
+    async def count_pending(self) -> int:
+        """How many memories wait in the embedding queue."""
 
     async def count_unindexed(self) -> int:
         """How many memories have no embedding (made before search, or imported bare)."""

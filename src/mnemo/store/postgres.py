@@ -4,19 +4,21 @@ prepares and caches them), one transaction per write. `PostgresDatabase`
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import numpy as np
 
+from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
-from mnemo.search import rank
+from mnemo.search import dedup, rank
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
 from mnemo.store import vector_cache
-from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.base import ApiKey, MemoryChange, Queued, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.postgres_db import Connection, PostgresDatabase
 from mnemo.store.render import json_array
@@ -112,6 +114,11 @@ class PostgresStore(PostgresDatabase):
         super().__init__(dsn, **options)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
+
+    async def open(self) -> None:
+        await super().open()
+        while await self._write(lambda conn: _key_backlog(conn, _KEY_BACKLOG_PAGE)) > 0:
+            pass
 
     # -- users and keys ----------------------------------------------------
 
@@ -229,10 +236,27 @@ class PostgresStore(PostgresDatabase):
         return None if found is None else str(found).encode()
 
     async def insert_memories(
-        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
-    ) -> None:
-        if memories:
-            await self._write(lambda conn: _insert_rows(conn, user_id, memories, vectors))
+        self,
+        user_id: str,
+        memories: Sequence[Memory],
+        vectors: Sequence[bytes] = (),
+        *,
+        dedup: bool = False,
+    ) -> list[Memory | None]:
+        async def insert(conn: Connection) -> list[Memory | None]:
+            keys = [_dedup_keys(m.content) for m in memories]
+            found: list[Memory | None] = [None] * len(memories)
+            if dedup:
+                found = await _stored_duplicates(conn, user_id, memories, keys)
+            new = [i for i, repeated in enumerate(found) if repeated is None]
+            chosen = [vectors[i] for i in new] if vectors else ()
+            await _insert_rows(conn, user_id, [memories[i] for i in new], chosen)
+            await _put_keys(conn, user_id, [(memories[i].id, keys[i]) for i in new])
+            if not vectors:
+                await _enqueue(conn, user_id, [memories[i].id for i in new])
+            return found
+
+        return await self._write(insert) if memories else []
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -246,14 +270,22 @@ class PostgresStore(PostgresDatabase):
             await conn.execute(
                 "UPDATE memories SET content = $1, category = $2, visibility = $3, tags = $4,"
                 " updated_at = $5, manually_added = $6, scoring = $7, reviewed = $8,"
-                " user_review = $9, edited = $10, json = $11 WHERE user_id = $12 AND id = $13",
+                " user_review = $9, edited = $10, json = $11,"
+                # a changed content's vector is stale: it goes in the same row version
+                " embedding = CASE WHEN content = $1 THEN embedding END"
+                " WHERE user_id = $12 AND id = $13",
                 *v[1:5],
                 *v[6:],
                 user_id,
                 memory_id,
             )
-            if vector is not None and new.content != memory_from_row(row).content:
-                await _put_vectors(conn, user_id, [memory_id], [vector])
+            if new.content != memory_from_row(row).content:
+                await conn.execute("DELETE FROM memory_keys WHERE memory_id = $1", memory_id)
+                await _put_keys(conn, user_id, [(memory_id, _dedup_keys(new.content))])
+                if vector is not None:
+                    await _put_vectors(conn, user_id, [memory_id], [vector])
+                else:  # the new vector is computed from the queue
+                    await _enqueue(conn, user_id, [memory_id])
             return new
 
         return await self._write(update)
@@ -356,6 +388,63 @@ class PostgresStore(PostgresDatabase):
             )
         )
 
+    # -- the embedding queue (docs/search.md) --------------------------------
+
+    async def claim_embeddings(
+        self, limit: int, lease_us: int, now: int | None = None
+    ) -> list[Queued]:
+        at = now_us() if now is None else now
+        # A worker that waited on another's claim of a row re-checks its lease and skips it.
+        rows = await self._write(lambda conn: conn.fetch(_CLAIM_SQL, limit, at, at + lease_us))
+        return sorted((Queued(*row) for row in rows), key=lambda q: q.memory_id)
+
+    async def pending_embeddings(self, user_id: str | None = None, limit: int = 0) -> list[Queued]:
+        rows = await self._read(
+            lambda conn: conn.fetch(
+                "SELECT q.user_id, q.memory_id, m.content FROM embedding_queue q"
+                " JOIN memories m ON m.id = q.memory_id"
+                " WHERE $1::text IS NULL OR q.user_id = $1"
+                " ORDER BY q.queued_at, q.memory_id LIMIT nullif($2, 0)",
+                user_id,
+                limit,
+            )
+        )
+        return [Queued(*row) for row in rows]
+
+    async def complete_embeddings(self, done: Sequence[tuple[Queued, bytes]]) -> int:
+        async def complete(conn: Connection) -> int:
+            # The memories first, locked in id order, as an update or a delete locks them
+            # (before their queue rows): no deadlock with those, nor between workers.
+            current = {
+                row[0]: row[1]
+                for row in await conn.fetch(
+                    "SELECT m.id, m.content FROM memories m JOIN embedding_queue q"
+                    " ON q.memory_id = m.id WHERE m.id = ANY($1::text[])"
+                    " ORDER BY m.id FOR UPDATE OF m",
+                    [item.memory_id for item, _ in done],
+                )
+            }
+            fresh = [(item, v) for item, v in done if current.get(item.memory_id) == item.content]
+            if not fresh:
+                return 0
+            ids = [item.memory_id for item, _ in fresh]
+            await conn.execute("DELETE FROM embedding_queue WHERE memory_id = ANY($1::text[])", ids)
+            await conn.execute(
+                "UPDATE memories SET embedding = v.embedding"
+                " FROM unnest($1::text[], $2::bytea[]) AS v(id, embedding)"
+                " WHERE memories.id = v.id",
+                ids,
+                [v for _, v in fresh],
+            )
+            return len(fresh)
+
+        return await self._write(complete) if done else 0
+
+    async def count_pending(self) -> int:
+        return int(
+            await self._read(lambda conn: conn.fetchval("SELECT count(*) FROM embedding_queue"))
+        )
+
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
@@ -367,11 +456,13 @@ class PostgresStore(PostgresDatabase):
     ) -> int:
         if not memories:
             return 0
-        return _affected(
-            await self._write(
-                lambda conn: _insert_rows(conn, user_id, memories, vectors, skip_existing=True)
-            )
-        )
+
+        async def insert(conn: Connection) -> int:
+            added = await _insert_rows(conn, user_id, memories, vectors, skip_existing=True)
+            await _put_keys(conn, user_id, [(i, _dedup_keys(c)) for i, c in added])
+            return len(added)
+
+        return await self._write(insert)
 
     async def analyze(self) -> None:
         # VACUUM cannot run in a transaction: on a pooled connection of its own.
@@ -411,22 +502,136 @@ async def _insert_rows(
     vectors: Sequence[bytes],
     *,
     skip_existing: bool = False,
-) -> str:
+) -> list[tuple[str, str]]:
     """Insert the memories with their embeddings in one statement (each row written
-    once: no UPDATE after, no dead tuple); the command tag."""
+    once: no UPDATE after, no dead tuple); (id, content) of those inserted."""
+    if not memories:
+        return []
     columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
     embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
-    status: str = await conn.execute(
+    rows = await conn.fetch(
         f"INSERT INTO memories (user_id, {WRITE_COLUMNS}, embedding)"
         " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
         " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
         " $12::bool[], $13::bool[], $14::text[], $15::bytea[])"
-        + (" ON CONFLICT (id) DO NOTHING" if skip_existing else ""),
+        + (" ON CONFLICT (id) DO NOTHING" if skip_existing else "")
+        + " RETURNING id, content",
         user_id,
         *columns,
         embeddings,
     )
-    return status
+    return [(row[0], row[1]) for row in rows]
+
+
+# -- dedup keys and the embedding queue (migration 0007) ---------------------
+
+_KEY_BACKLOG_PAGE = 1000
+# Round robin between users: every user's oldest claimable row, then every user's
+# second, ...: a user's backlog delays another's rows by one batch at most.
+# $1 how many, $2 now, $3 the lease's end (microseconds).
+_CLAIM_SQL = (
+    "UPDATE embedding_queue q SET claimed_until = $3 FROM memories m"
+    " WHERE m.id = q.memory_id AND q.claimed_until < $2 AND q.memory_id IN ("
+    "SELECT memory_id FROM (SELECT memory_id, queued_at, row_number() OVER"
+    " (PARTITION BY user_id ORDER BY queued_at, memory_id) AS turn FROM embedding_queue"
+    " WHERE claimed_until < $2) r ORDER BY turn, queued_at, memory_id LIMIT $1)"
+    " RETURNING q.user_id, q.memory_id, m.content"
+)
+
+
+def _dedup_keys(content: str) -> list[int]:
+    return dedup.keys(content)
+
+
+def _lock_id(user_id: str, key: int) -> int:
+    """The advisory lock of a user's dedup key (64 bits, as pg_advisory_xact_lock takes)."""
+    digest = hashlib.blake2b(f"{user_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def _put_keys(
+    conn: Connection, user_id: str, keyed: Sequence[tuple[str, Sequence[int]]]
+) -> None:
+    pairs = [(memory_id, key) for memory_id, keys in keyed for key in keys]
+    if pairs:
+        await conn.execute(
+            "INSERT INTO memory_keys (user_id, key, memory_id)"
+            " SELECT $1, * FROM unnest($2::bigint[], $3::text[]) ON CONFLICT DO NOTHING",
+            user_id,
+            [key for _, key in pairs],
+            [memory_id for memory_id, _ in pairs],
+        )
+
+
+async def _stored_duplicates(
+    conn: Connection, user_id: str, memories: Sequence[Memory], keys: Sequence[Sequence[int]]
+) -> list[Memory | None]:
+    """For each memory, the one of the user's it repeats: stored, or earlier in the
+    batch (`dedup.find_duplicate` on those sharing a dedup key; no vectors). The keys'
+    advisory locks, taken first in one order, make a concurrent create of the same fact
+    wait for this transaction, then find its memory."""
+    everything = sorted({key for ks in keys for key in ks})
+    await conn.execute(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) k"
+        " ORDER BY k) locks",
+        sorted({_lock_id(user_id, key) for key in everything}),
+    )
+    rows = await conn.fetch(
+        f"SELECT k.key, {', '.join('m.' + c for c in MEMORY_COLUMNS.split(', '))}"
+        " FROM memory_keys k JOIN memories m ON m.id = k.memory_id"
+        " WHERE k.user_id = $1 AND k.key = ANY($2::bigint[]) ORDER BY m.id",
+        user_id,
+        everything,
+    )
+    by_key: dict[int, dict[str, Memory]] = {}
+    for row in rows:
+        by_key.setdefault(row[0], {})[row[1]] = memory_from_row(row[1:])
+    found: list[Memory | None] = []
+    for memory, own in zip(memories, keys, strict=True):
+        candidates = {i: m for key in own for i, m in by_key.get(key, {}).items()}
+        match = dedup.find_duplicate(
+            memory.content, None, [(i, m.content, None) for i, m in candidates.items()]
+        )
+        found.append(None if match is None else candidates[match])
+        if match is None:  # later items of the batch may repeat this one
+            for key in own:
+                by_key.setdefault(key, {})[memory.id] = memory
+    return found
+
+
+async def _enqueue(conn: Connection, user_id: str, ids: Sequence[str]) -> None:
+    if ids:
+        await conn.execute(
+            "INSERT INTO embedding_queue (memory_id, user_id, queued_at)"
+            " SELECT id, $1, $3 FROM unnest($2::text[]) id"
+            " ON CONFLICT (memory_id) DO UPDATE SET queued_at = excluded.queued_at,"
+            " claimed_until = 0",
+            user_id,
+            list(ids),
+            now_us(),
+        )
+
+
+async def _key_backlog(conn: Connection, page: int) -> int:
+    """Key up to `page` memories stored before migration 0007; how many."""
+    rows = await conn.fetch(
+        "DELETE FROM memory_keys_todo WHERE memory_id IN"
+        " (SELECT memory_id FROM memory_keys_todo LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " RETURNING memory_id",
+        page,
+    )
+    if not rows:
+        return 0
+    memories = await conn.fetch(
+        "SELECT user_id, id, content FROM memories WHERE id = ANY($1::text[])",
+        [row[0] for row in rows],
+    )
+    by_user: dict[str, list[tuple[str, Sequence[int]]]] = {}
+    for user_id, memory_id, content in memories:
+        by_user.setdefault(user_id, []).append((memory_id, _dedup_keys(content)))
+    for user_id, keyed in by_user.items():
+        await _put_keys(conn, user_id, keyed)
+    return len(rows)
 
 
 async def _put_vectors(

@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlean import dbapi2 as sqlite3
 
+from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
-from mnemo.search import rank
+from mnemo.search import dedup, rank
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
 from mnemo.store import vector_blocks, vector_cache
-from mnemo.store.base import ApiKey, MemoryChange, User
+from mnemo.store.base import ApiKey, MemoryChange, Queued, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
@@ -48,6 +49,11 @@ class SQLiteStore(SQLiteDatabase):
         super().__init__(path, **options)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
+
+    async def open(self) -> None:
+        await super().open()
+        while await self._write(_key_backlog, _KEY_BACKLOG_PAGE) == _KEY_BACKLOG_PAGE:
+            pass
 
     # -- users and keys ----------------------------------------------------
 
@@ -201,16 +207,36 @@ class SQLiteStore(SQLiteDatabase):
         return None if row is None else row[0].encode()
 
     async def insert_memories(
-        self, user_id: str, memories: Sequence[Memory], vectors: Sequence[bytes] = ()
-    ) -> None:
-        rows = [(user_id, *memory_values(m)) for m in memories]
+        self,
+        user_id: str,
+        memories: Sequence[Memory],
+        vectors: Sequence[bytes] = (),
+        *,
+        dedup: bool = False,
+    ) -> list[Memory | None]:
+        def insert(conn: sqlite3.Connection) -> list[Memory | None]:
+            # The writer is this process's one thread and BEGIN IMMEDIATE holds SQLite's
+            # write lock: no other create of the user can run between look and insert.
+            found: list[Memory | None] = []
+            written: list[tuple[str, bytes]] = []
+            padded: Sequence[bytes | None] = list(vectors) or [None] * len(memories)
+            queued_at = now_us()
+            for memory, vector in zip(memories, padded, strict=True):
+                keys = _dedup_keys(memory.content)
+                repeated = _stored_duplicate(conn, user_id, memory.content, keys) if dedup else None
+                found.append(repeated)
+                if repeated is not None:
+                    continue
+                conn.execute(_INSERT_MEMORY, (user_id, *memory_values(memory)))
+                _put_keys(conn, user_id, memory.id, keys)
+                if vector is None:
+                    _enqueue(conn, user_id, memory.id, queued_at)
+                else:
+                    written.append((memory.id, vector))
+            _put_vectors(conn, user_id, [i for i, _ in written], [v for _, v in written])
+            return found
 
-        def insert(conn: sqlite3.Connection) -> None:
-            conn.executemany(_INSERT_MEMORY, rows).close()
-            _put_vectors(conn, user_id, [m.id for m in memories], vectors)
-
-        if rows:
-            await self._write(insert)
+        return await self._write(insert) if memories else []
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -229,8 +255,14 @@ class SQLiteStore(SQLiteDatabase):
                 (*v[1:5], *v[6:], user_id, memory_id),
             )
             changed = new.content != current.content
-            if changed and vector is not None:
-                _put_vectors(conn, user_id, [memory_id], [vector])
+            if changed:
+                conn.execute("DELETE FROM memory_keys WHERE memory_id = ?", (memory_id,))
+                _put_keys(conn, user_id, memory_id, _dedup_keys(new.content))
+                if vector is not None:
+                    _put_vectors(conn, user_id, [memory_id], [vector])
+                else:  # the stale vector goes; the new one is computed from the queue
+                    _drop_vectors(conn, user_id, [memory_id])
+                    _enqueue(conn, user_id, memory_id, now_us())
             return new, changed
 
         result = await self._write(update)
@@ -359,6 +391,65 @@ class SQLiteStore(SQLiteDatabase):
 
         return await self._read(count)
 
+    # -- the embedding queue (docs/search.md) --------------------------------
+
+    async def claim_embeddings(
+        self, limit: int, lease_us: int, now: int | None = None
+    ) -> list[Queued]:
+        at = now_us() if now is None else now
+        # Which rows, read outside the write lock; the claim re-checks each lease.
+        wanted = await self._read(
+            lambda conn: [row[0] for row in conn.execute(_CLAIMABLE, (at, limit))]
+        )
+        if not wanted:
+            return []
+
+        def claim(conn: sqlite3.Connection) -> list[Queued]:
+            marks = ", ".join("?" * len(wanted))
+            rows = conn.execute(
+                f"UPDATE embedding_queue SET claimed_until = ? WHERE memory_id IN ({marks})"
+                " AND claimed_until < ? RETURNING memory_id",
+                (at + lease_us, *wanted, at),
+            ).fetchall()
+            return _queued(conn, [row[0] for row in rows])
+
+        return await self._write(claim)
+
+    async def pending_embeddings(self, user_id: str | None = None, limit: int = 0) -> list[Queued]:
+        where, params = ("WHERE q.user_id = ?", (user_id,)) if user_id else ("", ())
+        sql = (
+            "SELECT q.user_id, q.memory_id, m.content FROM embedding_queue q"
+            f" JOIN memories m ON m.id = q.memory_id {where} ORDER BY q.queued_at, q.memory_id"
+            + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [Queued(*row) for row in rows]
+
+    async def complete_embeddings(self, done: Sequence[tuple[Queued, bytes]]) -> int:
+        def complete(conn: sqlite3.Connection) -> int:
+            by_user: dict[str, list[tuple[str, bytes]]] = {}
+            for item, vector in done:
+                row = conn.execute(
+                    "SELECT m.content FROM embedding_queue q JOIN memories m"
+                    " ON m.id = q.memory_id WHERE q.memory_id = ? AND q.user_id = ?",
+                    (item.memory_id, item.user_id),
+                ).fetchone()
+                if row is None or row[0] != item.content:
+                    continue  # done by another, deleted, or changed (and queued again)
+                conn.execute("DELETE FROM embedding_queue WHERE memory_id = ?", (item.memory_id,))
+                by_user.setdefault(item.user_id, []).append((item.memory_id, vector))
+            for user_id, pairs in by_user.items():
+                _put_vectors(conn, user_id, [i for i, _ in pairs], [v for _, v in pairs])
+            return sum(len(pairs) for pairs in by_user.values())
+
+        return await self._write(complete) if done else 0
+
+    async def count_pending(self) -> int:
+        row = await self._read(
+            lambda conn: conn.execute("SELECT count(*) FROM embedding_queue").fetchone()
+        )
+        return int(row[0])
+
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
@@ -384,6 +475,7 @@ class SQLiteStore(SQLiteDatabase):
                     _INSERT_MEMORY.replace("INSERT", "INSERT OR IGNORE", 1), row
                 ).rowcount:
                     added.append((memory.id, vector))
+                    _put_keys(conn, user_id, memory.id, _dedup_keys(memory.content))
             if vectors:
                 _put_vectors(conn, user_id, [i for i, _ in added], [v for _, v in added])
             return len(added)
@@ -474,6 +566,11 @@ def _put_vectors(
         if row is not None and vector is not None:
             written[row[0]] = vector
     vector_blocks.put(conn, user_id, written)
+    _record_vector_change(conn, user_id, list(written))
+
+
+def _record_vector_change(conn: sqlite3.Connection, user_id: str, rowids: Sequence[int]) -> None:
+    """Bump the user's `vectors_version` and record which vectors changed (0005)."""
     bumped = conn.execute(
         "UPDATE users SET vectors_version = vectors_version + 1 WHERE id = ?"
         " RETURNING vectors_version",
@@ -482,7 +579,7 @@ def _put_vectors(
     if bumped is None:
         return  # no such user, so no memory of theirs was written
     version = bumped[0]
-    keys = ",".join(map(str, written)) if len(written) <= vector_cache.KEYS_LISTED else None
+    keys = ",".join(map(str, rowids)) if len(rowids) <= vector_cache.KEYS_LISTED else None
     conn.execute(
         "INSERT INTO vectors_changes (user_id, version, keys) VALUES (?, ?, ?)",
         (user_id, version, keys),
@@ -491,6 +588,94 @@ def _put_vectors(
         "DELETE FROM vectors_changes WHERE user_id = ? AND version <= ?",
         (user_id, version - vector_cache.CHANGES_KEPT),
     )
+
+
+def _drop_vectors(conn: sqlite3.Connection, user_id: str, ids: Sequence[str]) -> None:
+    """Remove the embeddings of these memories (their content changed)."""
+    marks = ", ".join("?" * len(ids))
+    rowids = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT rowid FROM memories WHERE user_id = ? AND id IN ({marks})", (user_id, *ids)
+        )
+    ]
+    if rowids:
+        vector_blocks.drop(conn, user_id, rowids)
+        _record_vector_change(conn, user_id, rowids)
+
+
+# -- dedup keys and the embedding queue (migration 0008) ---------------------
+
+_KEY_BACKLOG_PAGE = 1000
+_CLAIMABLE = (
+    # Round robin between users: every user's oldest claimable row, then every user's
+    # second, ...: a user's backlog delays another's rows by one batch at most.
+    "SELECT memory_id FROM (SELECT memory_id, queued_at, row_number() OVER"
+    " (PARTITION BY user_id ORDER BY queued_at, memory_id) AS turn FROM embedding_queue"
+    " WHERE claimed_until < ?) ORDER BY turn, queued_at, memory_id LIMIT ?"
+)
+
+
+def _dedup_keys(content: str) -> list[int]:
+    return dedup.keys(content)
+
+
+def _put_keys(conn: sqlite3.Connection, user_id: str, memory_id: str, keys: Sequence[int]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO memory_keys (user_id, key, memory_id) VALUES (?, ?, ?)",
+        [(user_id, key, memory_id) for key in keys],
+    ).close()
+
+
+def _stored_duplicate(
+    conn: sqlite3.Connection, user_id: str, content: str, keys: Sequence[int]
+) -> Memory | None:
+    """The stored memory of the user's that `content` repeats (dedup.find_duplicate on
+    the memories sharing a key with it; no vectors: the new one has none yet)."""
+    rows = conn.execute(
+        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN (SELECT memory_id FROM memory_keys"
+        f" WHERE user_id = ? AND key IN ({', '.join('?' * len(keys))})) ORDER BY id",
+        (user_id, *keys),
+    ).fetchall()
+    memories = {row[0]: memory_from_row(row) for row in rows}
+    found = dedup.find_duplicate(content, None, [(i, m.content, None) for i, m in memories.items()])
+    return None if found is None else memories[found]
+
+
+def _enqueue(conn: sqlite3.Connection, user_id: str, memory_id: str, queued_at: int) -> None:
+    conn.execute(
+        "INSERT INTO embedding_queue (memory_id, user_id, queued_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (memory_id) DO UPDATE SET queued_at = excluded.queued_at,"
+        " claimed_until = 0",
+        (memory_id, user_id, queued_at),
+    )
+
+
+def _queued(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Queued]:
+    if not ids:
+        return []
+    rows = conn.execute(
+        "SELECT q.user_id, q.memory_id, m.content FROM embedding_queue q JOIN memories m"
+        f" ON m.id = q.memory_id WHERE q.memory_id IN ({', '.join('?' * len(ids))})"
+        " ORDER BY q.queued_at, q.memory_id",
+        tuple(ids),
+    ).fetchall()
+    return [Queued(*row) for row in rows]
+
+
+def _key_backlog(conn: sqlite3.Connection, page: int) -> int:
+    """Key up to `page` memories stored before migration 0008; how many."""
+    rows = conn.execute(
+        "SELECT t.memory_id, m.user_id, m.content FROM memory_keys_todo t"
+        " JOIN memories m ON m.id = t.memory_id LIMIT ?",
+        (page,),
+    ).fetchall()
+    for memory_id, user_id, content in rows:
+        _put_keys(conn, user_id, memory_id, _dedup_keys(content))
+    conn.executemany(
+        "DELETE FROM memory_keys_todo WHERE memory_id = ?", [(row[0],) for row in rows]
+    ).close()
+    return len(rows)
 
 
 def _select_memory(conn: sqlite3.Connection, user_id: str, memory_id: str) -> Any:
