@@ -296,8 +296,11 @@ class SQLiteStore(SQLiteDatabase):
         terms = fts5_query(query, column="content")
         if terms is None:
             return []
-        match = 'user_id : "{}" AND {}'.format(user_id.replace('"', '""'), terms)
-        # The full-text index runs first (only this user's rows match), then the join.
+        # The index names the user by `user_key`, the id without dashes (migration 0009):
+        # one token, where the id would be a phrase of five. The full-text index runs
+        # first (only this user's rows match), then the join checks the user again.
+        user_key = user_id.replace("-", "").replace('"', '""')
+        match = f'user_key : "{user_key}" AND {terms}'
         sql = (
             "WITH hits AS MATERIALIZED (SELECT rowid, bm25(memories_fts, 1.0, 0.0) AS score"
             " FROM memories_fts WHERE memories_fts MATCH ? ORDER BY score LIMIT ?)"
