@@ -29,7 +29,6 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-import datagen  # noqa: E402
 import run  # noqa: E402
 
 Request = tuple[str, str, str, str]  # method, target, key, body
@@ -168,19 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="mnemo-asgi-"))
     work.mkdir(parents=True, exist_ok=True)
-    users = [f"u{i:03d}" for i in range(20)]
-    data_path = work / "data.jsonl"
-    fresh = datagen.FreshContent(run.SEED)  # every write's content new (run.plans)
-    data = run.write_import(
-        data_path,
-        [(u, 1000) for u in users] + [("big", 100_000)],
-        run.SEED,
-        400,
-        fresh,
-        set(users),
-    )
-    data.big_user, data.big_count = "big", 100_000
-    plans = run.plans(work, data, 1000, 100_000, fresh, run.Sizes())
+    data_path, plans = run.profile_data(work)
     routes = args.route or [
         "healthz",
         "list",
@@ -214,7 +201,6 @@ def main() -> None:
     print(f"{'route':<16} {'CPU µs':>8} {'× floor':>8} {'wall µs':>8}  statuses")
     for route, (cpu, wall, statuses) in results.items():
         print(f"{route:<16} {cpu:8.0f} {cpu / floor_cpu:8.1f} {wall:8.0f}  {json.dumps(statuses)}")
-    _ = datagen  # the plans use its keys
 
 
 if __name__ == "__main__":

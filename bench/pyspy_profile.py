@@ -26,7 +26,6 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-import datagen  # noqa: E402
 import run  # noqa: E402
 
 ROUTES = (
@@ -55,21 +54,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="mnemo-profile-"))
     work.mkdir(parents=True, exist_ok=True)
-    users = [f"u{i:03d}" for i in range(20)]
-    data_path = work / "data.jsonl"
-    if not data_path.exists():
-        run.log("writing data")
-    fresh = datagen.FreshContent(run.SEED)  # every write's content new (run.plans)
-    data = run.write_import(
-        data_path,
-        [(u, 1000) for u in users] + [("big", 100_000)],
-        run.SEED,
-        400,
-        fresh,
-        set(users),
-    )
-    data.big_user, data.big_count = "big", 100_000
-    plan = run.plans(work, data, 1000, 100_000, fresh, run.Sizes())
+    run.log("writing data")
+    data_path, plan = run.profile_data(work)
     db = run.Database(args.backend, "profile", work)
     try:
         run.log("importing")

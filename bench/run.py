@@ -495,6 +495,20 @@ def search_queries(rnd: random.Random, count: int) -> list[str]:
     ]
 
 
+def profile_data(work: Path) -> tuple[Path, dict[str, Path]]:
+    """The profilers' data (bench/asgi_profile.py, bench/pyspy_profile.py): 20 users of
+    1,000 memories and one of 100,000 written to an import file in `work`, and the
+    request plans of a block over them; (the file, the plans)."""
+    users = [f"u{i:03d}" for i in range(20)]
+    data_path = work / "data.jsonl"
+    fresh = datagen.FreshContent(SEED)  # every write's content new (plans)
+    data = write_import(
+        data_path, [(u, 1000) for u in users] + [("big", 100_000)], SEED, 400, fresh, set(users)
+    )
+    data.big_user, data.big_count = "big", 100_000
+    return data_path, plans(work, data, 1000, 100_000, fresh, Sizes())
+
+
 def plans(
     work: Path,
     data: Dataset,

@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from hypothesis import strategies as st
 
 from mnemo import Settings, create_app
 from mnemo.auth import issue_key
+from mnemo.models import MemoryCategory
 
 MEMORIES = "/v1/dev/user/memories"
 MEMORY_FIELDS = {
@@ -56,3 +58,24 @@ async def serving(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
             yield app, client, {"Authorization": f"Bearer {secret}"}
+
+
+def _text(max_size: int) -> st.SearchStrategy[str]:
+    """Any text the API accepts: no lone surrogates, no NUL, not only white space."""
+    return st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        min_size=1,
+        max_size=max_size,
+    ).filter(lambda s: s.strip())
+
+
+def memory_bodies(max_content: int = 500, max_tags: int = 8) -> st.SearchStrategy[Any]:
+    """Create bodies the API accepts, with and without each optional field."""
+    return st.fixed_dictionaries(
+        {"content": _text(max_content)},
+        optional={
+            "category": st.sampled_from([c.value for c in MemoryCategory]),
+            "visibility": st.sampled_from(["public", "private"]),
+            "tags": st.lists(_text(64), max_size=max_tags),
+        },
+    )

@@ -30,9 +30,8 @@ from mnemo.api.fast import FastPath
 from mnemo.auth import generate_key, issue_key
 from mnemo.clock import now_us
 from mnemo.errors import MnemoError
-from mnemo.models import MemoryCategory
 from mnemo.store import READ_SCOPE, WRITE_SCOPE
-from tests.helpers import MEMORIES
+from tests.helpers import MEMORIES, memory_bodies
 
 _CLOCK_HEADERS = ("x-ratelimit-reset", "retry-after")
 # Windows are fixed and aligned to the epoch; a day's (the longest allowed) ends only at
@@ -101,19 +100,7 @@ async def pair(request: pytest.FixtureRequest, database_url: str) -> AsyncIterat
         yield [with_fast, without]
 
 
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    min_size=1,
-    max_size=200,
-).filter(lambda s: s.strip())
-_body = st.fixed_dictionaries(
-    {"content": _text},
-    optional={
-        "category": st.sampled_from([c.value for c in MemoryCategory]),
-        "visibility": st.sampled_from(["public", "private"]),
-        "tags": st.lists(_text.map(lambda s: s[:64]).filter(lambda s: s.strip()), max_size=4),
-    },
-)
+_body = memory_bodies(max_content=200, max_tags=4)
 _number = (
     st.integers(-2, 14).map(str)
     | st.sampled_from([24, 25, 26, 199, 200, 201, 999, 1000, 1001, 999_999_999]).map(str)

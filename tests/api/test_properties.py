@@ -9,27 +9,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from mnemo import Settings
-from mnemo.models import MemoryCategory
-from tests.helpers import MEMORIES
+from tests.helpers import MEMORIES, memory_bodies
 
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    min_size=1,
-    max_size=500,
-).filter(lambda s: s.strip())
-_tag = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    min_size=1,
-    max_size=64,
-).filter(lambda s: s.strip())
-_body = st.fixed_dictionaries(
-    {"content": _text},
-    optional={
-        "category": st.sampled_from([c.value for c in MemoryCategory]),
-        "visibility": st.sampled_from(["public", "private"]),
-        "tags": st.lists(_tag, max_size=8),
-    },
-)
+_body = memory_bodies()
 
 
 @pytest.fixture
