@@ -120,6 +120,7 @@ def run(settings: Settings, sock: socket.socket) -> int:
         factory=True,
         workers=settings.workers,
         log_level=settings.log_level,
+        access_log=settings.access_log,
         timeout_graceful_shutdown=10,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT_S,
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import time
 
 import httpx
+import pytest
 
 from mnemo.store.migrations import load
 from tests.e2e.server import Server, run_cli, start_server
@@ -161,3 +163,25 @@ def test_migrate_and_help(tmp_path) -> None:
     assert users.returncode == 0 and users.stdout.startswith("NAME")
     bad = run_cli("migrate", "--database-url", "mysql://nope")
     assert bad.returncode == 2 and "unsupported database URL" in bad.stderr
+
+
+def _wait_for(server: Server, text: str) -> str:
+    """The server's output once a line holding `text` is in it (the output is read by a
+    thread of its own), or all of it after 20 s."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(text in line for line in server.output):
+        time.sleep(0.05)
+    return "\n".join(server.output)
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_the_access_log_is_off_unless_asked_for(tmp_path, on: bool) -> None:
+    env = {"MNEMO_ACCESS_LOG": "true"} if on else {}
+    server = start_server(f"sqlite:///{tmp_path}/m.db", extra_env=env, log_level="info")
+    try:
+        assert httpx.get(f"{server.base}/healthz").status_code == 200
+    finally:
+        server.stop()
+    output = _wait_for(server, "Finished server process")
+    assert "Finished server process" in output
+    assert ('"GET /healthz HTTP/1.1" 200' in output) is on, output
