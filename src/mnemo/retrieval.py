@@ -68,17 +68,10 @@ class Retrieval:
         self._embedding.update((item, finished) for item in mine)
         try:
             vectors = await self.vectors([*extra, *(item.content for item in mine)])
-            done = 0
-            if mine:
-                done = await self.store.complete_embeddings(
-                    list(zip(mine, vectors[len(extra) :], strict=True))
-                )
-                if self._on_embedded is not None and done:
-                    self._on_embedded(done)
+            pairs = list(zip(mine, vectors[len(extra) :], strict=True))
+            done = await self._complete(pairs) if mine else 0
         finally:
-            for item in mine:
-                self._embedding.pop(item, None)
-            finished.set_result(None)
+            self._release(mine, finished)
         if elsewhere:
             await asyncio.gather(*elsewhere.values())
         return vectors[: len(extra)], done
@@ -134,19 +127,29 @@ class Retrieval:
 
         async def store() -> None:
             try:
-                done = await self.store.complete_embeddings(mine)
-                if self._on_embedded is not None and done:
-                    self._on_embedded(done)
+                await self._complete(mine)
             except MnemoError as error:  # they stay queued: the embedder does them later
                 log.warning("embeddings not stored after a search: %s", error.detail)
             finally:
-                for item, _ in mine:
-                    self._embedding.pop(item, None)
-                finished.set_result(None)
+                self._release([item for item, _ in mine], finished)
 
         task = asyncio.get_running_loop().create_task(store())
         self._storing.add(task)
         task.add_done_callback(self._storing.discard)
+
+    async def _complete(self, pairs: list[tuple[Queued, bytes]]) -> int:
+        """Store these embeddings where the content is unchanged (and unqueue them); how
+        many were stored, told to `on_embedded` too."""
+        done = await self.store.complete_embeddings(pairs)
+        if self._on_embedded is not None and done:
+            self._on_embedded(done)
+        return done
+
+    def _release(self, items: Sequence[Queued], finished: asyncio.Future[None]) -> None:
+        """These are no longer being embedded here: wake whoever waits on them."""
+        for item in items:
+            self._embedding.pop(item, None)
+        finished.set_result(None)
 
     async def drain(self) -> None:
         """Wait until the embeddings searches computed are stored (before closing)."""
