@@ -7,15 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from mnemo.search.dedup import content_words, find_duplicate, is_duplicate, normalise
+from mnemo.search.dedup import content_words, find_duplicate, is_duplicate, keys, normalise
 from mnemo.search.embed import MiniLMEmbedder, to_blob
 
-PAIRS = Path(__file__).resolve().parents[2] / "data" / "dedup" / "pairs.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "data" / "dedup"
+PAIRS = DATA / "pairs.jsonl"
+ADVERSARIAL = DATA / "adversarial.jsonl"
 
 
-def load_pairs() -> list[dict[str, object]]:
-    with PAIRS.open(encoding="utf-8") as handle:
+def load_pairs(path: Path = PAIRS) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
+
+
+def _scores(judged: list[tuple[dict[str, object], bool]]) -> tuple[float, float, list[object]]:
+    """(precision, recall, the pairs wrongly merged)."""
+    tp = sum(1 for p, f in judged if f and p["duplicate"])
+    fp = sum(1 for p, f in judged if f and not p["duplicate"])
+    fn = sum(1 for p, f in judged if not f and p["duplicate"])
+    wrong = [(p["a"], p["b"]) for p, f in judged if f and not p["duplicate"]]
+    return tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn), wrong
 
 
 def test_normalise_ignores_case_space_and_punctuation() -> None:
@@ -68,7 +79,8 @@ def test_find_duplicate_returns_the_matching_id(embedder: MiniLMEmbedder) -> Non
     assert find_duplicate("User mentioned that they are vegetarian", None, candidates) == "m1"
     assert find_duplicate("User is vegan", None, candidates) is None
     assert find_duplicate("User is vegetarian", None, []) is None
-    assert find_duplicate("!!!", None, [("m9", "???", None)]) == "m9"  # both normalise to ""
+    assert find_duplicate("!!!", None, [("m9", "???", None)]) is None  # no letters: only itself
+    assert find_duplicate("!!!", None, [("m9", "!!!", None)]) == "m9"
 
 
 def test_a_low_cosine_vetoes_a_word_match() -> None:
@@ -99,9 +111,66 @@ def test_precision_and_recall_on_the_labelled_pairs(
     judged: list[tuple[dict[str, object], bool]], split: str | None
 ) -> None:
     rows = [(p, f) for p, f in judged if split is None or p["split"] == split]
-    tp = sum(1 for p, f in rows if f and p["duplicate"])
-    fp = sum(1 for p, f in rows if f and not p["duplicate"])
-    fn = sum(1 for p, f in rows if not f and p["duplicate"])
-    wrong = [(p["a"], p["b"]) for p, f in rows if f and not p["duplicate"]]
-    assert tp / (tp + fp) >= 0.95, wrong
-    assert tp / (tp + fn) >= 0.8
+    precision, recall, wrong = _scores(rows)
+    # measured: precision 1.00 on both; recall 0.963 on test, 0.927 on all
+    assert precision >= 0.97, wrong
+    assert recall >= 0.9
+
+
+def _as_the_store_judges(pair: dict[str, object]) -> bool:
+    """As a create does: a candidate only when it shares a dedup key, no vectors."""
+    a, b = str(pair["a"]), str(pair["b"])
+    return bool(set(keys(a)) & set(keys(b))) and find_duplicate(b, None, [("a", a, None)]) == "a"
+
+
+def test_the_adversarial_pairs_are_enough_and_of_every_kind() -> None:
+    pairs = load_pairs(ADVERSARIAL)
+    different = [p for p in pairs if not p["duplicate"]]
+    assert len(different) >= 150 and sum(bool(p["duplicate"]) for p in pairs) >= 20
+    kinds = {str(p["kind"]) for p in different}
+    assert {"possessive", "object", "relation word", "opposite", "negation"} <= kinds
+    assert {"number", "unit", "person", "symbols"} <= kinds
+    for kind in kinds:  # every kind on both sides of the split
+        assert {p["split"] for p in different if p["kind"] == kind} == {"dev", "test"}
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_precision_on_the_adversarial_pairs(split: str) -> None:
+    rows = [(p, _as_the_store_judges(p)) for p in load_pairs(ADVERSARIAL) if p["split"] == split]
+    precision, recall, wrong = _scores(rows)
+    different = sum(1 for p, _ in rows if not p["duplicate"])
+    # measured on both splits: 0 of 78 different facts merged, 11 of 11 duplicates found
+    assert len(wrong) <= different // 50, wrong
+    assert recall >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Anna is Bob's mother", "Bob is Anna's mother"),
+        ("Alice owes User $50", "User owes Alice $50"),
+        ("User lives with Anna", "User lives by Anna"),
+        ("😀", "❤️"),
+        ("!!!", "???"),
+        ("Alice owes User $50", "Alice owes User €50"),
+        ("User's flight is on 3/4/2026", "User's flight is on 4/3/2026"),
+        ("He is her father", "She is his father"),
+        ("User feels 😀 about the move", "User feels 😢 about the move"),
+    ],
+)
+def test_the_issue_s_merges_are_kept_apart(a: str, b: str) -> None:
+    assert not is_duplicate(a, b) and not is_duplicate(b, a)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Anna is Bob's mother", "Anna is the mother of Bob"),
+        ("Bob's mother is Anna", "Anna is Bob's mother"),
+        ("User owes Alice $50", "User mentioned that they owe Alice $50"),
+        ("❤️", " ❤️ "),
+        ("ｶ", "カ"),  # NFKC makes them one character
+    ],
+)
+def test_the_same_roles_in_other_words_are_one_fact(a: str, b: str) -> None:
+    assert is_duplicate(a, b) and is_duplicate(b, a)

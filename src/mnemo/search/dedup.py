@@ -298,13 +298,161 @@ def _same_words(a: Sequence[str], b: Sequence[str]) -> bool:
     return any(list(a[k:]) + list(a[:k]) == list(b) for k in range(1, len(a)))
 
 
+# -- roles: who does what to whom ------------------------------------------------
+#
+# `content_words` sets aside what roles depend on: "user" and pronouns (who), the
+# relation words "with", "by", "for", "in", "on", "at" (how), the possessive "'s"
+# (whose), symbols ("$" / "€", "😀" / "😢") and how digits are grouped ("3/4" /
+# "4/3"). `_roles` keeps them, so two texts with the same content words can still be
+# told apart: "Anna is Bob's mother" / "Bob is Anna's mother", "Alice owes User $50" /
+# "User owes Alice $50", "lives with" / "lives by". It only ever refuses a match that
+# the content words allow, so the dedup keys (of content words) still find every
+# candidate.
+
+_FRAME = re.compile(
+    r"\b(?:mention(?:ed|s)?|sa(?:id|ys)|stat(?:ed|es)|t(?:old|ells)|explain(?:ed|s)|"
+    r"not(?:ed|es)|shar(?:ed|es)|indicat(?:ed|es)|reveal(?:ed|s))"
+    r"(?:\s+(?:the\s+)?(?:assistant|me|us|him|her|them))?(?:\s+that)?\s+(?:they|he|she)\b"
+)
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b|(?<=s)['’](?=\s|$)")
+_ROLE_TOKEN = re.compile(r"\x00|(?<![\w.])-(?=\d)|\d+(?:[./:,-]\d+)*|[^\W\d_]+|[%#@‰‱]|[^\w\s]")
+_IS_AFTER = frozenset(["he", "she", "it", "that", "what", "there", "here", "who", "where"])
+_WHO = {
+    "users": "user",
+    "i": "user",
+    "me": "user",
+    "my": "user",
+    "mine": "user",
+    "myself": "user",
+    "he": "he",
+    "him": "he",
+    "his": "he",
+    "himself": "he",
+    "she": "she",
+    "her": "she",
+    "hers": "she",
+    "herself": "she",
+    "they": "they",
+    "them": "they",
+    "their": "they",
+    "theirs": "they",
+    "we": "we",
+    "us": "we",
+    "our": "we",
+    "you": "you",
+    "your": "you",
+}
+_OWNING = frozenset(["his", "her", "their", "my", "our", "your"])
+_RELATION = frozenset(["with", "by", "for", "in", "on", "at"])
+_ARTICLES = frozenset(["a", "an", "the"])
+_WHEN = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+_ROLE_SOFT = _SOFT - _RELATION - frozenset(_WHO) - {"user"}
+
+
+def _symbol(token: str) -> bool:
+    """A sign that carries meaning ("$", "€", "+", "°", "😀", "%", "#", a minus sign)."""
+    return token in "%#@‰‱-" or unicodedata.category(token[0])[0] == "S"
+
+
+class _Roles:
+    """A text's role-bearing words in order, and what belongs to whom in it."""
+
+    def __init__(self, text: str) -> None:
+        folded = _FRAME.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+        folded = _POSSESSIVE.sub(" \x00 ", folded)  # "bob's" -> "bob <possessive>"
+        for pattern, replacement in _CONTRACTIONS:
+            folded = pattern.sub(replacement, folded)
+        raw = _ROLE_TOKEN.findall(_DIGIT_LETTER.sub(" ", folded))
+        self.words: list[str] = []
+        self.owned: set[tuple[str, str]] = set()
+        owner: str | None = None  # the word whose possessive came last
+        last: str | None = None  # the last word kept, directly before this one
+        of: str | None = None  # the word before "of", owned by the next word
+        for i, token in enumerate(raw):
+            if token == "\x00":
+                if last is not None and self.words and raw[i - 1] not in _IS_AFTER:
+                    owner = last
+                continue
+            if not token[0].isalnum() and not _symbol(token):
+                continue  # punctuation
+            token = _NUMBERS.get(token, token)
+            token = _SAME.get(token, token)
+            if token == "of":
+                of, owner = last, None
+                continue
+            if token in _RELATION and i + 1 < len(raw):
+                after = raw[i + 1] if raw[i + 1] not in _ARTICLES else raw[min(i + 2, len(raw) - 1)]
+                if after[0].isdigit() or after in _WHEN:
+                    continue  # "on March 14" is "March 14"
+            if token in _ROLE_SOFT or (token in _ARTICLES):
+                if token not in _ARTICLES:
+                    owner = None
+                continue
+            word = _WHO.get(token) or _stem(token)
+            if owner is not None:
+                self.owned.add((owner, word))
+            if of is not None:
+                self.owned.add((word, of))
+                of = None
+            owner = word if token in _OWNING else None
+            self.words.append(word)
+            last = word
+
+    def agree(self, other: _Roles) -> bool:
+        """Whether the roles can be the same: the words in the same order but for one
+        that moved, nothing owned by another owner, no ownership reversed."""
+        if not _same_words(self.words, other.words) and self.words != other.words:
+            return False
+        owners: dict[str, set[str]] = {}
+        for who, what in self.owned:
+            owners.setdefault(what, set()).add(who)
+        for who, what in other.owned:
+            if (what, who) in self.owned or (what in owners and who not in owners[what]):
+                return False
+        return True
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Rule 1: the same text once case, Unicode form, spacing and punctuation are set
+    aside, the same symbols and digit groups; a text of no letters or digits is only
+    ever the same as itself (after Unicode normalisation)."""
+    key = normalise(a)
+    if key != normalise(b):
+        return False
+    if not key:
+        return unicodedata.normalize("NFKC", a).strip() == unicodedata.normalize("NFKC", b).strip()
+    return _Roles(a).words == _Roles(b).words
+
+
 def is_duplicate(a: str, b: str, cosine: float | None = None) -> bool:
     """Whether `a` and `b` state the same fact (`cosine` of their vectors, if known)."""
-    if normalise(a) == normalise(b):
+    if _same_text(a, b):
         return True
     if cosine is not None and cosine < MIN_COSINE:
         return False
-    return _same_words(content_words(a), content_words(b))
+    return _same_words(content_words(a), content_words(b)) and _Roles(a).agree(_Roles(b))
 
 
 def find_duplicate(
@@ -315,23 +463,23 @@ def find_duplicate(
     """The id of the candidate that states the same fact as `text`, or None.
 
     `candidates` are `(memory_id, content, vector)`; vectors may be lists of floats,
-    numpy arrays, `embed.to_blob` bytes or None. An exact match (after `normalise`)
-    wins; otherwise the matching candidate with the highest cosine, then the first.
+    numpy arrays, `embed.to_blob` bytes or None. An exact match (rule 1) wins;
+    otherwise the matching candidate with the highest cosine, then the first.
     """
-    key = normalise(text)
     for memory_id, content, _ in candidates:
-        if normalise(content) == key:
+        if _same_text(text, content):
             return memory_id
     words = content_words(text)
     if not words:
         return None
+    roles = _Roles(text)
     query = _vector(vector)
     best: tuple[float, str] | None = None
     for memory_id, content, candidate_vector in candidates:
         cosine = _cosine(query, _vector(candidate_vector))
         if cosine is not None and cosine < MIN_COSINE:
             continue
-        if _same_words(words, content_words(content)):
+        if _same_words(words, content_words(content)) and roles.agree(_Roles(content)):
             rank = cosine if cosine is not None else MIN_COSINE
             if best is None or rank > best[0]:
                 best = (rank, memory_id)
