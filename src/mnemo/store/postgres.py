@@ -4,7 +4,6 @@ prepares and caches them), one transaction per write. `PostgresDatabase`
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,13 +13,15 @@ import numpy as np
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
-from mnemo.search import dedup, rank
+from mnemo.search import rank
+from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
 from mnemo.store import vector_cache
 from mnemo.store.base import ApiKey, MemoryChange, Queued, User
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.postgres_db import Connection, PostgresDatabase
+from mnemo.store.postgres_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicates
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -117,7 +118,7 @@ class PostgresStore(PostgresDatabase):
 
     async def open(self) -> None:
         await super().open()
-        while await self._write(lambda conn: _key_backlog(conn, _KEY_BACKLOG_PAGE)) > 0:
+        while await self._write(lambda conn: key_backlog(conn, KEY_BACKLOG_PAGE)) > 0:
             pass
 
     # -- users and keys ----------------------------------------------------
@@ -244,14 +245,14 @@ class PostgresStore(PostgresDatabase):
         dedup: bool = False,
     ) -> list[Memory | None]:
         async def insert(conn: Connection) -> list[Memory | None]:
-            keys = [_dedup_keys(m.content) for m in memories]
+            keys = [dedup_keys(m.content) for m in memories]
             found: list[Memory | None] = [None] * len(memories)
             if dedup:
-                found = await _stored_duplicates(conn, user_id, memories, keys)
+                found = await stored_duplicates(conn, user_id, memories, keys)
             new = [i for i, repeated in enumerate(found) if repeated is None]
             chosen = [vectors[i] for i in new] if vectors else ()
             await _insert_rows(conn, user_id, [memories[i] for i in new], chosen)
-            await _put_keys(conn, user_id, [(memories[i].id, keys[i]) for i in new])
+            await put_keys(conn, user_id, [(memories[i].id, keys[i]) for i in new])
             if not vectors:
                 await _enqueue(conn, user_id, [memories[i].id for i in new])
             return found
@@ -281,7 +282,7 @@ class PostgresStore(PostgresDatabase):
             )
             if new.content != memory_from_row(row).content:
                 await conn.execute("DELETE FROM memory_keys WHERE memory_id = $1", memory_id)
-                await _put_keys(conn, user_id, [(memory_id, _dedup_keys(new.content))])
+                await put_keys(conn, user_id, [(memory_id, dedup_keys(new.content))])
                 if vector is not None:
                     await _put_vectors(conn, user_id, [memory_id], [vector])
                 else:  # the new vector is computed from the queue
@@ -459,7 +460,7 @@ class PostgresStore(PostgresDatabase):
 
         async def insert(conn: Connection) -> int:
             added = await _insert_rows(conn, user_id, memories, vectors, skip_existing=True)
-            await _put_keys(conn, user_id, [(i, _dedup_keys(c)) for i, c in added])
+            await put_keys(conn, user_id, [(i, dedup_keys(c)) for i, c in added])
             return len(added)
 
         return await self._write(insert)
@@ -523,9 +524,8 @@ async def _insert_rows(
     return [(row[0], row[1]) for row in rows]
 
 
-# -- dedup keys and the embedding queue (migration 0007) ---------------------
+# -- the embedding queue (migration 0007; its dedup keys: store/postgres_keys.py)
 
-_KEY_BACKLOG_PAGE = 1000
 # Round robin between users: every user's oldest claimable row, then every user's
 # second, ...: a user's backlog delays another's rows by one batch at most.
 # $1 how many, $2 now, $3 the lease's end (microseconds).
@@ -539,66 +539,6 @@ _CLAIM_SQL = (
 )
 
 
-def _dedup_keys(content: str) -> list[int]:
-    return dedup.keys(content)
-
-
-def _lock_id(user_id: str, key: int) -> int:
-    """The advisory lock of a user's dedup key (64 bits, as pg_advisory_xact_lock takes)."""
-    digest = hashlib.blake2b(f"{user_id}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-async def _put_keys(
-    conn: Connection, user_id: str, keyed: Sequence[tuple[str, Sequence[int]]]
-) -> None:
-    pairs = [(memory_id, key) for memory_id, keys in keyed for key in keys]
-    if pairs:
-        await conn.execute(
-            "INSERT INTO memory_keys (user_id, key, memory_id)"
-            " SELECT $1, * FROM unnest($2::bigint[], $3::text[]) ON CONFLICT DO NOTHING",
-            user_id,
-            [key for _, key in pairs],
-            [memory_id for memory_id, _ in pairs],
-        )
-
-
-async def _stored_duplicates(
-    conn: Connection, user_id: str, memories: Sequence[Memory], keys: Sequence[Sequence[int]]
-) -> list[Memory | None]:
-    """For each memory, the one of the user's it repeats: stored, or earlier in the
-    batch (`dedup.find_duplicate` on those sharing a dedup key; no vectors). The keys'
-    advisory locks, taken first in one order, make a concurrent create of the same fact
-    wait for this transaction, then find its memory."""
-    everything = sorted({key for ks in keys for key in ks})
-    await conn.execute(
-        "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) k"
-        " ORDER BY k) locks",
-        sorted({_lock_id(user_id, key) for key in everything}),
-    )
-    rows = await conn.fetch(
-        f"SELECT k.key, {', '.join('m.' + c for c in MEMORY_COLUMNS.split(', '))}"
-        " FROM memory_keys k JOIN memories m ON m.id = k.memory_id"
-        " WHERE k.user_id = $1 AND k.key = ANY($2::bigint[]) ORDER BY m.id",
-        user_id,
-        everything,
-    )
-    by_key: dict[int, dict[str, Memory]] = {}
-    for row in rows:
-        by_key.setdefault(row[0], {})[row[1]] = memory_from_row(row[1:])
-    found: list[Memory | None] = []
-    for memory, own in zip(memories, keys, strict=True):
-        candidates = {i: m for key in own for i, m in by_key.get(key, {}).items()}
-        match = dedup.find_duplicate(
-            memory.content, None, [(i, m.content, None) for i, m in candidates.items()]
-        )
-        found.append(None if match is None else candidates[match])
-        if match is None:  # later items of the batch may repeat this one
-            for key in own:
-                by_key.setdefault(key, {})[memory.id] = memory
-    return found
-
-
 async def _enqueue(conn: Connection, user_id: str, ids: Sequence[str]) -> None:
     if ids:
         await conn.execute(
@@ -610,28 +550,6 @@ async def _enqueue(conn: Connection, user_id: str, ids: Sequence[str]) -> None:
             list(ids),
             now_us(),
         )
-
-
-async def _key_backlog(conn: Connection, page: int) -> int:
-    """Key up to `page` memories stored before migration 0007; how many."""
-    rows = await conn.fetch(
-        "DELETE FROM memory_keys_todo WHERE memory_id IN"
-        " (SELECT memory_id FROM memory_keys_todo LIMIT $1 FOR UPDATE SKIP LOCKED)"
-        " RETURNING memory_id",
-        page,
-    )
-    if not rows:
-        return 0
-    memories = await conn.fetch(
-        "SELECT user_id, id, content FROM memories WHERE id = ANY($1::text[])",
-        [row[0] for row in rows],
-    )
-    by_user: dict[str, list[tuple[str, Sequence[int]]]] = {}
-    for user_id, memory_id, content in memories:
-        by_user.setdefault(user_id, []).append((memory_id, _dedup_keys(content)))
-    for user_id, keyed in by_user.items():
-        await _put_keys(conn, user_id, keyed)
-    return len(rows)
 
 
 async def _put_vectors(

@@ -11,7 +11,8 @@ from sqlean import dbapi2 as sqlite3
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
-from mnemo.search import dedup, rank
+from mnemo.search import rank
+from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
 from mnemo.store import vector_blocks, vector_cache
@@ -31,6 +32,7 @@ from mnemo.store.rows import (
     user_from_row,
 )
 from mnemo.store.sqlite_db import SQLiteDatabase
+from mnemo.store.sqlite_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicate
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
 _ORDER = "scoring DESC, created_at DESC, id DESC"
@@ -52,7 +54,7 @@ class SQLiteStore(SQLiteDatabase):
 
     async def open(self) -> None:
         await super().open()
-        while await self._write(_key_backlog, _KEY_BACKLOG_PAGE) == _KEY_BACKLOG_PAGE:
+        while await self._write(key_backlog, KEY_BACKLOG_PAGE) == KEY_BACKLOG_PAGE:
             pass
 
     # -- users and keys ----------------------------------------------------
@@ -222,13 +224,13 @@ class SQLiteStore(SQLiteDatabase):
             padded: Sequence[bytes | None] = list(vectors) or [None] * len(memories)
             queued_at = now_us()
             for memory, vector in zip(memories, padded, strict=True):
-                keys = _dedup_keys(memory.content)
-                repeated = _stored_duplicate(conn, user_id, memory.content, keys) if dedup else None
+                keys = dedup_keys(memory.content)
+                repeated = stored_duplicate(conn, user_id, memory.content, keys) if dedup else None
                 found.append(repeated)
                 if repeated is not None:
                     continue
                 conn.execute(_INSERT_MEMORY, (user_id, *memory_values(memory)))
-                _put_keys(conn, user_id, memory.id, keys)
+                put_keys(conn, user_id, memory.id, keys)
                 if vector is None:
                     _enqueue(conn, user_id, memory.id, queued_at)
                 else:
@@ -257,7 +259,7 @@ class SQLiteStore(SQLiteDatabase):
             changed = new.content != current.content
             if changed:
                 conn.execute("DELETE FROM memory_keys WHERE memory_id = ?", (memory_id,))
-                _put_keys(conn, user_id, memory_id, _dedup_keys(new.content))
+                put_keys(conn, user_id, memory_id, dedup_keys(new.content))
                 if vector is not None:
                     _put_vectors(conn, user_id, [memory_id], [vector])
                 else:  # the stale vector goes; the new one is computed from the queue
@@ -478,7 +480,7 @@ class SQLiteStore(SQLiteDatabase):
                     _INSERT_MEMORY.replace("INSERT", "INSERT OR IGNORE", 1), row
                 ).rowcount:
                     added.append((memory.id, vector))
-                    _put_keys(conn, user_id, memory.id, _dedup_keys(memory.content))
+                    put_keys(conn, user_id, memory.id, dedup_keys(memory.content))
             if vectors:
                 _put_vectors(conn, user_id, [i for i, _ in added], [v for _, v in added])
             return len(added)
@@ -607,9 +609,8 @@ def _drop_vectors(conn: sqlite3.Connection, user_id: str, ids: Sequence[str]) ->
         _record_vector_change(conn, user_id, rowids)
 
 
-# -- dedup keys and the embedding queue (migration 0008) ---------------------
+# -- the embedding queue (migration 0008; its dedup keys: store/sqlite_keys.py) --
 
-_KEY_BACKLOG_PAGE = 1000
 _CLAIMABLE = (
     # Round robin between users: every user's oldest claimable row, then every user's
     # second, ...: a user's backlog delays another's rows by one batch at most.
@@ -617,32 +618,6 @@ _CLAIMABLE = (
     " (PARTITION BY user_id ORDER BY queued_at, memory_id) AS turn FROM embedding_queue"
     " WHERE claimed_until < ?) ORDER BY turn, queued_at, memory_id LIMIT ?"
 )
-
-
-def _dedup_keys(content: str) -> list[int]:
-    return dedup.keys(content)
-
-
-def _put_keys(conn: sqlite3.Connection, user_id: str, memory_id: str, keys: Sequence[int]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO memory_keys (user_id, key, memory_id) VALUES (?, ?, ?)",
-        [(user_id, key, memory_id) for key in keys],
-    ).close()
-
-
-def _stored_duplicate(
-    conn: sqlite3.Connection, user_id: str, content: str, keys: Sequence[int]
-) -> Memory | None:
-    """The stored memory of the user's that `content` repeats (dedup.find_duplicate on
-    the memories sharing a key with it; no vectors: the new one has none yet)."""
-    rows = conn.execute(
-        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN (SELECT memory_id FROM memory_keys"
-        f" WHERE user_id = ? AND key IN ({', '.join('?' * len(keys))})) ORDER BY id",
-        (user_id, *keys),
-    ).fetchall()
-    memories = {row[0]: memory_from_row(row) for row in rows}
-    found = dedup.find_duplicate(content, None, [(i, m.content, None) for i, m in memories.items()])
-    return None if found is None else memories[found]
 
 
 def _enqueue(conn: sqlite3.Connection, user_id: str, memory_id: str, queued_at: int) -> None:
@@ -664,21 +639,6 @@ def _queued(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Queued]:
         tuple(ids),
     ).fetchall()
     return [Queued(*row) for row in rows]
-
-
-def _key_backlog(conn: sqlite3.Connection, page: int) -> int:
-    """Key up to `page` memories stored before migration 0008; how many."""
-    rows = conn.execute(
-        "SELECT t.memory_id, m.user_id, m.content FROM memory_keys_todo t"
-        " JOIN memories m ON m.id = t.memory_id LIMIT ?",
-        (page,),
-    ).fetchall()
-    for memory_id, user_id, content in rows:
-        _put_keys(conn, user_id, memory_id, _dedup_keys(content))
-    conn.executemany(
-        "DELETE FROM memory_keys_todo WHERE memory_id = ?", [(row[0],) for row in rows]
-    ).close()
-    return len(rows)
 
 
 def _select_memory(conn: sqlite3.Connection, user_id: str, memory_id: str) -> Any:
