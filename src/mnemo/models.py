@@ -186,10 +186,19 @@ def new_memory(
 class MemoryCreated(Memory):
     """A create's answer. Extension: when the memory repeats one the user already has
     (and deduplication is on), nothing is stored and the answer is the existing memory
-    with `duplicate_of` set to its id; a new memory has no `duplicate_of`, so it reads
-    exactly as it will be fetched."""
+    with `duplicate_of` set to its id and `not_applied` naming the fields sent whose
+    values differ from the stored memory's (none of them is applied); a new memory has
+    neither field, so it reads exactly as it will be fetched."""
 
     duplicate_of: str | None = Field(None, exclude_if=lambda value: value is None)
+    not_applied: list[str] | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description=(
+            "On a duplicate: which of content, category, visibility and tags were sent"
+            " with another value than the stored memory's; the memory is unchanged."
+        ),
+    )
 
 
 class MemoryBatchResult(BaseModel):

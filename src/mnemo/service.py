@@ -47,6 +47,19 @@ def _batch_repeats(contents: Sequence[str]) -> list[int | None]:
     return found
 
 
+def _not_applied(body: MemoryCreate, content: str, original: Memory) -> list[str]:
+    """The fields of a create that repeats `original` whose values were sent and differ
+    from the stored memory's (kept as stored, not applied), in the order of the body."""
+    sent = body.model_fields_set
+    differ = {
+        "content": content != original.content,
+        "category": body.category is not None and body.category.value != original.category,
+        "visibility": "visibility" in sent and body.visibility.value != original.visibility,
+        "tags": "tags" in sent and body.tags != original.tags,
+    }
+    return [name for name, changed in differ.items() if changed]
+
+
 def _plausible_id(memory_id: str) -> bool:
     """Ids are short printable ASCII; anything else cannot exist, so it is a 404."""
     return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
@@ -156,7 +169,9 @@ class MemoryService:
             else:
                 answers.append(
                     MemoryCreated(
-                        **original.model_dump(exclude={"duplicate_of"}), duplicate_of=original.id
+                        **original.model_dump(exclude={"duplicate_of", "not_applied"}),
+                        duplicate_of=original.id,
+                        not_applied=_not_applied(bodies[i], contents[i], original),
                     )
                 )
         return answers, len(bodies) - len(repeats)

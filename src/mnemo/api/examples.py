@@ -107,14 +107,17 @@ FOUND = named(memory=("The memory", MEMORY))
 CREATED = named(
     created=("A new memory", MEMORY),
     duplicate=(
-        "It repeats a memory the user has: nothing is stored",
-        {**MEMORY, "duplicate_of": MEMORY["id"]},
+        "It repeats a memory the user has: nothing is stored, nothing is changed",
+        {**MEMORY, "duplicate_of": MEMORY["id"], "not_applied": ["visibility"]},
     ),
 )
 BATCH_CREATED = named(
     repeat=(
         "The second item repeats the first: one is stored",
-        {"memories": [_WORK, {**_WORK, "duplicate_of": _WORK["id"]}], "created_count": 1},
+        {
+            "memories": [_WORK, {**_WORK, "duplicate_of": _WORK["id"], "not_applied": []}],
+            "created_count": 1,
+        },
     )
 )
 SEARCHED = named(

@@ -132,7 +132,8 @@ async def list_memories(
 async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> MemoryCreated:
     """Without `category`, the server picks `system` or `interesting`. A memory that
     repeats one the user has is not stored twice: the answer is the existing memory,
-    with `duplicate_of` set (unless deduplication is switched off)."""
+    unchanged, with `duplicate_of` set and `not_applied` naming the sent fields that
+    differ from it (unless deduplication is switched off)."""
     return await service.create_memory(key.user_id, body)
 
 
@@ -148,8 +149,8 @@ async def create_memories(
     key: CurrentKey, service: Service, body: MemoryBatchCreate
 ) -> MemoryBatchResult:
     """All or nothing: if any item is invalid, nothing is written. Items that repeat an
-    existing memory, or an earlier item, are answered with it (`duplicate_of`) and not
-    stored; `created_count` counts what was stored."""
+    existing memory, or an earlier item, are answered with it (`duplicate_of`,
+    `not_applied`) and not stored; `created_count` counts what was stored."""
     answers, stored = await service.create_memories(key.user_id, body.memories)
     return MemoryBatchResult(memories=answers, created_count=stored)
 
