@@ -185,6 +185,8 @@ DUPLICATES = [
     ("Alice owes User $50", "Alice owes User $50!!", "roles kept"),
     ("User weighs 70 kg", "User weighs 70kg", "roles kept"),
     ("User's dog is named Max", "User has a dog named Max", "roles kept"),
+    ("Enjoys hiking on weekends", "User enjoys hiking on weekends", "roles kept"),
+    ("Owes Alice $50", "User owes Alice $50", "roles kept"),
     ("The oven is at 200°C", "the oven is at 200 °C", "roles kept"),
     ("😀", "😀", "symbols kept"),
     ("❤️", " ❤️ ", "symbols kept"),

@@ -423,7 +423,8 @@ class _Roles:
     def agree(self, other: _Roles) -> bool:
         """Whether the roles can be the same: the words in the same order but for one
         that moved, nothing owned by another owner, no ownership reversed."""
-        if not _same_words(self.words, other.words) and self.words != other.words:
+        mine, theirs = _subject(self.words, other.words), _subject(other.words, self.words)
+        if not _same_words(mine, theirs) and mine != theirs:
             return False
         owners: dict[str, set[str]] = {}
         for who, what in self.owned:
@@ -432,6 +433,14 @@ class _Roles:
             if (what, who) in self.owned or (what in owners and who not in owners[what]):
                 return False
         return True
+
+
+def _subject(words: list[str], other: list[str]) -> list[str]:
+    """`words` without a leading "user" that `other` leaves unsaid: a memory is about
+    the user, so "Enjoys hiking" is "User enjoys hiking"."""
+    if words[:1] == ["user"] and "user" not in other and words.count("user") == 1:
+        return words[1:]
+    return words
 
 
 def _same_text(a: str, b: str) -> bool:
