@@ -13,8 +13,12 @@ from the hand-written templates below; the split alternates within each kind.
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dedup_data import write_pairs  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "dedup" / "adversarial.jsonl"
 
@@ -200,29 +204,7 @@ DUPLICATES = [
 
 
 def main() -> int:
-    rows = []
-    counts: dict[tuple[bool, str], int] = {}
-    for duplicate, pairs in ((False, DIFFERENT), (True, DUPLICATES)):
-        for a, b, kind in pairs:
-            n = counts.get((duplicate, kind), 0)
-            counts[(duplicate, kind)] = n + 1
-            rows.append(
-                {
-                    "id": f"x{len(rows):03d}",
-                    "a": a,
-                    "b": b,
-                    "duplicate": duplicate,
-                    "kind": kind,
-                    "split": "dev" if n % 2 == 0 else "test",
-                }
-            )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    dup = sum(r["duplicate"] for r in rows)
-    print(f"{len(rows)} pairs: {dup} duplicates, {len(rows) - dup} different facts")
-    return 0
+    return write_pairs(OUT, [(False, DIFFERENT), (True, DUPLICATES)], "x")
 
 
 if __name__ == "__main__":

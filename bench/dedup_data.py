@@ -11,6 +11,7 @@ each kind so both halves hold every kind.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "dedup" / "pairs.jsonl"
@@ -208,16 +209,20 @@ DIFFERENT = [
 ]
 
 
-def main() -> int:
+def write_pairs(
+    out: Path, groups: Sequence[tuple[bool, Sequence[tuple[str, str, str]]]], prefix: str
+) -> int:
+    """Write `(duplicate, [(a, b, kind), ...])` groups as labelled pairs to `out`, ids
+    `prefix` + a number, the split alternating within each (label, kind)."""
     rows = []
     counts: dict[tuple[bool, str], int] = {}
-    for duplicate, pairs in ((True, DUPLICATES), (False, DIFFERENT)):
+    for duplicate, pairs in groups:
         for a, b, kind in pairs:
             n = counts.get((duplicate, kind), 0)
             counts[(duplicate, kind)] = n + 1
             rows.append(
                 {
-                    "id": f"p{len(rows):03d}",
+                    "id": f"{prefix}{len(rows):03d}",
                     "a": a,
                     "b": b,
                     "duplicate": duplicate,
@@ -225,13 +230,17 @@ def main() -> int:
                     "split": "dev" if n % 2 == 0 else "test",
                 }
             )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", encoding="utf-8") as handle:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    dup = sum(r["duplicate"] for r in rows)
+    dup = sum(bool(r["duplicate"]) for r in rows)
     print(f"{len(rows)} pairs: {dup} duplicates, {len(rows) - dup} different facts")
     return 0
+
+
+def main() -> int:
+    return write_pairs(OUT, [(True, DUPLICATES), (False, DIFFERENT)], "p")
 
 
 if __name__ == "__main__":
