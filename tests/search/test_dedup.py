@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mnemo.search.dedup import content_words, find_duplicate, is_duplicate, keys, normalise
 from mnemo.search.embed import MiniLMEmbedder, to_blob
@@ -174,3 +176,18 @@ def test_the_issue_s_merges_are_kept_apart(a: str, b: str) -> None:
 )
 def test_the_same_roles_in_other_words_are_one_fact(a: str, b: str) -> None:
     assert is_duplicate(a, b) and is_duplicate(b, a)
+
+
+_PIECES = [*"ab 's'’-09./:,$€😀❤\ufe0f", "of ", "with ", "User", "his ", "her ", "Anna", " Bob"]
+_PIECES += ["mother", " is ", " not", " 50", "'s "]
+_TEXTS = st.text(max_size=60) | st.lists(st.sampled_from(_PIECES), max_size=14).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TEXTS, _TEXTS)
+def test_the_rule_is_symmetric_reflexive_and_found_by_the_keys(a: str, b: str) -> None:
+    found = is_duplicate(a, b)
+    assert found == is_duplicate(b, a)
+    assert is_duplicate(a, a)
+    if found:  # the store finds candidates by key only: a match must share one
+        assert set(keys(a)) & set(keys(b))

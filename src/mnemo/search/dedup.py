@@ -303,7 +303,7 @@ def _same_words(a: Sequence[str], b: Sequence[str]) -> bool:
 # `content_words` sets aside what roles depend on: "user" and pronouns (who), the
 # relation words "with", "by", "for", "in", "on", "at" (how), the possessive "'s"
 # (whose), symbols ("$" / "€", "😀" / "😢") and how digits are grouped ("3/4" /
-# "4/3"). `_roles` keeps them, so two texts with the same content words can still be
+# "4/3"). `_Roles` keeps them, so two texts with the same content words can still be
 # told apart: "Anna is Bob's mother" / "Bob is Anna's mother", "Alice owes User $50" /
 # "User owes Alice $50", "lives with" / "lives by". It only ever refuses a match that
 # the content words allow, so the dedup keys (of content words) still find every
@@ -315,7 +315,8 @@ _FRAME = re.compile(
     r"(?:\s+(?:the\s+)?(?:assistant|me|us|him|her|them))?(?:\s+that)?\s+(?:they|he|she)\b"
 )
 _POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b|(?<=s)['’](?=\s|$)")
-_ROLE_TOKEN = re.compile(r"\x00|(?<![\w.])-(?=\d)|\d+(?:[./:,-]\d+)*|[^\W\d_]+|[%#@‰‱]|[^\w\s]")
+_MINUS = re.compile(r"(?<![\w.])-(?=\d)")  # "-18°C", not "ex-wife" or "3-1"
+_ROLE_TOKEN = re.compile(r"\x00|\d+(?:[./:,-]\d+)*|[^\W\d_]+|[^\w\s]")
 _IS_AFTER = frozenset(["he", "she", "it", "that", "what", "there", "here", "who", "where"])
 _WHO = {
     "users": "user",
@@ -372,8 +373,8 @@ _ROLE_SOFT = _SOFT - _RELATION - frozenset(_WHO) - {"user"}
 
 
 def _symbol(token: str) -> bool:
-    """A sign that carries meaning ("$", "€", "+", "°", "😀", "%", "#", a minus sign)."""
-    return token in "%#@‰‱-" or unicodedata.category(token[0])[0] == "S"
+    """A sign that carries meaning ("$", "€", "+", "−", "°", "😀", "%", "#", "@")."""
+    return token in "%#@‰‱" or unicodedata.category(token)[0] == "S"
 
 
 class _Roles:
@@ -382,6 +383,7 @@ class _Roles:
     def __init__(self, text: str) -> None:
         folded = _FRAME.sub(" ", unicodedata.normalize("NFKC", text).casefold())
         folded = _POSSESSIVE.sub(" \x00 ", folded)  # "bob's" -> "bob <possessive>"
+        folded = _MINUS.sub("\u2212", folded)  # a minus sign is a symbol, a hyphen is not
         for pattern, replacement in _CONTRACTIONS:
             folded = pattern.sub(replacement, folded)
         raw = _ROLE_TOKEN.findall(_DIGIT_LETTER.sub(" ", folded))
@@ -426,13 +428,16 @@ class _Roles:
         mine, theirs = _subject(self.words, other.words), _subject(other.words, self.words)
         if not _same_words(mine, theirs) and mine != theirs:
             return False
-        owners: dict[str, set[str]] = {}
+        if any((what, who) in other.owned for who, what in self.owned):
+            return False  # reversed: "Anna's boss is Bob" / "Bob's boss is Anna"
+        mine_by, theirs_by = self._owners(), other._owners()
+        return all(mine_by[what] == theirs_by[what] for what in mine_by.keys() & theirs_by)
+
+    def _owners(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
         for who, what in self.owned:
-            owners.setdefault(what, set()).add(who)
-        for who, what in other.owned:
-            if (what, who) in self.owned or (what in owners and who not in owners[what]):
-                return False
-        return True
+            found.setdefault(what, set()).add(who)
+        return found
 
 
 def _subject(words: list[str], other: list[str]) -> list[str]:
