@@ -1,11 +1,15 @@
 """Near-duplicate memories: is a new memory the same fact as one already stored?
 
 `find_duplicate(text, vector, candidates)` returns the id of the candidate that
-states the same fact as `text`, or None. Two rules, in order:
+states the same fact as `text`, or None. Two rules, in order, each also requiring the
+same roles (who does what to whom, whose, with which symbols and digit groups; see
+`_Roles` below: "Anna is Bob's mother" is not "Bob is Anna's mother"):
 
 1. **Exact**: `normalise(a) == normalise(b)`: the same words once case, Unicode
    form, punctuation and white space are set aside ("user is vegetarian." ==
-   "User is vegetarian"; apostrophes vanish: "User's" == "Users").
+   "User is vegetarian"; apostrophes vanish: "User's" == "Users"). A text with no
+   letter or digit normalises to "" and only repeats the same characters ("😀" is
+   not "❤️").
 2. **Same content words**: the two texts reduce to the same content words, in the
    same order but for one word or one end phrase that moved ("Sarah, User's sister,
    lives in Portland" == "User's sister Sarah lives in Portland"; "Every morning User
