@@ -452,11 +452,10 @@ def _subject(words: list[str], other: list[str]) -> list[str]:
     return words
 
 
-def _same_text(a: str, b: str) -> bool:
-    """Rule 1: the same text once case, Unicode form, spacing and punctuation are set
-    aside, the same symbols and digit groups; a text of no letters or digits is only
-    ever the same as itself (after Unicode normalisation)."""
-    key = normalise(a)
+def _same_text(a: str, b: str, key: str) -> bool:
+    """Rule 1, given `key == normalise(a)`: the same text once case, Unicode form,
+    spacing and punctuation are set aside, with the same symbols and digit groups; a
+    text of no letters or digits is only the same as itself (after NFKC)."""
     if key != normalise(b):
         return False
     if not key:
@@ -466,7 +465,7 @@ def _same_text(a: str, b: str) -> bool:
 
 def is_duplicate(a: str, b: str, cosine: float | None = None) -> bool:
     """Whether `a` and `b` state the same fact (`cosine` of their vectors, if known)."""
-    if _same_text(a, b):
+    if _same_text(a, b, normalise(a)):
         return True
     if cosine is not None and cosine < MIN_COSINE:
         return False
@@ -484,20 +483,24 @@ def find_duplicate(
     numpy arrays, `embed.to_blob` bytes or None. An exact match (rule 1) wins;
     otherwise the matching candidate with the highest cosine, then the first.
     """
+    key = normalise(text)
     for memory_id, content, _ in candidates:
-        if _same_text(text, content):
+        if _same_text(text, content, key):
             return memory_id
     words = content_words(text)
     if not words:
         return None
-    roles = _Roles(text)
+    roles: _Roles | None = None  # read only when a candidate has the same words
     query = _vector(vector)
     best: tuple[float, str] | None = None
     for memory_id, content, candidate_vector in candidates:
         cosine = _cosine(query, _vector(candidate_vector))
         if cosine is not None and cosine < MIN_COSINE:
             continue
-        if _same_words(words, content_words(content)) and roles.agree(_Roles(content)):
+        if not _same_words(words, content_words(content)):
+            continue
+        roles = roles or _Roles(text)
+        if roles.agree(_Roles(content)):
             rank = cosine if cosine is not None else MIN_COSINE
             if best is None or rank > best[0]:
                 best = (rank, memory_id)
