@@ -21,6 +21,8 @@ from tests.helpers import MEMORIES
 from tests.tcpproxy import TcpProxy
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+Headers = dict[str, str]
+Client = httpx.AsyncClient
 DOWN = "redis is down"
 
 
@@ -36,6 +38,17 @@ async def _stored(pattern: str) -> list[int]:
         await direct.aclose()
 
 
+@contextlib.asynccontextmanager
+async def _two_apps(settings: Settings) -> AsyncIterator[tuple[str, Headers, list[Client]]]:
+    """Two started apps (two workers) with the same settings: a key's id and headers,
+    and a client of each app."""
+    first, second = create_app(settings), create_app(settings)
+    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
+        record, secret = await issue_key(first.state.mnemo.store, "alice")
+        async with _client(first) as one, _client(second) as two:
+            yield record.id, {"Authorization": f"Bearer {secret}"}, [one, two]
+
+
 async def test_two_apps_share_counters_through_redis(database_url: str) -> None:
     # a day-long window, so the 8 requests cannot straddle two windows
     settings = Settings(
@@ -44,16 +57,14 @@ async def test_two_apps_share_counters_through_redis(database_url: str) -> None:
         rate_limit_writes=5,
         rate_limit_window_s=86_400,
     )
-    first, second = create_app(settings), create_app(settings)
-    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
-        _, secret = await issue_key(first.state.mnemo.store, "alice")
-        headers = {"Authorization": f"Bearer {secret}"}
-        codes = []
-        for i in range(8):
-            async with _client((first, second)[i % 2]) as client:
-                response = await client.post(MEMORIES, json={"content": f"m{i}"}, headers=headers)
-                codes.append(response.status_code)
-        assert codes == [200] * 5 + [429] * 3
+    async with _two_apps(settings) as (_, headers, clients):
+        codes = [
+            (
+                await clients[i % 2].post(MEMORIES, json={"content": f"m{i}"}, headers=headers)
+            ).status_code
+            for i in range(8)
+        ]
+    assert codes == [200] * 5 + [429] * 3
 
 
 async def test_an_exhausted_pool_queues_and_the_limit_stays_exact(
@@ -68,19 +79,15 @@ async def test_an_exhausted_pool_queues_and_the_limit_stays_exact(
         rate_limit_reads=120,
         rate_limit_window_s=86_400,
     )
-    first, second = create_app(settings), create_app(settings)
-    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
-        record, secret = await issue_key(first.state.mnemo.store, "alice")
-        headers = {"Authorization": f"Bearer {secret}"}
-        async with _client(first) as one, _client(second) as two:
-            with caplog.at_level(logging.WARNING):
-                answers = await asyncio.gather(
-                    *((one, two)[i % 2].get(MEMORIES, headers=headers) for i in range(300))
-                )
+    async with _two_apps(settings) as (key_id, headers, clients):
+        with caplog.at_level(logging.WARNING):
+            answers = await asyncio.gather(
+                *(clients[i % 2].get(MEMORIES, headers=headers) for i in range(300))
+            )
     codes = [response.status_code for response in answers]
     assert codes.count(200) == 120 and codes.count(429) == 180, codes
     assert DOWN not in caplog.text
-    assert await _stored(f"mnemo:rl:reads:{record.id}:*") == [120]  # all counted in Redis
+    assert await _stored(f"mnemo:rl:reads:{key_id}:*") == [120]  # all counted in Redis
 
 
 async def test_atomic_take_in_redis_spends_only_what_fits() -> None:
