@@ -163,27 +163,27 @@ class RedisCounter:
     async def take(self, key: str, window_s: int, cost: int, limit: int) -> tuple[int, bool, float]:
         now = time.time()
         if not self._down_until:
-            return await self._take_shared(key, window_s, cost, limit, now)
+            return await self._take_shared(key, window_s, cost, limit)
         if now < self._down_until or self._probing:
             return self._fallback.take_now(key, window_s, cost, limit)
         self._probing = True
         try:
-            return await self._take_shared(key, window_s, cost, limit, now)
+            return await self._take_shared(key, window_s, cost, limit)
         finally:
             self._probing = False
 
     async def _take_shared(
-        self, key: str, window_s: int, cost: int, limit: int, now: float
+        self, key: str, window_s: int, cost: int, limit: int
     ) -> tuple[int, bool, float]:
         from redis.exceptions import RedisError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        index, reset = _window(window_s, now)
         try:
             async with asyncio.timeout(self._timeout_s):
                 await self._slots.acquire()
         except TimeoutError:
             raise RateLimiterBusy() from None
+        index, reset = _window(window_s, time.time())  # after the wait: its window
         try:
             count, taken = await self._script(
                 keys=[f"mnemo:rl:{key}:{index}"], args=[window_s, cost, limit]

@@ -192,3 +192,35 @@ async def test_redis_away_fails_open_and_sharing_resumes(
             assert await _stored(f"mnemo:rl:writes:{record.id}:*") == [2]
     finally:
         await proxy.cut()
+
+
+async def test_a_redis_restart_is_not_an_outage(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every pooled connection is dropped at once, and Redis answers new ones at once:
+    # the stale connection is retried on a new one, nothing is counted locally.
+    proxy = TcpProxy("127.0.0.1", 6379)
+    await proxy.restore()
+    settings = Settings(
+        database_url=database_url,
+        redis_url=f"redis://127.0.0.1:{proxy.port}/0",
+        rate_limit_writes=50,
+        rate_limit_window_s=86_400,
+    )
+    app = create_app(settings)
+    try:
+        async with app.router.lifespan_context(app), _client(app) as client:
+            record, secret = await issue_key(app.state.mnemo.store, "alice")
+            headers = {"Authorization": f"Bearer {secret}"}
+            assert (
+                await client.post(MEMORIES, json={"content": "a"}, headers=headers)
+            ).status_code == 200
+            await proxy.cut()
+            await proxy.restore()
+            with caplog.at_level(logging.WARNING):
+                after = await client.post(MEMORIES, json={"content": "b"}, headers=headers)
+            assert after.status_code == 200 and after.headers["X-RateLimit-Remaining"] == "48"
+            assert DOWN not in caplog.text
+        assert await _stored(f"mnemo:rl:writes:{record.id}:*") == [2]
+    finally:
+        await proxy.cut()
