@@ -88,6 +88,9 @@ def omi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "MNEMO_REDIS_URL": "redis://127.0.0.1:6379/0",
             "MNEMO_RATE_LIMIT_PRESET": "omi",
             "MNEMO_RATE_LIMIT_CHARACTERS": str(CHARACTERS),
+            # a loaded test machine may keep a request queued for Redis past the 2 s
+            # default, which would answer 503 (never let it through): not measured here
+            "MNEMO_REDIS_TIMEOUT_S": "30",
         },
     )
     try:
