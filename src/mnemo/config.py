@@ -12,6 +12,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from mnemo.models import MAX_REQUEST_CHARS
 from mnemo.urls import check_http_url, check_redis_url, mask_url, parse_database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/mnemo.db"
@@ -101,12 +102,20 @@ class Settings(BaseSettings):
     )
     rate_limit_preset: Literal["self-hosted", "omi"] = Field(
         "self-hosted",
-        description="self-hosted: 6000 reads, 3000 writes, 600 batches a minute per key; "
-        "omi: Omi's 120 reads, 120 writes, 15 batches an hour per key.",
+        description="self-hosted: 6000 reads, 3000 writes, 600 batches and 100,000 "
+        "characters embedded a minute per key; omi: Omi's 120 reads, 120 writes, 15 "
+        "batches an hour per key, and 250,000 characters an hour.",
     )
     rate_limit_reads: int | None = Field(None, ge=1, description="Overrides the preset.")
     rate_limit_writes: int | None = Field(None, ge=1, description="Overrides the preset.")
     rate_limit_batches: int | None = Field(None, ge=1, description="Overrides the preset.")
+    rate_limit_characters: int | None = Field(
+        None,
+        ge=MAX_REQUEST_CHARS,  # a full batch: every valid request fits in a fresh window
+        description="Characters of memory content a key may send to be embedded per window "
+        "(create, batch, PATCH of content); overrides the preset (self-hosted 100,000 a "
+        "minute, omi 250,000 an hour).",
+    )
     rate_limit_window_s: int | None = Field(
         None, ge=1, le=86_400, description="Window of every key policy; overrides the preset."
     )
@@ -116,6 +125,20 @@ class Settings(BaseSettings):
     auth_failure_window_s: int = Field(60, ge=1, le=86_400)
     redis_url: str | None = Field(
         None, description="redis://host:6379/0 to share rate-limit counters between workers."
+    )
+    redis_max_connections: int = Field(
+        32,
+        ge=1,
+        le=10_000,
+        description="Most Redis connections one process opens; more requests queue for one.",
+    )
+    redis_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Longest wait for a Redis connection, and for its answer; longer is a "
+        "503 (the limits stay exact). Refused connections, or 3 timeouts in a row, mean "
+        "Redis is down: each process counts on its own until it answers again.",
     )
     llm_base_url: str | None = Field(
         None,

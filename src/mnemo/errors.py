@@ -8,6 +8,7 @@
     ├── Unprocessable (422)         a rule of the contract, not a schema error
     ├── Conflict (409)              e.g. a user name that already exists
     ├── RateLimited (429)           too many requests for the key (or failed logins)
+    ├── RateLimiterBusy (503)       Redis, which holds the shared limits, is too slow now
     └── StoreError (500)            the database failed in a way we did not expect
         └── StoreUnavailable (503)  the database cannot be reached or written now
 
@@ -58,6 +59,16 @@ class RateLimited(MnemoError):
 
     def __init__(self, retry_after_s: int, headers: dict[str, str]) -> None:
         super().__init__(f"Rate limit exceeded. Try again in {retry_after_s}s.", headers)
+
+
+class RateLimiterBusy(MnemoError):
+    """No rate-limit decision in time (Redis slow, not down): refused, not guessed."""
+
+    status_code = 503
+    default_detail = "Rate limiter busy, try again shortly"
+
+    def __init__(self) -> None:
+        super().__init__(None, {"Retry-After": "1"})
 
 
 class Unprocessable(MnemoError):

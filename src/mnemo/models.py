@@ -22,6 +22,8 @@ MAX_CONTENT_CHARS = 500
 MAX_TAGS = 32
 MAX_TAG_CHARS = 64
 MAX_BATCH = 25
+# Characters of memory content one request can send at most: a full batch.
+MAX_REQUEST_CHARS = MAX_BATCH * MAX_CONTENT_CHARS
 MAX_LIST_LIMIT = 1000
 DEFAULT_LIST_LIMIT = 25
 # Offsets beyond this are clamped: no user has that many memories, and it keeps

@@ -131,3 +131,87 @@ async def test_failed_authentication_is_limited_per_address(database_url: str) -
         assert blocked.json()["detail"].startswith("Rate limit exceeded. Try again in ")
         # while the address is blocked, guessing is pointless: even a valid key waits
         assert (await client.get(MEMORIES, headers=good)).status_code == 429
+
+
+async def test_concurrent_failed_authentications_get_at_most_the_limit_of_answers(
+    database_url: str,
+) -> None:
+    # The failure is counted and decided in one step: of 300 bad keys at once, the
+    # first 30 are told 401, the others 429; then the address is blocked.
+    settings = Settings(database_url=database_url)
+    async for app, client in _started(settings):
+        good = await _key(app)
+        answers = await asyncio.gather(
+            *(
+                client.get(MEMORIES, headers={"Authorization": f"Bearer omi_dev_{i:032x}"})
+                for i in range(300)
+            )
+        )
+        codes = [response.status_code for response in answers]
+        assert codes.count(401) == settings.auth_failure_limit
+        assert codes.count(429) == 300 - settings.auth_failure_limit
+        limited = next(r for r in answers if r.status_code == 429)
+        assert limited.json()["detail"].startswith("Rate limit exceeded. Try again in ")
+        assert limited.headers["X-RateLimit-Limit"] == str(settings.auth_failure_limit)
+        assert limited.headers["X-RateLimit-Remaining"] == "0"
+        assert "Retry-After" in limited.headers
+        assert (await client.get(MEMORIES, headers=good)).status_code == 429
+
+
+def _batch(prefix: str, size: int = 25, length: int = 500) -> dict[str, object]:
+    return {"memories": [{"content": f"{prefix} {i} ".ljust(length, "x")} for i in range(size)]}
+
+
+async def test_the_character_budget_counts_what_each_write_embeds(database_url: str) -> None:
+    settings = Settings(database_url=database_url, rate_limit_characters=30_000)
+    async for app, client in _started(settings):
+        headers = await _key(app)
+        memory = await create(client, headers, content="a" * 500)  # 500 spent
+        batch = await client.post(f"{MEMORIES}/batch", json=_batch("first"), headers=headers)
+        assert batch.status_code == 200  # 13,000 spent
+        # its own headers are the batch policy's; the budget shows once it refuses
+        assert batch.headers["X-RateLimit-Limit"] == "600"
+        patched = await client.patch(
+            f"{MEMORIES}/{memory['id']}", json={"content": "b" * 500}, headers=headers
+        )
+        assert patched.status_code == 200  # 13,500 spent
+        second = await client.post(f"{MEMORIES}/batch", json=_batch("second"), headers=headers)
+        assert second.status_code == 200  # 26,000 spent, 4,000 left
+        # a batch that does not fit is refused before any work, and spends nothing
+        third = await client.post(f"{MEMORIES}/batch", json=_batch("third"), headers=headers)
+        assert third.status_code == 429
+        seconds = int(third.headers["Retry-After"])
+        assert third.json() == {"detail": f"Rate limit exceeded. Try again in {seconds}s."}
+        assert third.headers["X-RateLimit-Limit"] == "30000"
+        assert third.headers["X-RateLimit-Remaining"] == "4000"
+        assert third.headers["X-RateLimit-Reset"] == str(seconds)
+        # what still fits is accepted
+        small = await client.post(f"{MEMORIES}/batch", json=_batch("small", 8), headers=headers)
+        assert small.status_code == 200  # 30,000 spent: the budget is used up exactly
+        # invalid content is refused by its rules first (422), and spends nothing
+        invalid = await client.post(MEMORIES, json={"content": "c" * 501}, headers=headers)
+        assert invalid.status_code == 422
+        for response in (
+            await client.post(MEMORIES, json={"content": "c"}, headers=headers),
+            await client.post(f"{MEMORIES}/batch", json=_batch("tiny", 1, 1), headers=headers),
+            await client.patch(
+                f"{MEMORIES}/{memory['id']}", json={"content": "e"}, headers=headers
+            ),
+        ):
+            assert response.status_code == 429
+            assert response.headers["X-RateLimit-Limit"] == "30000"
+            assert response.headers["X-RateLimit-Remaining"] == "0"
+        # what embeds nothing is not charged
+        tags = await client.patch(
+            f"{MEMORIES}/{memory['id']}", json={"tags": ["t"]}, headers=headers
+        )
+        assert tags.status_code == 200 and tags.json()["content"] == "b" * 500
+        empty = await client.post(f"{MEMORIES}/batch", json={"memories": []}, headers=headers)
+        assert empty.status_code == 200
+        listed = (await client.get(MEMORIES, params={"limit": 1000}, headers=headers)).json()
+        assert len(listed) == 1 + 25 + 25 + 8
+        assert not any(m["content"].startswith(("third", "tiny", "c")) for m in listed)
+        # another key has its own budget
+        other = await _key(app)
+        batch = await client.post(f"{MEMORIES}/batch", json=_batch("other"), headers=other)
+        assert batch.status_code == 200

@@ -14,7 +14,7 @@ from mnemo.auth import Authenticator
 from mnemo.config import Settings
 from mnemo.errors import RateLimited, Unauthorized
 from mnemo.metrics import Metrics
-from mnemo.ratelimit import AUTH_FAILURES, BATCHES, READS, WRITES, RateLimiter
+from mnemo.ratelimit import AUTH_FAILURES, BATCHES, CHARACTERS, READS, WRITES, RateLimiter
 from mnemo.service import MemoryService
 from mnemo.store import READ_SCOPE, WRITE_SCOPE, ApiKey, Store
 
@@ -50,13 +50,15 @@ async def admit(
     policy: str,
     state: dict[str, Any],
 ) -> ApiKey:
-    """The key of a request that may go on, or the error to answer (401, 403, 429).
+    """The key of a request that may go on, or the error to answer (401, 403, 429, 503).
 
     The one admission rule of every authenticated route (`AuthenticatedRoute`) and of
     the fast path (`mnemo.api.fast`): a client address over its failed-authentication
-    limit is refused before its key is looked at; a failed authentication counts for
-    its address; an admitted request counts for its key under `policy`, and that
-    decision is kept in `state["rate_limit"]` for `RateLimitHeaders`, errors included.
+    limit is refused before its key is looked at; a failed authentication is counted
+    for its address and answered 401 only if it fits within that limit, in one atomic
+    step (else 429), so concurrent guesses get at most the limit of answers; an
+    admitted request counts for its key under `policy`, and that decision is kept in
+    `state["rate_limit"]` for `RateLimitHeaders`, errors included.
     """
     limiter = found.limiter
     if limiter is not None:
@@ -67,14 +69,30 @@ async def admit(
         key = await found.authenticator.authenticate(authorization, scope)
     except Unauthorized:
         if limiter is not None:
-            await limiter.hit(AUTH_FAILURES, client)
+            failure = await limiter.take(AUTH_FAILURES, client)
+            if not failure.allowed:
+                raise RateLimited(failure.reset_s, failure.headers()) from None
         raise
     if limiter is not None:
-        decision = await limiter.hit(policy, key.id)
+        decision = await limiter.take(policy, key.id)
         state["rate_limit"] = decision
         if not decision.allowed:
             raise RateLimited(decision.reset_s, decision.headers())
     return key
+
+
+async def charge(found: Components, key: ApiKey, characters: int, state: dict[str, Any]) -> None:
+    """Spend `characters` of memory content (what the request will embed) from the key's
+    `characters` budget before any work starts, or raise 429 with that budget's headers
+    (kept in `state["rate_limit"]` then); a request admitted by `admit` calls this once
+    its body is read. A request that does not fit spends nothing."""
+    limiter = found.limiter
+    if limiter is None or characters <= 0:
+        return
+    decision = await limiter.take(CHARACTERS, key.id, characters)
+    if not decision.allowed:
+        state["rate_limit"] = decision
+        raise RateLimited(decision.reset_s, decision.headers())
 
 
 class AuthenticatedRoute(APIRoute):
@@ -117,8 +135,23 @@ async def _service(request: Request) -> MemoryService:
     return components(request).service
 
 
+Charge = Callable[[int], Coroutine[Any, Any, None]]
+
+
+async def _charge(request: Request) -> Charge:
+    found, key = components(request), request.state.api_key
+    state = request.scope.setdefault("state", {})
+
+    async def spend(characters: int) -> None:
+        await charge(found, key, characters, state)
+
+    return spend
+
+
 CurrentKey = Annotated[ApiKey, Depends(_current_key)]
 Service = Annotated[MemoryService, Depends(_service)]
+# `await budget(characters)`: `charge` for this request (see there).
+Budget = Annotated[Charge, Depends(_charge)]
 
 
 async def _components(request: Request) -> Components:

@@ -147,7 +147,9 @@ FORBIDDEN = errors(
     "Insufficient permissions. Required scope: memories:write",
 )
 RATE_LIMITED = errors("Rate limit exceeded. Try again in 42s.")
-UNAVAILABLE = errors("Database unavailable, try again shortly")
+UNAVAILABLE = errors(
+    "Database unavailable, try again shortly", "Rate limiter busy, try again shortly"
+)
 NOT_FOUND = errors("Memory not found")
 BAD_FILTER = errors("Invalid category 'nope' is not a valid MemoryCategory")
 TOO_LARGE = errors("Request body too large: the limit is 1048576 bytes")

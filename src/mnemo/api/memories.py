@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from mnemo.api import examples as ex
-from mnemo.api.deps import AuthenticatedRoute, CurrentKey, Service, bearer_scheme
+from mnemo.api.deps import AuthenticatedRoute, Budget, CurrentKey, Service, bearer_scheme
 from mnemo.errors import Unprocessable
 from mnemo.models import (
     CATEGORIES_PATTERN,
@@ -41,7 +41,7 @@ _ERRORS: Responses = {
     403: _error("The key lacks the scope", ex.FORBIDDEN),
     422: {"model": UnprocessableBody, "description": "The request breaks a rule"},
     429: _error("Rate limit exceeded (see `Retry-After`)", ex.RATE_LIMITED),
-    503: _error("The database cannot be reached", ex.UNAVAILABLE),
+    503: _error("The database or the rate limiter cannot answer now", ex.UNAVAILABLE),
 }
 _TOO_LARGE = _error("The body is over the size limit", ex.TOO_LARGE)
 _BAD_FILTER = _error("An unknown category in `categories`", ex.BAD_FILTER)
@@ -129,11 +129,14 @@ async def list_memories(
     operation_id="createMemory",
     openapi_extra={"requestBody": ex.CREATE_BODY},
 )
-async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -> MemoryCreated:
+async def create_memory(
+    key: CurrentKey, service: Service, budget: Budget, body: MemoryCreate
+) -> MemoryCreated:
     """Without `category`, the server picks `system` or `interesting`. A memory that
     repeats one the user has is not stored twice: the answer is the existing memory,
     unchanged, with `duplicate_of` set and `not_applied` naming the sent fields that
     differ from it (unless deduplication is switched off)."""
+    await budget(len(body.content))
     return await service.create_memory(key.user_id, body)
 
 
@@ -146,11 +149,12 @@ async def create_memory(key: CurrentKey, service: Service, body: MemoryCreate) -
     openapi_extra={"requestBody": ex.BATCH_BODY},
 )
 async def create_memories(
-    key: CurrentKey, service: Service, body: MemoryBatchCreate
+    key: CurrentKey, service: Service, budget: Budget, body: MemoryBatchCreate
 ) -> MemoryBatchResult:
     """All or nothing: if any item is invalid, nothing is written. Items that repeat an
     existing memory, or an earlier item, are answered with it (`duplicate_of`,
     `not_applied`) and not stored; `created_count` counts what was stored."""
+    await budget(sum(len(item.content) for item in body.memories))
     answers, stored = await service.create_memories(key.user_id, body.memories)
     return MemoryBatchResult(memories=answers, created_count=stored)
 
@@ -214,13 +218,19 @@ async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Respo
     openapi_extra={"requestBody": ex.UPDATE_BODY},
 )
 async def update_memory(
-    key: CurrentKey, service: Service, memory_id: str, body: Annotated[dict[str, Any], Body()]
+    key: CurrentKey,
+    service: Service,
+    budget: Budget,
+    memory_id: str,
+    body: Annotated[dict[str, Any], Body()],
 ) -> Memory:
     # The body is taken as a plain object so the contract's checks run in its order;
     # the OpenAPI document still describes it as `MemoryUpdate` (see mnemo.app).
     """Any of `content`, `visibility`, `category`, `tags` (tags replace the list);
     a field sent as null counts as not given. Atomic: a failed request changes nothing."""
-    return await service.update_memory(key.user_id, memory_id, parse_update(body))
+    update = parse_update(body)
+    await budget(len(update.content or ""))
+    return await service.update_memory(key.user_id, memory_id, update)
 
 
 @router.delete(
