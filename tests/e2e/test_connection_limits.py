@@ -209,3 +209,18 @@ def test_the_open_files_limit_is_raised_to_the_hard_limit(server: Server) -> Non
         limits = [line.split() for line in text.splitlines()]
         soft, hard = next(words[3:5] for words in limits if words[:3] == ["Max", "open", "files"])
         assert int(soft) > LOW_SOFT_FD_LIMIT and soft == hard, (pid, soft, hard)
+
+
+def test_failed_authentications_count_per_address_a_local_proxy_forwards(server: Server) -> None:
+    """Behind a proxy on this machine, the client's address is the one it forwards
+    (README, "Limits and defaults"): one forwarded address reaching the failed-
+    authentication limit does not lock out another."""
+    url = f"{server.base}{MEMORIES}"
+    bad = {"Authorization": "Bearer omi_dev_" + "0" * 32}
+    statuses = [
+        httpx.get(url, headers={**bad, "X-Forwarded-For": "203.0.113.7"}).status_code
+        for _ in range(31)
+    ]
+    assert statuses[:30] == [401] * 30 and statuses[30] == 429
+    other = httpx.get(url, headers={**bad, "X-Forwarded-For": "203.0.113.8"})
+    assert other.status_code == 401
