@@ -196,10 +196,9 @@ def test_malformed_http_is_a_400_and_the_connection_is_closed(server: Server, au
         assert head.startswith(b"HTTP/1.1 400 "), (garbage, answer)
         assert body == b""
     with _connect(server) as sock:  # a head over the server's 408 KiB buffer
-        try:
+        # the server may answer and close before it has read it all
+        with contextlib.suppress(OSError):
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 600_000)
-        except OSError:  # the server may answer and close before it has read it all
-            pass
         answer, _ = _read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 431 ") and answer.endswith(b"\r\n\r\n"), answer
     assert _served(server, auth)
