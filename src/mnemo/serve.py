@@ -105,26 +105,24 @@ def export_settings(settings: Settings, port: int) -> None:
             os.environ[variable] = value.get_secret_value() if secret else str(value)
 
 
-def raise_fd_limit() -> tuple[int, int] | None:
+def raise_fd_limit() -> None:
     """Raise this process's soft limit on open files to its hard limit (where the OS has
     such limits: not on Windows), so that idle connections, each an open file until the
-    header timeout closes it, do not make the server refuse every new one at 1024.
-    Returns the (soft, hard) limits now in force, or None where there are none."""
+    header timeout closes it, do not make the server refuse every new one at 1024. The
+    workers inherit it."""
     try:
         import resource
-    except ImportError:  # Windows: no per-process limit on sockets of this kind
-        return None
+    except ImportError:  # Windows: no such per-process limit
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else FD_LIMIT_UNBOUNDED
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return soft, hard
-    for limit in (wanted, FD_LIMIT_UNBOUNDED):  # macOS refuses more than OPEN_MAX
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (min(limit, hard), hard))
-            break
-        except (ValueError, OSError):
-            continue
-    return resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = FD_LIMIT_UNBOUNDED if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        for limit in (wanted, min(wanted, FD_LIMIT_UNBOUNDED)):  # macOS: at most OPEN_MAX
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+                return
+            except (ValueError, OSError):
+                continue
 
 
 def serve_app(target: str, settings: Settings, port: int) -> int:
@@ -159,12 +157,13 @@ def serve_app(target: str, settings: Settings, port: int) -> int:
         log_level=LogLevels(settings.log_level),
         log_access=settings.access_log,
         workers_kill_timeout=GRACEFUL_SHUTDOWN_S,
+        respawn_failed_workers=True,  # a worker that dies is replaced (not in a crash loop)
     )
     try:
         server.serve()
     except KeyboardInterrupt:  # Ctrl-C: Granian stopped its workers gracefully
         return 0
-    except SystemExit as stop:  # Granian exits non-zero when a worker fails to start
+    except SystemExit as stop:  # non-zero when workers fail to start (or keep dying)
         return EXIT_UNAVAILABLE if stop.code else 0
     return 0
 
