@@ -4,13 +4,13 @@
     .venv/bin/python bench/asgi_profile.py --route list --pyinstrument   # where it goes
 
 Builds mnemo's app with `create_app(Settings(...))`, runs its lifespan, and calls it
-as an ASGI application directly, 32 requests in flight at a time, exactly as uvicorn
+as an ASGI application directly, 32 requests in flight at a time, exactly as a server
 would (same scope, same body messages). Reports CPU microseconds per request
 (process time, every thread included) next to the minimal FastAPI app's, so the
 figures hold on a busy machine: CPU time, unlike wall time, is not stolen by other
 processes. With --pyinstrument, prints the call tree of one route (async mode).
 
-The HTTP layer (uvicorn + httptools: parsing, writing, the socket) is not included;
+The HTTP layer (Granian: parsing, writing, the socket) is not included;
 bench/run.py measures it end to end.
 """
 

@@ -1,7 +1,6 @@
 """The floors: minimal FastAPI and Starlette apps with the same route shapes as mnemo's
-hot routes, served exactly as `mnemo serve` serves mnemo (uvicorn.run with the same
-arguments: factory, workers, log level, graceful-shutdown timeout; uvicorn's default
-`auto` loop and HTTP implementations, i.e. uvloop and httptools from uvicorn[standard]).
+hot routes, served exactly as `mnemo serve` serves mnemo (`mnemo.serve.serve_app`: the same
+Granian server with the same settings, factory, workers, log level, timeouts).
 
     .venv/bin/python bench/floor.py fastapi|starlette --port P [--workers N]
 
@@ -33,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -143,8 +143,9 @@ def starlette_app():  # type: ignore[no-untyped-def]
     )
 
 
-def main() -> None:
-    import uvicorn
+def main() -> int:
+    from mnemo.config import Settings
+    from mnemo.serve import serve_app
 
     parser = argparse.ArgumentParser()
     parser.add_argument("app", choices=("fastapi", "starlette"))
@@ -153,17 +154,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
-    # The same call as mnemo.cli.serve, with this module's factory instead of mnemo's.
-    uvicorn.run(
-        f"floor:{args.app}_app",
-        factory=True,
-        app_dir=str(BENCH),
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        timeout_graceful_shutdown=10,
+    # The workers import this module by name: they are new interpreters.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])
     )
+    settings = Settings(host=args.host, workers=args.workers, log_level=args.log_level)
+    # The same call as mnemo.serve.run, with this module's factory instead of mnemo's.
+    return serve_app(f"floor:{args.app}_app", settings, args.port)
 
 
 if __name__ == "__main__":

@@ -86,9 +86,7 @@ def machine() -> dict[str, str]:
     for name in (
         "fastapi",
         "starlette",
-        "uvicorn",
-        "uvloop",
-        "httptools",
+        "granian",
         "pydantic",
         "pydantic-core",
         "asyncpg",

@@ -14,7 +14,7 @@ What it does, in order (docs/performance.md explains every figure):
    memory of its user, which would measure the duplicate check instead of a write).
 3. Starts the floor apps (bench/floor.py: minimal FastAPI and Starlette with mnemo's
    route shapes: hello-world, a 25-item list, one memory, a POST echo; the same
-   uvicorn settings as mnemo) and keeps them idle until measured.
+   server and settings as mnemo) and keeps them idle until measured.
 4. For SQLite and PostgreSQL (a fresh schema, dropped at the end): imports the data,
    starts `mnemo serve` with 1 and then 2 workers, measures every route with wrk at 32
    connections, with the floor measured before and after each block (deep pages of the

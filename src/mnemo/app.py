@@ -197,6 +197,7 @@ def create_app(
         RequestSizeLimits,
         max_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
+        body_timeout_s=settings.body_timeout_s,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _document_update_body(app)
@@ -213,8 +214,14 @@ def _get_route(router: APIRouter, path: str) -> BaseRoute:
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` (each worker reads `MNEMO_*` itself)."""
-    return create_app(Settings())
+    """The app factory `mnemo serve`'s workers call (each reads `MNEMO_*` itself): the
+    app behind `X-Forwarded-For`/`-Proto` handling, trusted from 127.0.0.1 only (a proxy
+    on this machine), as before the HTTP server was Granian (which does none)."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    app = create_app(Settings())
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts="127.0.0.1")  # outermost
+    return app
 
 
 def _document_update_body(app: FastAPI) -> None:

@@ -41,10 +41,32 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(
         16_384, ge=1024, description="Largest total size of request headers; larger is a 431."
     )
+    header_timeout_s: float = Field(
+        20,
+        ge=1,
+        le=60,
+        description="A connection must send a complete request head within this long of "
+        "opening or of its previous answer, else it is closed: silent, trickling and idle "
+        "keep-alive connections alike.",
+    )
+    body_timeout_s: float = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="A request body not received whole within this long of its first read "
+        "is a 408 and the connection is closed.",
+    )
+    max_concurrent_requests: int = Field(
+        256,
+        ge=1,
+        le=65_536,
+        description="Most requests one worker process handles at once; more wait in the "
+        "listen queue until one ends.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = Field(
         False,
-        description="Log a line per request (uvicorn's access log; it cost 4-20% of list "
+        description="Log a line per request (the server's access log; it cost 4-20% of list "
         "throughput when measured); the metrics count every request either way.",
     )
     sqlite_busy_timeout_ms: int = Field(

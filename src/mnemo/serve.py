@@ -1,16 +1,14 @@
 """`mnemo serve`'s start-up: bind the port and check Redis before anything is printed,
-then hand the bound socket to uvicorn (one worker in this process, or uvicorn's
-`Multiprocess` supervisor for several).
+then serve with Granian (docs/architecture.md, "HTTP server", says why Granian).
 
-Because the CLI binds the socket itself, "Listening on ..." is printed only once the
-port is bound and listening, with the address actually bound (`--port 0` shows the
-port the system chose), and a busy port is one line before any key is made.
+Because the CLI binds the socket itself first, "Listening on ..." shows the address
+actually bound (`--port 0` shows the port the system chose), and a busy port is one
+line before any key is made.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import os
 import socket
@@ -21,13 +19,11 @@ from mnemo.config import Settings
 from mnemo.urls import mask_url
 
 APP = "mnemo.app:create_app_from_env"
-BACKLOG = 2048  # uvicorn's default
-# uvicorn kills a worker that does not answer its health check in time (5 s by
-# default). A worker's start (spawning Python, importing the app, loading the
-# embedding model) can take longer than that on a loaded machine, and a worker that is
-# busy (but alive) is not stuck: 60 s keeps slow starts alive; a worker that exits is
-# still noticed at once.
-WORKER_HEALTHCHECK_TIMEOUT_S = 60
+BACKLOG = 2048  # connections the kernel queues before one is accepted
+GRACEFUL_SHUTDOWN_S = 10  # after SIGTERM/Ctrl-C, requests in flight get this long
+# Where the hard limit on open files is "unlimited", the soft limit is raised to this
+# (macOS's hard limit is often unlimited while the kernel allows about 10,240).
+FD_LIMIT_UNBOUNDED = 10_240
 REDIS_TIMEOUT_S = 5
 
 
@@ -109,28 +105,73 @@ def export_settings(settings: Settings, port: int) -> None:
             os.environ[variable] = value.get_secret_value() if secret else str(value)
 
 
-def run(settings: Settings, sock: socket.socket) -> int:
-    """Serve on `sock` until stopped; the exit code (3 if a worker could not start)."""
-    import uvicorn
-    from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import Multiprocess
+def raise_fd_limit() -> None:
+    """Raise this process's soft limit on open files to its hard limit (where the OS has
+    such limits: not on Windows), so that idle connections, each an open file until the
+    header timeout closes it, do not make the server refuse every new one at 1024. The
+    workers inherit it."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such per-process limit
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = FD_LIMIT_UNBOUNDED if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        for limit in (wanted, min(wanted, FD_LIMIT_UNBOUNDED)):  # macOS: at most OPEN_MAX
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+                return
+            except (ValueError, OSError):
+                continue
 
-    config = uvicorn.Config(
-        APP,
+
+def serve_app(target: str, settings: Settings, port: int) -> int:
+    """Serve ASGI app factory `target` ("module:function") with Granian on
+    `settings.host:port`, with `settings`' workers, connection timeouts and log level,
+    until stopped; the exit code (3 if it could not start). `mnemo serve` serves mnemo
+    with it, and the benchmark serves its floors (bench/floor.py) with it, so that both
+    run under the same server and settings."""
+    import multiprocessing
+
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    raise_fd_limit()
+    # Workers start as fresh interpreters (as on Windows and macOS), never as forks of
+    # this process, which has opened the database and run an event loop.
+    multiprocessing.set_start_method("spawn", force=True)
+    server = Granian(
+        target,
+        address=settings.host,
+        port=port,
+        interface=Interfaces.ASGI,
         factory=True,
         workers=settings.workers,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        timeout_graceful_shutdown=10,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT_S,
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=BACKLOG,
+        backpressure=settings.max_concurrent_requests,
+        http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_timeout_s * 1000)),
+        log_level=LogLevels(settings.log_level),
+        log_access=settings.access_log,
+        workers_kill_timeout=GRACEFUL_SHUTDOWN_S,
+        respawn_failed_workers=True,  # a worker that dies is replaced (not in a crash loop)
     )
-    if settings.workers == 1:
-        server = uvicorn.Server(config)
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn stopped gracefully
-            server.run(sockets=[sock])
-        return 0 if server.started else EXIT_UNAVAILABLE
-    supervisor = Multiprocess(config, sockets=[sock])
-    with contextlib.suppress(KeyboardInterrupt):
-        supervisor.run()
-    failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
-    return EXIT_UNAVAILABLE if failed else 0
+    try:
+        server.serve()
+    except KeyboardInterrupt:  # Ctrl-C: Granian stopped its workers gracefully
+        return 0
+    except SystemExit as stop:  # non-zero when workers fail to start (or keep dying)
+        return EXIT_UNAVAILABLE if stop.code else 0
+    return 0
+
+
+def run(settings: Settings, sock: socket.socket) -> int:
+    """Serve mnemo on the address `sock` was bound to until stopped; the exit code.
+    Granian binds its own listening socket (one per worker on Linux), so `sock`, which
+    proved the address free and chose the port for `--port 0`, is closed just before."""
+    _, port = address(sock)
+    sock.close()
+    return serve_app(APP, settings, port)

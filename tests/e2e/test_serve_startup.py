@@ -7,9 +7,12 @@ import os
 import re
 import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from mnemo.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE
 from tests.e2e.server import MNEMO, free_port, run_cli
@@ -33,11 +36,22 @@ def _start(
     )
     assert process.stdout is not None
     lines: list[str] = []
-    for line in process.stdout:  # the banner comes before uvicorn starts
+    for line in process.stdout:  # the banner comes before the server starts
         lines.append(line.rstrip("\n"))
         if line.startswith("Get an API key"):
             break
     return process, lines
+
+
+def _ready(port: int) -> bool:
+    """Whether /readyz on `port` answers 200 within the tests' timeout."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=TIMEOUT_S).is_success
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
@@ -54,22 +68,62 @@ def test_port_0_prints_the_port_that_was_bound(tmp_path: Path) -> None:
         assert len(found) == 1, lines
         port = int(found[0].group(1))
         assert port != 0
-        # Connections queue from the moment the banner is printed: no retry needed.
-        response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=TIMEOUT_S)
-        assert response.status_code == 200
+        # The server listens on that port a moment after the banner (README).
+        assert _ready(port)
         assert f"API docs at http://127.0.0.1:{port}/docs" in lines[1]
     finally:
         _stop(process)
 
 
-def test_workers_share_the_socket_the_command_bound(tmp_path: Path) -> None:
+def test_workers_serve_the_port_the_command_chose(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/mnemo.db"
     process, lines = _start("--port", "0", "--workers", "2", "--database-url", url)
     try:
         found = [m for m in map(_LISTENING.match, lines) if m]
         assert len(found) == 1 and found[0].group(2) == "2", lines
         port = int(found[0].group(1))
+        assert _ready(port)
         for _ in range(6):  # new connections, spread over the workers by the kernel
+            with httpx.Client() as client:
+                assert client.get(f"http://127.0.0.1:{port}/readyz", timeout=TIMEOUT_S).is_success
+    finally:
+        _stop(process)
+
+
+def _workers(main: int) -> set[int]:
+    """The worker processes of the server whose main process is `main` (its children
+    started by multiprocessing's spawn, not its resource tracker)."""
+    children = Path(f"/proc/{main}/task/{main}/children").read_text("ascii").split()
+    found = set()
+    for pid in map(int, children):
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:  # it just ended
+            pass
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/mnemo.db"
+    process, lines = _start("--port", "0", "--workers", "2", "--database-url", url)
+    try:
+        port = int(next(m for m in map(_LISTENING.match, lines) if m).group(1))
+        assert _ready(port)
+        workers = _workers(process.pid)
+        assert len(workers) == 2, workers
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            now = _workers(process.pid)
+            if victim not in now and len(now) == 2:
+                break
+            time.sleep(0.2)
+        assert victim not in now and len(now) == 2, (victim, now)
+        assert process.poll() is None
+        for _ in range(6):
             with httpx.Client() as client:
                 assert client.get(f"http://127.0.0.1:{port}/readyz", timeout=TIMEOUT_S).is_success
     finally:

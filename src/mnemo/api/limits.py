@@ -1,6 +1,9 @@
-"""Request body size limit, and the rate-limit headers of every limited response."""
+"""Request body size and time limits, and the rate-limit headers of every limited
+response."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -11,14 +14,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class RequestSizeLimits:
     """431 for headers over `max_header_bytes` in all; 413 for a body over `max_bytes`:
     at once if `Content-Length` says so, or as soon as the streamed body passes the
-    limit (the rest is never read)."""
+    limit (the rest is never read); 408 with `Connection: close` for a body not received
+    whole within `body_timeout_s` of the app's first read of it (a client that sends
+    less than its `Content-Length`, or trickles it). The HTTP server times out request
+    heads itself (mnemo.serve); it has no timeout for bodies, hence this one."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_header_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_header_bytes: int, body_timeout_s: float
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
+        self.body_timeout_s = body_timeout_s
         self.detail = f"Request body too large: the limit is {max_bytes} bytes"
         self.header_detail = f"Request headers too large: the limit is {max_header_bytes} bytes"
+        self.timeout_detail = f"Request body not received within {body_timeout_s:g} s"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,10 +44,19 @@ class RequestSizeLimits:
             await JSONResponse({"detail": self.detail}, status_code=413)(scope, receive, send)
             return
         received = 0
+        deadline: float | None = None
 
         async def limited() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, deadline
+            if deadline is None:
+                deadline = asyncio.get_running_loop().time() + self.body_timeout_s
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise HTTPException(
+                    408, self.timeout_detail, headers={"Connection": "close"}
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
