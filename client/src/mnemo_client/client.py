@@ -53,11 +53,13 @@ class _Attempts:
         self.call = call
         self.max_retries = max_retries
         self.retries = 0
-        self.started = time.monotonic()
+        self.sent = 0.0  # when the current attempt began (time.monotonic)
         # one key per call, the same on each of its attempts (docs/sdk.md)
         self.idempotency_key = str(uuid.uuid4()) if call.method == "POST" else None
 
-    def headers(self) -> dict[str, str]:
+    def start(self) -> dict[str, str]:
+        """Begins an attempt; the headers of this call's attempts beyond the client's."""
+        self.sent = time.monotonic()
         return {"Idempotency-Key": self.idempotency_key} if self.idempotency_key else {}
 
     def failed(self, error: httpx.TransportError) -> float:
@@ -80,7 +82,7 @@ class _Attempts:
             self.call.method,
             self.call.path,
             response.status_code,
-            response.elapsed.total_seconds() * 1000,
+            (time.monotonic() - self.sent) * 1000,
         )
         if response.is_success:
             return None
@@ -157,7 +159,7 @@ class _Base:
             "method": call.method,
             "url": self.base_url + call.path,
             "params": call.params or None,
-            "headers": self._headers | attempts.headers(),
+            "headers": self._headers | attempts.start(),
             "timeout": self.timeout,
         }
         if call.body is not None:
