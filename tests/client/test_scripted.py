@@ -203,7 +203,7 @@ def test_backoff_waits_between_attempts(monkeypatch: pytest.MonkeyPatch) -> None
     with script.client() as client:
         client.memories.list()
     first, second = (b - a for a, b in zip(script.times, script.times[1:], strict=False))
-    assert 0.05 <= first and 0.1 <= second
+    assert first >= 0.05 and second >= 0.1  # at least half of 0.1 s, then of 0.2 s
 
 
 # -- answers that are not what the API documents ----------------------------------

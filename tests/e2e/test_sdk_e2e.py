@@ -109,9 +109,9 @@ def test_a_port_nobody_listens_on_is_a_connection_error_after_retries(
 ) -> None:
     caplog.set_level(logging.INFO, logger="mnemo.client")
     base = f"http://127.0.0.1:{free_port()}"
-    with Client(base_url=base, api_key="omi_dev_" + "1" * 32, max_retries=1) as client:
-        with pytest.raises(APIConnectionError) as raised:
-            client.memories.create("User is vegetarian")  # never sent: safe to retry
+    client = Client(base_url=base, api_key="omi_dev_" + "1" * 32, max_retries=1)
+    with client, pytest.raises(APIConnectionError) as raised:
+        client.memories.create("User is vegetarian")  # never sent: safe to retry
     assert type(raised.value) is APIConnectionError
     assert [r.getMessage() for r in caplog.records if "retry 1 of 1" in r.getMessage()]
 
