@@ -10,23 +10,12 @@ from typing import Any
 
 import httpx
 
+from mnemo.api.examples import MEMORY  # a real answer of mnemo
 from mnemo_client import AsyncClient, Client
 
+__all__ = ["KEY", "MEMORY", "Script", "fail", "ok"]
+
 KEY = "omi_dev_" + "ab" * 16
-MEMORY: dict[str, Any] = {
-    "id": "01a23376-dea8-7c43-b3af-1b1ee35fdd30",
-    "content": "User is vegetarian",
-    "category": "system",
-    "visibility": "private",
-    "tags": ["food"],
-    "created_at": "2026-12-01T21:15:57.992628Z",
-    "updated_at": "2026-12-01T21:15:57.992628Z",
-    "manually_added": True,
-    "scoring": "01_999_1796159757",
-    "reviewed": True,
-    "user_review": True,
-    "edited": False,
-}
 
 Entry = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
