@@ -349,6 +349,13 @@ def test_requests_carry_the_documented_paths_queries_and_bodies() -> None:
         assert request.headers["User-Agent"].startswith("mnemo-client/")
 
 
+def test_a_lone_string_of_tags_is_sent_whole_not_split_into_characters() -> None:
+    script = Script([fail(422, [{"type": "list_type", "loc": ["body", "tags"], "msg": "no"}])])
+    with script.client() as client, pytest.raises(UnprocessableEntityError):
+        client.memories.create("User is vegetarian", tags="food")
+    assert json.loads(script.requests[0].content)["tags"] == "food"
+
+
 def test_an_empty_id_is_refused_before_any_request() -> None:
     script = Script([])
     with script.client() as client, pytest.raises(ValueError, match="memory_id"):
@@ -391,8 +398,8 @@ def test_iter_all_yields_each_memory_once_and_stops_on_a_repeated_page() -> None
     assert len(script.requests) == 2
 
 
-@pytest.mark.parametrize("page_size", [0, -1])
-def test_iter_all_refuses_a_page_size_below_one(page_size: int) -> None:
+@pytest.mark.parametrize("page_size", [0, -1, 1001, True])
+def test_iter_all_refuses_a_page_size_the_server_would_not_answer(page_size: int) -> None:
     with Script([]).client() as client, pytest.raises(ValueError, match="page_size"):
         client.memories.iter_all(page_size=page_size)
 

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from mnemo_client.errors import APIResponseValidationError
 from mnemo_client.models import (
+    MAX_LIST_LIMIT,
     DeleteResult,
     Memory,
     MemoryBatchResult,
@@ -81,11 +82,13 @@ def _categories(categories: Categories | None) -> dict[str, str | int]:
 
 def _given(**fields: Any) -> dict[str, Any]:
     """The fields that are not None, enum members as their values."""
-    return {
-        name: [_text(v) for v in value] if name == "tags" else _text(value)
-        for name, value in fields.items()
-        if value is not None
-    }
+    return {name: _text(value) for name, value in fields.items() if value is not None}
+
+
+def _tags(tags: Iterable[str] | None) -> Any:
+    """`tags` as a JSON list; a lone string is sent as it is, for the server to refuse,
+    rather than split into its characters."""
+    return tags if tags is None or isinstance(tags, str) else list(tags)
 
 
 def _memory_path(memory_id: str) -> str:
@@ -109,8 +112,7 @@ def create_memory(
     visibility: Visibility | None = None,
     tags: Iterable[str] | None = None,
 ) -> Call[MemoryCreated]:
-    tags = None if tags is None else list(tags)
-    body = _given(content=content, category=category, visibility=visibility, tags=tags)
+    body = _given(content=content, category=category, visibility=visibility, tags=_tags(tags))
     return Call("POST", MEMORIES, _CREATED, body=body)
 
 
@@ -119,6 +121,8 @@ def create_memories(memories: Iterable[NewMemory]) -> Call[MemoryBatchResult]:
         item.model_dump(mode="json", exclude_none=True)
         if isinstance(item, MemoryCreate)
         else dict(item)
+        if isinstance(item, Mapping)
+        else item  # not a memory: sent for the server to refuse
         for item in memories
     ]
     return Call("POST", f"{MEMORIES}/batch", _BATCH, body={"memories": items})
@@ -135,8 +139,7 @@ def update_memory(
     visibility: Visibility | None = None,
     tags: Iterable[str] | None = None,
 ) -> Call[Memory]:
-    tags = None if tags is None else list(tags)
-    body = _given(content=content, category=category, visibility=visibility, tags=tags)
+    body = _given(content=content, category=category, visibility=visibility, tags=_tags(tags))
     return Call("PATCH", _memory_path(memory_id), _MEMORY, body=body)
 
 
@@ -169,8 +172,12 @@ class Pager:
     seen: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.page_size, int) or self.page_size < 1:
-            raise ValueError(f"page_size must be a positive integer, not {self.page_size!r}")
+        size = self.page_size
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_LIST_LIMIT:
+            # a larger page is clamped by the server, and would look like the last one
+            raise ValueError(
+                f"page_size must be an integer from 1 to {MAX_LIST_LIMIT}, not {size!r}"
+            )
         if self.categories is not None and not isinstance(self.categories, str):
             self.categories = list(self.categories)  # iterated once per page
 

@@ -191,7 +191,7 @@ class Client(_Base):
         self.memories = Memories(self)
 
     def send(self, call: Call[T]) -> T:
-        """Send `call`, retrying as retries.py says; its answer, or raises an APIError."""
+        """Send `call`, retrying as retries.py says: its answer, or a MnemoClientError."""
         attempts = _Attempts(call, self.max_retries)
         while True:
             try:
@@ -238,7 +238,7 @@ class AsyncClient(_Base):
         self.memories = AsyncMemories(self)
 
     async def send(self, call: Call[T]) -> T:
-        """Send `call`, retrying as retries.py says; its answer, or raises an APIError."""
+        """Send `call`, retrying as retries.py says: its answer, or a MnemoClientError."""
         attempts = _Attempts(call, self.max_retries)
         while True:
             try:
