@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+import zipfile
 from importlib.metadata import requires, version
 from pathlib import Path
 
@@ -76,6 +77,12 @@ def test_a_virtualenv_with_only_the_client_talks_to_a_real_server(
     work = tmp_path_factory.mktemp("client")
     wheel = build_wheel(ROOT / "client", ("src", "pyproject.toml", "README.md", "LICENSE"), work)
     assert wheel.name == f"mnemo_client-{mnemo_client.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as packed:
+        names = set(packed.namelist())
+        licence = f"mnemo_client-{mnemo_client.__version__}.dist-info/licenses/LICENSE"
+        assert packed.read(licence) == (ROOT / "LICENSE").read_bytes()  # the project's own
+    assert {"mnemo_client/py.typed", "mnemo_client/models.py"} <= names
+    assert not {n for n in names if n.startswith("mnemo/")}  # nothing of the server
     python = new_venv(work, only_dependencies_of("mnemo-client", work))
     install(python, wheel)
     for module in ("mnemo", "numpy", "fastapi"):  # nothing of the server is there at all
