@@ -109,7 +109,10 @@ async def test_iter_all_walks_every_page_in_list_order(alice_client: AsyncClient
     assert work == ["User works at Acme"]
 
 
-@pytest.mark.parametrize("memory_id", ["..", ".", "../search?query=x", "a/b", "%2E%2E", "x" * 200])
+@pytest.mark.parametrize(
+    "memory_id",
+    ["..", ".", "../search?query=x", "a/b", "%2E%2E", "x" * 200, "\x00", "\ud800", "é #1", " "],
+)
 async def test_any_id_names_one_memory_never_another_route(
     alice_client: AsyncClient, memory_id: str
 ) -> None:
@@ -159,6 +162,12 @@ async def test_the_servers_errors_arrive_as_the_clients_classes(
     )
     with pytest.raises(UnprocessableEntityError):
         await memories.create("User is vegetarian", category="nope")
+    for text in ("User \ud800", "User \x00"):  # no database stores either faithfully
+        with pytest.raises(UnprocessableEntityError) as raised:
+            await memories.create(text)
+        assert raised.value.issues[0].loc == ["body", "content"]
+        with pytest.raises(UnprocessableEntityError):
+            await memories.create("User is vegetarian", tags=[text])
     with pytest.raises(BadRequestError) as bad:
         await memories.list(categories="nope")
     assert bad.value.detail == "Invalid category 'nope' is not a valid MemoryCategory"

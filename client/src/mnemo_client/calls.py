@@ -96,7 +96,8 @@ def _memory_path(memory_id: str) -> str:
     the parent path); an empty id is a mistake of the caller, not an id."""
     if not isinstance(memory_id, str) or not memory_id:
         raise ValueError(f"memory_id must be a non-empty string, not {memory_id!r}")
-    return f"{MEMORIES}/{quote(memory_id, safe='').replace('.', '%2E')}"
+    quoted = quote(memory_id, safe="", errors="surrogatepass")  # a lone surrogate: its bytes
+    return f"{MEMORIES}/{quoted.replace('.', '%2E')}"
 
 
 def list_memories(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import json
 import logging
 import time
 import uuid
@@ -155,15 +156,19 @@ class _Base:
 
     def _request(self, call: Call[Any], attempts: _Attempts) -> dict[str, Any]:
         """The arguments of httpx's `request` for one attempt of `call`."""
+        headers = self._headers | attempts.start()
         request: dict[str, Any] = {
             "method": call.method,
             "url": self.base_url + call.path,
             "params": call.params or None,
-            "headers": self._headers | attempts.start(),
+            "headers": headers,
             "timeout": self.timeout,
         }
         if call.body is not None:
-            request["json"] = call.body
+            # ASCII JSON: text that is not valid Unicode (a lone surrogate) goes escaped,
+            # for the server to refuse with its 422, instead of failing to encode here
+            request["content"] = json.dumps(call.body).encode("ascii")
+            headers["Content-Type"] = "application/json"
         return request
 
 
