@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +28,7 @@ from mnemo_client import (
     RateLimitError,
 )
 from tests.e2e.server import Server, free_port, run_cli, start_server
+from tests.install.wheels import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +64,26 @@ async def _async_calls(base: str, key: str) -> None:
         created = await client.memories.create("User works at Acme", category="work")
         assert [m.id async for m in client.memories.iter_all(categories="work")] == [created.id]
         assert (await client.memories.search("job")).items[0].id == created.id
+
+
+def test_the_documented_examples_run(server: Server) -> None:
+    """Each Python example of docs/sdk.md and the README, against a real server (the
+    placeholders of the address and the key replaced by the server's)."""
+    assert server.first_key
+    examples = [
+        block
+        for page in (ROOT / "docs" / "sdk.md", ROOT / "README.md")
+        for block in re.findall(r"```python\n(.*?)```", page.read_text(), re.DOTALL)
+    ]
+    assert len(examples) == 4
+    env = {**os.environ, "MNEMO_BASE_URL": server.base, "MNEMO_API_KEY": server.first_key}
+    for code in examples:
+        code = code.replace("http://127.0.0.1:8080", server.base)
+        code = code.replace("omi_dev_...", server.first_key)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert done.returncode == 0, code + done.stderr
 
 
 def test_read_only_and_revoked_keys(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
