@@ -12,7 +12,7 @@ Importing it loads httpx and pydantic only, never the server. See docs/sdk.md.
 from __future__ import annotations
 
 from mnemo_client.calls import Call
-from mnemo_client.client import DEFAULT_PAGE_SIZE, AsyncClient, Client
+from mnemo_client.client import AsyncClient, Client
 from mnemo_client.config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S
 from mnemo_client.errors import (
     APIConnectionError,
@@ -28,6 +28,7 @@ from mnemo_client.errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from mnemo_client.memories import DEFAULT_PAGE_SIZE
 from mnemo_client.models import (
     DeleteResult,
     Memory,
