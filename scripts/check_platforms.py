@@ -2,7 +2,8 @@
 """Check that mnemo's runtime dependencies install from wheels on every supported platform.
 
 For each platform below and each CPython 3.11, 3.12 and 3.13, this asks pip which
-wheels on PyPI an install of `pyproject.toml`'s `[project] dependencies` would use
+wheels on PyPI an install of `pyproject.toml`'s `[project] dependencies` would use (and
+those of client/pyproject.toml, the mnemo-client distribution mnemo depends on)
 (`pip install --dry-run --only-binary=:all: --platform ... --python-version ...`;
 with PyPI's PEP 658 metadata only metadata is downloaded, from a mirror without it whole
 wheels), and exits 1 naming every platform, Python and package that has no wheel.
@@ -87,6 +88,7 @@ INDEX_URL = "https://pypi.org/simple"
 MAX_ROUNDS = 40  # steps of one target's walk (pip calls, shared answers); then an error
 PIP_TIMEOUT_S = 600  # one pip call (it retries a slow index itself)
 LISTING_TIMEOUT_S = 60  # one read of a project's index listing (for sharing answers only)
+LOCAL_PROJECTS = ("client",)  # folders of the checkout with distributions mnemo depends on
 
 
 def _manylinux(arch: str) -> tuple[str, ...]:
@@ -610,10 +612,27 @@ def check(
     return result
 
 
-def runtime_requirements(pyproject: Path) -> list[Requirement]:
+def _project(pyproject: Path) -> dict[str, Any]:
     with pyproject.open("rb") as file:
-        project = tomllib.load(file)["project"]
-    return [Requirement(line) for line in project.get("dependencies", [])]
+        project: dict[str, Any] = tomllib.load(file)["project"]
+    return project
+
+
+def runtime_requirements(pyproject: Path) -> list[Requirement]:
+    """The project's dependencies; one on a distribution of the same checkout (a folder
+    of LOCAL_PROJECTS beside pyproject.toml: it is installed from there, not from the
+    index) is replaced by that distribution's own dependencies."""
+    local = {
+        canonicalize_name(_project(path)["name"]): path
+        for folder in LOCAL_PROJECTS
+        if (path := pyproject.parent / folder / "pyproject.toml").is_file()
+    }
+    found: list[Requirement] = []
+    for line in _project(pyproject).get("dependencies", []):
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        found += runtime_requirements(local[name]) if name in local else [requirement]
+    return found
 
 
 def _line(result: Result) -> str:
@@ -683,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(1 for r in results if r.error)
     print(
         f"{len(results) - failed - errors} of {len(results)} targets install "
-        f"{len(top)} runtime dependencies from wheels"
+        f"{len({canonicalize_name(r.name) for r in top})} runtime dependencies from wheels"
         + (f"; {failed} lack wheels" if failed else "")
         + (f"; {errors} could not be checked" if errors else "")
     )

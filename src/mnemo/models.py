@@ -1,159 +1,20 @@
-"""Request and response schemas of the memories API, and the limits they enforce."""
+"""Request and response schemas of the memories API, and the limits they enforce.
+
+They are defined once, in `mnemo_client.models` (the light client distribution, which the
+server depends on), so that the client parses answers with the classes the server writes
+them with; this module re-exports them for the server, with `new_memory`, which needs the
+server's clock."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Any
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
 
 from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo_client.models import *  # noqa: F403 (the shared schemas, listed in its __all__)
+from mnemo_client.models import Memory
+from mnemo_client.models import __all__ as _shared
 
-MAX_CONTENT_CHARS = 500
-MAX_TAGS = 32
-MAX_TAG_CHARS = 64
-MAX_BATCH = 25
-# Characters of memory content one request can send at most: a full batch.
-MAX_REQUEST_CHARS = MAX_BATCH * MAX_CONTENT_CHARS
-MAX_LIST_LIMIT = 1000
-DEFAULT_LIST_LIMIT = 25
-# Offsets beyond this are clamped: no user has that many memories, and it keeps
-# the value inside a 64-bit integer for every database.
-MAX_OFFSET = 2**62
-MAX_QUERY_CHARS = 1000
-MAX_SEARCH_LIMIT = 100
-DEFAULT_SEARCH_LIMIT = 10
-
-
-class MemoryCategory(StrEnum):
-    """Every category name Omi accepts; stored as given."""
-
-    system = "system"
-    interesting = "interesting"
-    manual = "manual"
-    workflow = "workflow"
-    core = "core"
-    hobbies = "hobbies"
-    lifestyle = "lifestyle"
-    interests = "interests"
-    habits = "habits"
-    work = "work"
-    skills = "skills"
-    learnings = "learnings"
-    other = "other"
-    auto = "auto"
-
-
-class MemoryVisibility(StrEnum):
-    public = "public"
-    private = "private"
-
-
-def _storable(value: str) -> str:
-    """Reject text that no database can store faithfully."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return value
-
-
-def _strip(value: object) -> object:
-    """Strip surrounding white space as Python does (the same rule as for content)."""
-    return value.strip() if isinstance(value, str) else value
-
-
-def _unique_tags(tags: list[str]) -> list[str]:
-    return list(dict.fromkeys(tags))
-
-
-# Documents (in OpenAPI) what the service enforces beyond length: no NUL, and at least
-# one character that is not white space as Python's str.strip() sees it.
-_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-TEXT_PATTERN = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
-
-_NAMES = "|".join(c.value for c in MemoryCategory)
-# A comma-separated list of category names; blank items are ignored.
-CATEGORIES_PATTERN = rf"^[{_SPACE}]*({_NAMES})?[{_SPACE}]*(,[{_SPACE}]*({_NAMES})?[{_SPACE}]*)*$"
-
-Content = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_CONTENT_CHARS),
-    AfterValidator(_storable),
-    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
-]
-Tag = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_TAG_CHARS),
-    AfterValidator(_storable),
-    BeforeValidator(_strip),
-    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
-]
-Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique_tags)]
-
-
-class MemoryCreate(BaseModel):
-    """Body of `POST /v1/dev/user/memories` and of each batch item."""
-
-    content: Content = Field(description="The fact, 1-500 characters as sent; stored stripped.")
-    category: MemoryCategory | None = Field(
-        None, description="Omitted: the server picks `system` or `interesting`."
-    )
-    visibility: MemoryVisibility = MemoryVisibility.private
-    tags: Tags = Field(default_factory=list)
-
-
-class MemoryUpdate(BaseModel):
-    """Body of `PATCH /v1/dev/user/memories/{id}`; a field sent as null is not given."""
-
-    # At least one field must be given (not null).
-    model_config = ConfigDict(
-        json_schema_extra={
-            "anyOf": [
-                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-                for name in ("content", "visibility", "tags", "category")
-            ]
-        }
-    )
-
-    content: Content | None = None
-    category: MemoryCategory | None = None
-    visibility: MemoryVisibility | None = None
-    tags: Tags | None = None
-
-
-class MemoryBatchCreate(BaseModel):
-    memories: list[MemoryCreate] = Field(max_length=MAX_BATCH)
-
-
-class Memory(BaseModel):
-    """A stored memory, as every route returns it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    content: str
-    category: str
-    visibility: str
-    tags: list[str]
-    created_at: datetime
-    updated_at: datetime
-    manually_added: bool
-    scoring: str
-    reviewed: bool
-    user_review: bool | None
-    edited: bool
+__all__ = [*_shared, "new_memory"]
 
 
 def new_memory(
@@ -183,59 +44,3 @@ def new_memory(
         user_review=None,
         edited=False,
     )
-
-
-class MemoryCreated(Memory):
-    """A create's answer. Extension: when the memory repeats one the user already has
-    (and deduplication is on), nothing is stored and the answer is the existing memory
-    with `duplicate_of` set to its id and `not_applied` naming the fields sent whose
-    values differ from the stored memory's (none of them is applied); a new memory has
-    neither field, so it reads exactly as it will be fetched."""
-
-    duplicate_of: str | None = Field(None, exclude_if=lambda value: value is None)
-    not_applied: list[str] | None = Field(
-        None,
-        exclude_if=lambda value: value is None,
-        description=(
-            "On a duplicate: which of content, category, visibility and tags were sent"
-            " with another value than the stored memory's; the memory is unchanged."
-        ),
-    )
-
-
-class MemoryBatchResult(BaseModel):
-    memories: list[MemoryCreated]
-    created_count: int = Field(description="How many were stored (duplicates are not).")
-
-
-class SearchItem(Memory):
-    relevance_score: float = Field(description="0..1, higher is more relevant.")
-
-
-class SearchResult(BaseModel):
-    items: list[SearchItem]
-    returned_count: int
-
-
-class DeleteResult(BaseModel):
-    success: bool = True
-
-
-class ErrorBody(BaseModel):
-    detail: str
-
-
-class ValidationIssue(BaseModel):
-    """One item of FastAPI's validation body."""
-
-    type: str
-    loc: list[str | int]
-    msg: str
-    input: Any = None
-    ctx: dict[str, Any] | None = None
-
-
-class UnprocessableBody(BaseModel):
-    """A 422: FastAPI's list of issues, or one of the contract's sentences."""
-
-    detail: str | list[ValidationIssue]
