@@ -8,6 +8,8 @@
     ├── Unprocessable (422)         a rule of the contract, not a schema error
     ├── Conflict (409)              e.g. a user name that already exists
     ├── RateLimited (429)           too many requests for the key (or failed logins)
+    ├── Backlogged (429)            too much of this user's work is queued (admission.py)
+    ├── Saturated (503)             too much of everyone's work is queued (admission.py)
     └── StoreError (500)            the database failed in a way we did not expect
         └── StoreUnavailable (503)  the database cannot be reached or written now
 
@@ -58,6 +60,30 @@ class RateLimited(MnemoError):
 
     def __init__(self, retry_after_s: int, headers: dict[str, str]) -> None:
         super().__init__(f"Rate limit exceeded. Try again in {retry_after_s}s.", headers)
+
+
+class Backlogged(MnemoError):
+    """This user's share of a queue is full: their request is refused, not queued."""
+
+    status_code = 429
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        super().__init__(
+            f"Too many of this user's {what} are queued. Try again in {retry_after_s}s.",
+            {"Retry-After": str(retry_after_s)},
+        )
+
+
+class Saturated(MnemoError):
+    """A queue is full for everyone: the request is refused, not queued."""
+
+    status_code = 503
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        super().__init__(
+            f"Server busy: too many {what} are queued. Try again in {retry_after_s}s.",
+            {"Retry-After": str(retry_after_s)},
+        )
 
 
 class Unprocessable(MnemoError):

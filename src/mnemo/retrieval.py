@@ -49,13 +49,14 @@ class Retrieval:
     def _embed(self, contents: list[str]) -> list[bytes]:
         return [to_blob(vector) for vector in self._embedder().embed_array(contents)]
 
-    async def vectors(self, contents: Sequence[str]) -> list[bytes]:
+    async def vectors(self, contents: Sequence[str], *, background: bool = False) -> list[bytes]:
         """Embeddings of the contents, as stored (float32 blobs); computed off the loop,
-        together with those of other requests waiting at the same time."""
-        return await self._batcher.embed(contents)
+        together with those of other requests waiting at the same time (`background`:
+        after theirs, see search/batching.py)."""
+        return await self._batcher.embed(contents, background=background)
 
     async def embed_queued(
-        self, items: Sequence[Queued], extra: Sequence[str] = ()
+        self, items: Sequence[Queued], extra: Sequence[str] = (), *, background: bool = False
     ) -> tuple[list[bytes], int]:
         """Embed the queued memories (with the `extra` texts, in the same model call) and
         store those whose content is unchanged: the embeddings of `extra`, and how many
@@ -67,7 +68,9 @@ class Retrieval:
         finished: asyncio.Future[None] = loop.create_future()
         self._embedding.update((item, finished) for item in mine)
         try:
-            vectors = await self.vectors([*extra, *(item.content for item in mine)])
+            vectors = await self.vectors(
+                [*extra, *(item.content for item in mine)], background=background
+            )
             pairs = list(zip(mine, vectors[len(extra) :], strict=True))
             done = await self._complete(pairs) if mine else 0
         finally:

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from mnemo.admission import EmbeddingAdmission, QueueBounds
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
@@ -107,11 +108,17 @@ class PostgresStore(PostgresDatabase):
     keyword_half = rank.TS_RANK_CD_HALF
 
     def __init__(
-        self, dsn: str, *, vector_cache_bytes: int = vector_cache.DEFAULT_BYTES, **options: Any
+        self,
+        dsn: str,
+        *,
+        vector_cache_bytes: int = vector_cache.DEFAULT_BYTES,
+        bounds: QueueBounds = QueueBounds(),  # noqa: B008 (frozen)
+        **options: Any,
     ) -> None:
         """`options`: those of `PostgresDatabase` (pool sizes); `vector_cache_bytes`:
-        see store/vector_cache.py."""
+        see store/vector_cache.py; `bounds`: the embedding queue's (mnemo.admission)."""
         super().__init__(dsn, **options)
+        self._embeddings = EmbeddingAdmission(bounds)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
 
@@ -253,7 +260,7 @@ class PostgresStore(PostgresDatabase):
             await _insert_rows(conn, user_id, [memories[i] for i in new], chosen)
             await _put_keys(conn, user_id, [(memories[i].id, keys[i]) for i in new])
             if not vectors:
-                await _enqueue(conn, user_id, [memories[i].id for i in new])
+                await _enqueue(conn, self._embeddings, user_id, [memories[i].id for i in new])
             return found
 
         return await self._write(insert) if memories else []
@@ -285,7 +292,7 @@ class PostgresStore(PostgresDatabase):
                 if vector is not None:
                     await _put_vectors(conn, user_id, [memory_id], [vector])
                 else:  # the new vector is computed from the queue
-                    await _enqueue(conn, user_id, [memory_id])
+                    await _enqueue(conn, self._embeddings, user_id, [memory_id])
             return new
 
         return await self._write(update)
@@ -599,17 +606,31 @@ async def _stored_duplicates(
     return found
 
 
-async def _enqueue(conn: Connection, user_id: str, ids: Sequence[str]) -> None:
-    if ids:
-        await conn.execute(
-            "INSERT INTO embedding_queue (memory_id, user_id, queued_at)"
-            " SELECT id, $1, $3 FROM unnest($2::text[]) id"
-            " ON CONFLICT (memory_id) DO UPDATE SET queued_at = excluded.queued_at,"
-            " claimed_until = 0",
-            user_id,
-            list(ids),
-            now_us(),
-        )
+async def _enqueue(
+    conn: Connection, admission: EmbeddingAdmission, user_id: str, ids: Sequence[str]
+) -> None:
+    """Queue the memories' embeddings; refuse the write (its transaction rolls back)
+    past a bound of the queue (mnemo.admission), counted by the same statement, as it
+    was before this write: no round trip of its own."""
+    if not ids:
+        return
+    bounds = admission.bounds
+    recount = admission.recount()
+    row = await conn.fetchrow(
+        "WITH queued AS (INSERT INTO embedding_queue (memory_id, user_id, queued_at)"
+        " SELECT id, $1, $3 FROM unnest($2::text[]) id"
+        " ON CONFLICT (memory_id) DO UPDATE SET queued_at = excluded.queued_at,"
+        " claimed_until = 0 RETURNING 1)"
+        " SELECT (SELECT count(*) FROM (SELECT 1 FROM embedding_queue WHERE user_id = $1"
+        " LIMIT $4) u), (SELECT count(*) FROM (SELECT 1 FROM embedding_queue LIMIT $5) a)",
+        user_id,
+        list(ids),
+        now_us(),
+        bounds.embed_user,
+        bounds.embed_total if recount else 0,
+    )
+    assert row is not None
+    admission.admit(int(row[0]), int(row[1]) if recount else None)
 
 
 async def _key_backlog(conn: Connection, page: int) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlean import dbapi2 as sqlite3
 
+from mnemo.admission import EmbeddingAdmission
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
@@ -47,6 +48,7 @@ class SQLiteStore(SQLiteDatabase):
         """`options`: those of `SQLiteDatabase` (busy timeout, synchronous, readers);
         `vector_cache_bytes`: see store/vector_cache.py."""
         super().__init__(path, **options)
+        self._embeddings = EmbeddingAdmission(self.bounds)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
 
@@ -220,6 +222,8 @@ class SQLiteStore(SQLiteDatabase):
             found: list[Memory | None] = []
             written: list[tuple[str, bytes]] = []
             padded: Sequence[bytes | None] = list(vectors) or [None] * len(memories)
+            if not vectors:
+                _admit_embeddings(conn, self._embeddings, user_id)
             queued_at = now_us()
             for memory, vector in zip(memories, padded, strict=True):
                 keys = _dedup_keys(memory.content)
@@ -236,7 +240,7 @@ class SQLiteStore(SQLiteDatabase):
             _put_vectors(conn, user_id, [i for i, _ in written], [v for _, v in written])
             return found
 
-        return await self._write(insert) if memories else []
+        return await self._write(insert, user_id=user_id) if memories else []
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -261,11 +265,12 @@ class SQLiteStore(SQLiteDatabase):
                 if vector is not None:
                     _put_vectors(conn, user_id, [memory_id], [vector])
                 else:  # the stale vector goes; the new one is computed from the queue
+                    _admit_embeddings(conn, self._embeddings, user_id)
                     _drop_vectors(conn, user_id, [memory_id])
                     _enqueue(conn, user_id, memory_id, now_us())
             return new, changed
 
-        result = await self._write(update)
+        result = await self._write(update, user_id=user_id)
         if result is None:
             return None
         new, content_changed = result
@@ -283,7 +288,7 @@ class SQLiteStore(SQLiteDatabase):
                 vector_blocks.drop(conn, user_id, [row[0]])
             return row is not None
 
-        deleted = await self._write(delete)
+        deleted = await self._write(delete, user_id=user_id)
         if deleted:
             self._purge_soon()
         return deleted
@@ -643,6 +648,27 @@ def _stored_duplicate(
     memories = {row[0]: memory_from_row(row) for row in rows}
     found = dedup.find_duplicate(content, None, [(i, m.content, None) for i, m in memories.items()])
     return None if found is None else memories[found]
+
+
+def _admit_embeddings(
+    conn: sqlite3.Connection, admission: EmbeddingAdmission, user_id: str
+) -> None:
+    """Refuse a write that would queue embeddings past a bound (mnemo.admission)."""
+    bounds = admission.bounds
+    user = conn.execute(_USER_QUEUED, (user_id, bounds.embed_user)).fetchone()[0]
+    total = (
+        conn.execute(_ALL_QUEUED, (bounds.embed_total,)).fetchone()[0]
+        if admission.recount()
+        else None
+    )
+    admission.admit(user, total)
+
+
+# Counted up to a bound: no more rows are read than the bound needs.
+_USER_QUEUED = (
+    "SELECT count(*) FROM (SELECT 1 FROM embedding_queue WHERE user_id = ? LIMIT ?)"
+)
+_ALL_QUEUED = "SELECT count(*) FROM (SELECT 1 FROM embedding_queue LIMIT ?)"
 
 
 def _enqueue(conn: sqlite3.Connection, user_id: str, memory_id: str, queued_at: int) -> None:
