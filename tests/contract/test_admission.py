@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from mnemo import admission
+from mnemo.categorize import default_categorizer
 from mnemo.clock import new_id, now_us
 from mnemo.config import Settings
 from mnemo.errors import Backlogged, Saturated
-from mnemo.categorize import default_categorizer
 from mnemo.models import MemoryCreate, MemoryUpdate
 from mnemo.service import MemoryService
 from mnemo.store import Store, User, sqlite_db, store_for
@@ -123,8 +123,7 @@ class _Blocked:
         self.release.wait(10)
 
     async def started(self) -> None:
-        while not self.entered.is_set():
-            await asyncio.sleep(0.005)
+        assert await asyncio.to_thread(self.entered.wait, 10)
 
     async def finish(self) -> None:
         self.release.set()
@@ -141,8 +140,7 @@ async def test_writer_queue_share_and_bound(tmp_path: Path) -> None:
         blocked = _Blocked(store)
         await blocked.started()
         waiting = [
-            asyncio.ensure_future(store.insert_memories(a.id, [memory(f"a {i}")]))
-            for i in range(2)
+            asyncio.ensure_future(store.insert_memories(a.id, [memory(f"a {i}")])) for i in range(2)
         ]
         await asyncio.sleep(0)
         with pytest.raises(Backlogged) as caught:  # at once, not after the wait

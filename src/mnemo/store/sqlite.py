@@ -665,9 +665,7 @@ def _admit_embeddings(
 
 
 # Counted up to a bound: no more rows are read than the bound needs.
-_USER_QUEUED = (
-    "SELECT count(*) FROM (SELECT 1 FROM embedding_queue WHERE user_id = ? LIMIT ?)"
-)
+_USER_QUEUED = "SELECT count(*) FROM (SELECT 1 FROM embedding_queue WHERE user_id = ? LIMIT ?)"
 _ALL_QUEUED = "SELECT count(*) FROM (SELECT 1 FROM embedding_queue LIMIT ?)"
 
 
