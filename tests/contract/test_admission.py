@@ -185,3 +185,27 @@ async def test_groups_take_users_writes_in_turn(
         assert order[4:] == [f"a{i}" for i in range(2, 10)]
     finally:
         await store.close()
+
+
+async def test_a_refused_user_is_refused_early_until_retry_after(
+    bounded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admission, "EMBED_RETRY_AFTER_S", 0.3)
+    store = store_for(bounded)
+    await store.open()
+    try:
+        user, other = await _user(store, "u"), await _user(store, "other")
+        await store.insert_memories(user.id, [memory(f"User fact {i}") for i in range(3)])
+        with pytest.raises(Backlogged):
+            await store.insert_memories(user.id, [memory("User fact 3")])
+        await store.complete_embeddings(_done(await store.pending_embeddings(user.id)))
+        # the queue has room again, but the user was just told to wait: refused at once
+        with pytest.raises(Backlogged) as caught:
+            store.admit_early(user.id)
+        assert caught.value.headers == {"Retry-After": "1"}
+        store.admit_early(other.id)  # others are not
+        await asyncio.sleep(0.35)
+        store.admit_early(user.id)
+        assert await store.insert_memories(user.id, [memory("User fact 3")]) == [None]
+    finally:
+        await store.close()

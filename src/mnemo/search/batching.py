@@ -25,7 +25,7 @@ Embed = Callable[[list[str]], Sequence[bytes]]
 # The most one model call takes, so a request that arrives behind a crowd (a search
 # behind a backlog of long memories) waits for one bounded call, not for all of them.
 MAX_TEXTS = 64
-MAX_CHARS = 4_000  # ~8 memories of 500 characters: ~40-150 ms of MiniLM on one core
+MAX_CHARS = 1_500  # 3 memories of 500 characters: ~55 ms of MiniLM on one idle core
 _Request = tuple[list[str], "asyncio.Future[list[bytes]]"]
 
 

@@ -447,6 +447,9 @@ class PostgresStore(PostgresDatabase):
 
         return await self._write(complete) if done else 0
 
+    def admit_early(self, user_id: str) -> None:
+        self._embeddings.admit_early(user_id)
+
     async def count_pending(self) -> int:
         return int(
             await self._read(lambda conn: conn.fetchval("SELECT count(*) FROM embedding_queue"))
@@ -630,7 +633,7 @@ async def _enqueue(
         bounds.embed_total if recount else 0,
     )
     assert row is not None
-    admission.admit(int(row[0]), int(row[1]) if recount else None)
+    admission.admit(user_id, int(row[0]), int(row[1]) if recount else None)
 
 
 async def _key_backlog(conn: Connection, page: int) -> int:

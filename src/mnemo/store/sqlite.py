@@ -452,6 +452,9 @@ class SQLiteStore(SQLiteDatabase):
 
         return await self._write(complete) if done else 0
 
+    def admit_early(self, user_id: str) -> None:
+        self._embeddings.admit_early(user_id)
+
     async def count_pending(self) -> int:
         row = await self._read(
             lambda conn: conn.execute("SELECT count(*) FROM embedding_queue").fetchone()
@@ -661,7 +664,7 @@ def _admit_embeddings(
         if admission.recount()
         else None
     )
-    admission.admit(user, total)
+    admission.admit(user_id, user, total)
 
 
 # Counted up to a bound: no more rows are read than the bound needs.
