@@ -62,28 +62,28 @@ class RateLimited(MnemoError):
         super().__init__(f"Rate limit exceeded. Try again in {retry_after_s}s.", headers)
 
 
-class Backlogged(MnemoError):
-    """This user's share of a queue is full: their request is refused, not queued."""
+class _Refused(MnemoError):
+    """Work refused, not queued, because a queue is full (mnemo.admission)."""
+
+    words = ""
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        words = self.words.format(what=what, seconds=retry_after_s)
+        super().__init__(words, {"Retry-After": str(retry_after_s)})
+
+
+class Backlogged(_Refused):
+    """This user's share of a queue is full."""
 
     status_code = 429
-
-    def __init__(self, what: str, retry_after_s: int) -> None:
-        super().__init__(
-            f"Too many of this user's {what} are queued. Try again in {retry_after_s}s.",
-            {"Retry-After": str(retry_after_s)},
-        )
+    words = "Too many of this user's {what} are queued. Try again in {seconds}s."
 
 
-class Saturated(MnemoError):
-    """A queue is full for everyone: the request is refused, not queued."""
+class Saturated(_Refused):
+    """A queue is full for everyone."""
 
     status_code = 503
-
-    def __init__(self, what: str, retry_after_s: int) -> None:
-        super().__init__(
-            f"Server busy: too many {what} are queued. Try again in {retry_after_s}s.",
-            {"Retry-After": str(retry_after_s)},
-        )
+    words = "Server busy: too many {what} are queued. Try again in {seconds}s."
 
 
 class Unprocessable(MnemoError):

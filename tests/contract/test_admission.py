@@ -21,7 +21,7 @@ from mnemo.config import Settings
 from mnemo.errors import Backlogged, Saturated
 from mnemo.models import MemoryCreate, MemoryUpdate
 from mnemo.service import MemoryService
-from mnemo.store import Store, User, sqlite_db, store_for
+from mnemo.store import Store, User, sqlite_db
 from mnemo.store.sqlite import SQLiteStore
 from tests.contract.support import memory
 from tests.contract.test_embedding_queue import _done
@@ -32,83 +32,69 @@ async def _user(store: Store, name: str) -> User:
 
 
 @pytest.fixture
-def bounded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Bounds of 3 queued memories a user, 5 in all (the `store` fixture's settings)."""
     monkeypatch.setattr(admission, "RECOUNT_S", 0)  # the whole queue counted every time
     return Settings(database_url=database_url, embed_queue_user_limit=3, embed_queue_limit=5)
 
 
-async def test_a_user_past_their_share_is_refused_and_others_are_not(bounded: Settings) -> None:
-    store = store_for(bounded)
-    await store.open()
-    try:
-        flooder, other = await _user(store, "flooder"), await _user(store, "other")
-        await store.insert_memories(flooder.id, [memory(f"User fact {i}") for i in range(3)])
-        refused = memory("User fact 3")
-        with pytest.raises(Backlogged) as caught:
-            await store.insert_memories(flooder.id, [refused])
-        assert caught.value.status_code == 429
-        assert caught.value.headers == {"Retry-After": str(admission.EMBED_RETRY_AFTER_S)}
-        assert "Try again in" in caught.value.detail
-        assert await store.get_memory(flooder.id, refused.id) is None  # nothing written
-        assert await store.count_pending() == 3
-        # a content change queues an embedding too: refused alike, nothing changed
-        first = (await store.pending_embeddings(flooder.id))[0]
-        with pytest.raises(Backlogged):
-            await store.update_memory(
-                flooder.id, first.memory_id, lambda m: m.model_copy(update={"content": "x"})
-            )
-        kept = await store.get_memory(flooder.id, first.memory_id)
-        assert kept is not None and kept.content == first.content
-        # the other user is not behind the flooder's backlog
-        assert await store.insert_memories(other.id, [memory("User likes tea")]) == [None]
-        # once the flooder's queue drains, they may write again
-        await store.complete_embeddings(_done(await store.pending_embeddings(flooder.id)))
-        assert await store.insert_memories(flooder.id, [refused]) == [None]
-        # a write with its vector queues nothing, so it is never refused
-        await store.insert_memories(flooder.id, [memory(f"more {i}") for i in range(2)])
-        with_vector = memory("User has a vector already")
-        await store.insert_memories(flooder.id, [with_vector], [_done([first])[0][1]])
-        assert await store.get_memory(flooder.id, with_vector.id) is not None
-    finally:
-        await store.close()
+async def test_a_user_past_their_share_is_refused_and_others_are_not(store: Store) -> None:
+    flooder, other = await _user(store, "flooder"), await _user(store, "other")
+    await store.insert_memories(flooder.id, [memory(f"User fact {i}") for i in range(3)])
+    refused = memory("User fact 3")
+    with pytest.raises(Backlogged) as caught:
+        await store.insert_memories(flooder.id, [refused])
+    assert caught.value.status_code == 429
+    assert caught.value.headers == {"Retry-After": str(admission.EMBED_RETRY_AFTER_S)}
+    assert "Try again in" in caught.value.detail
+    assert await store.get_memory(flooder.id, refused.id) is None  # nothing written
+    assert await store.count_pending() == 3
+    # a content change queues an embedding too: refused alike, nothing changed
+    first = (await store.pending_embeddings(flooder.id))[0]
+    with pytest.raises(Backlogged):
+        await store.update_memory(
+            flooder.id, first.memory_id, lambda m: m.model_copy(update={"content": "x"})
+        )
+    kept = await store.get_memory(flooder.id, first.memory_id)
+    assert kept is not None and kept.content == first.content
+    # the other user is not behind the flooder's backlog
+    assert await store.insert_memories(other.id, [memory("User likes tea")]) == [None]
+    # once the flooder's queue drains, they may write again
+    await store.complete_embeddings(_done(await store.pending_embeddings(flooder.id)))
+    assert await store.insert_memories(flooder.id, [refused]) == [None]
+    # a write with its vector queues nothing, so it is never refused
+    await store.insert_memories(flooder.id, [memory(f"more {i}") for i in range(2)])
+    with_vector = memory("User has a vector already")
+    await store.insert_memories(flooder.id, [with_vector], [_done([first])[0][1]])
+    assert await store.get_memory(flooder.id, with_vector.id) is not None
 
 
-async def test_the_whole_queue_past_its_bound_refuses_everyone(bounded: Settings) -> None:
-    store = store_for(bounded)
-    await store.open()
-    try:
-        users = [await _user(store, f"u{i}") for i in range(3)]
-        for n, user in enumerate(users[:2]):
-            await store.insert_memories(user.id, [memory(f"User fact {n} {i}") for i in range(3)])
-        with pytest.raises(Saturated) as caught:
-            await store.insert_memories(users[2].id, [memory("User is new here")])
-        assert caught.value.status_code == 503
-        assert caught.value.headers == {"Retry-After": str(admission.EMBED_RETRY_AFTER_S)}
-        assert await store.count_pending() == 6
-    finally:
-        await store.close()
+async def test_the_whole_queue_past_its_bound_refuses_everyone(store: Store) -> None:
+    users = [await _user(store, f"u{i}") for i in range(3)]
+    for n, user in enumerate(users[:2]):
+        await store.insert_memories(user.id, [memory(f"User fact {n} {i}") for i in range(3)])
+    with pytest.raises(Saturated) as caught:
+        await store.insert_memories(users[2].id, [memory("User is new here")])
+    assert caught.value.status_code == 503
+    assert caught.value.headers == {"Retry-After": str(admission.EMBED_RETRY_AFTER_S)}
+    assert await store.count_pending() == 6
 
 
-async def test_the_service_refuses_a_batch_whole(bounded: Settings) -> None:
-    store = store_for(bounded)
-    await store.open()
-    try:
-        service = MemoryService(store, default_categorizer(bounded))
-        user = await _user(store, "u")
-        await store.insert_memories(user.id, [memory(f"User fact {i}") for i in range(3)])
-        with pytest.raises(Backlogged):
-            await service.create_memories(
-                user.id, [MemoryCreate(content=f"User new fact {i}") for i in range(25)]
-            )
-        with pytest.raises(Backlogged):
-            await service.update_memory(
-                user.id,
-                (await store.pending_embeddings(user.id))[0].memory_id,
-                MemoryUpdate(content="User changed"),
-            )
-        assert await store.count_pending() == 3
-    finally:
-        await store.close()
+async def test_the_service_refuses_a_batch_whole(store: Store, settings: Settings) -> None:
+    service = MemoryService(store, default_categorizer(settings))
+    user = await _user(store, "u")
+    await store.insert_memories(user.id, [memory(f"User fact {i}") for i in range(3)])
+    with pytest.raises(Backlogged):
+        await service.create_memories(
+            user.id, [MemoryCreate(content=f"User new fact {i}") for i in range(25)]
+        )
+    with pytest.raises(Backlogged):
+        await service.update_memory(
+            user.id,
+            (await store.pending_embeddings(user.id))[0].memory_id,
+            MemoryUpdate(content="User changed"),
+        )
+    assert await store.count_pending() == 3
 
 
 class _Blocked:
@@ -188,24 +174,19 @@ async def test_groups_take_users_writes_in_turn(
 
 
 async def test_a_refused_user_is_refused_early_until_retry_after(
-    bounded: Settings, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(admission, "EMBED_RETRY_AFTER_S", 0.3)
-    store = store_for(bounded)
-    await store.open()
-    try:
-        user, other = await _user(store, "u"), await _user(store, "other")
-        await store.insert_memories(user.id, [memory(f"User fact {i}") for i in range(3)])
-        with pytest.raises(Backlogged):
-            await store.insert_memories(user.id, [memory("User fact 3")])
-        await store.complete_embeddings(_done(await store.pending_embeddings(user.id)))
-        # the queue has room again, but the user was just told to wait: refused at once
-        with pytest.raises(Backlogged) as caught:
-            store.admit_early(user.id)
-        assert caught.value.headers == {"Retry-After": "1"}
-        store.admit_early(other.id)  # others are not
-        await asyncio.sleep(0.35)
+    user, other = await _user(store, "u"), await _user(store, "other")
+    await store.insert_memories(user.id, [memory(f"User fact {i}") for i in range(3)])
+    with pytest.raises(Backlogged):
+        await store.insert_memories(user.id, [memory("User fact 3")])
+    await store.complete_embeddings(_done(await store.pending_embeddings(user.id)))
+    # the queue has room again, but the user was just told to wait: refused at once
+    with pytest.raises(Backlogged) as caught:
         store.admit_early(user.id)
-        assert await store.insert_memories(user.id, [memory("User fact 3")]) == [None]
-    finally:
-        await store.close()
+    assert caught.value.headers == {"Retry-After": "1"}
+    store.admit_early(other.id)  # others are not
+    await asyncio.sleep(0.35)
+    store.admit_early(user.id)
+    assert await store.insert_memories(user.id, [memory("User fact 3")]) == [None]
