@@ -72,8 +72,7 @@ def main(creates: int, url: str) -> None:
             [*argv, "--log-level", "warning"],
             port,
             ALL_CPUS,
-            Path(work) / "serve.log",
-            env={"MNEMO_RATE_LIMIT_ENABLED": "false"},
+            Path(work) / "serve.log",  # (run.ENV: no rate limits, no queue bounds)
         )
         try:
             server.wait_ready("/readyz")

@@ -672,7 +672,8 @@ def render(results: dict[str, Any]) -> str:
         f" Load: wrk, 1 thread, 32 connections, {s['duration']:g} s per route after a"
         f" {s['warmup']:g} s warm-up (reads); floors {s['floor_duration']:g} s, before and after"
         " each block. 1 worker: server on CPU 0, wrk on CPU 1; 2 workers: both share both"
-        " cores; PostgreSQL unpinned. Rate limiting off (MNEMO_RATE_LIMIT_ENABLED=false);"
+        " cores; PostgreSQL unpinned. Rate limiting and the embedding queue's admission bounds"
+        " off (bench/run.py UNLIMITED);"
         " SQLite synchronous=FULL and PostgreSQL synchronous_commit=on, so every 200 to a"
         " write follows a durable commit. p99 values at or over 20 ms are in bold; ⚠ marks"
         " a row with non-2xx answers or socket errors.",

@@ -26,6 +26,13 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.server import start_server  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import UNLIMITED  # noqa: E402
+
+# The soak checks that nothing is lost under sustained load, every answer a 200: no rate
+# limits, no admission bounds (tests/e2e/test_fair_share_e2e.py checks those).
+SERVER_ENV = UNLIMITED
+
 MEMORIES = "/v1/dev/user/memories"
 FACTS = [
     "User is vegetarian",
@@ -190,9 +197,7 @@ def main() -> None:
     scratch = Path("bench/results/.soak")
     scratch.mkdir(parents=True, exist_ok=True)
     url = options.database_url or f"sqlite:///{scratch.resolve()}/soak-{os.getpid()}.db"
-    server = start_server(
-        url, workers=options.workers, extra_env={"MNEMO_RATE_LIMIT_ENABLED": "false"}
-    )
+    server = start_server(url, workers=options.workers, extra_env=SERVER_ENV)
     try:
         report = asyncio.run(
             soak(

@@ -119,6 +119,30 @@ class Settings(BaseSettings):
         le=60,
         description="How often an idle process looks for embeddings queued by other processes.",
     )
+    embed_queue_user_limit: int = Field(
+        1_000,
+        ge=1,
+        description="Memories of one user waiting for their embedding at which that user's "
+        "creates, batches and content changes get 429 with Retry-After.",
+    )
+    embed_queue_limit: int = Field(
+        20_000,
+        ge=1,
+        description="Memories of all users waiting for their embedding at which every "
+        "create, batch and content change gets 503 with Retry-After.",
+    )
+    write_queue_user_limit: int = Field(
+        64,
+        ge=1,
+        description="SQLite: writes of one user waiting for a process's writer thread at "
+        "which that user's next write gets 429 with Retry-After.",
+    )
+    write_queue_limit: int = Field(
+        1_024,
+        ge=1,
+        description="SQLite: writes of all users waiting for a process's writer thread at "
+        "which every write gets 503 with Retry-After.",
+    )
     rate_limit_enabled: bool = Field(
         True, description="Per-key rate limits and their headers; false switches both off."
     )

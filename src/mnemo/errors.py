@@ -9,6 +9,8 @@
     ├── Conflict (409)              e.g. a user name that already exists
     ├── RateLimited (429)           too many requests for the key (or failed logins)
     ├── RateLimiterBusy (503)       Redis, which holds the shared limits, is too slow now
+    ├── Backlogged (429)            too much of this user's work is queued (admission.py)
+    ├── Saturated (503)             too much of everyone's work is queued (admission.py)
     └── StoreError (500)            the database failed in a way we did not expect
         └── StoreUnavailable (503)  the database cannot be reached or written now
 
@@ -69,6 +71,30 @@ class RateLimiterBusy(MnemoError):
 
     def __init__(self) -> None:
         super().__init__(None, {"Retry-After": "1"})
+
+
+class _Refused(MnemoError):
+    """Work refused, not queued, because a queue is full (mnemo.admission)."""
+
+    words = ""
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        words = self.words.format(what=what, seconds=retry_after_s)
+        super().__init__(words, {"Retry-After": str(retry_after_s)})
+
+
+class Backlogged(_Refused):
+    """This user's share of a queue is full."""
+
+    status_code = 429
+    words = "Too many of this user's {what} are queued. Try again in {seconds}s."
+
+
+class Saturated(_Refused):
+    """A queue is full for everyone."""
+
+    status_code = 503
+    words = "Server busy: too many {what} are queued. Try again in {seconds}s."
 
 
 class Unprocessable(MnemoError):

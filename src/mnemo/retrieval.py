@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # How many candidates each ranking contributes before fusion.
 _POOL = 50
+# A batch of queued memories being embedded here: its vectors once computed (empty if
+# that failed), and its end (stored, or given up: they stay queued).
+_InFlight = tuple["asyncio.Future[dict[Queued, bytes]]", "asyncio.Future[None]"]
 
 
 class Retrieval:
@@ -42,36 +45,40 @@ class Retrieval:
         self._embedder = embedder
         self._batcher = EmbeddingBatcher(self._embed)
         self._on_embedded = on_embedded
-        # Queued memories being embedded now, each with the future set once it is stored.
-        self._embedding: dict[Queued, asyncio.Future[None]] = {}
+        # Queued memories being embedded now (by the embedder, or stored after a search).
+        self._embedding: dict[Queued, _InFlight] = {}
         self._storing: set[asyncio.Task[None]] = set()
 
     def _embed(self, contents: list[str]) -> list[bytes]:
         return [to_blob(vector) for vector in self._embedder().embed_array(contents)]
 
-    async def vectors(self, contents: Sequence[str]) -> list[bytes]:
+    async def vectors(self, contents: Sequence[str], *, background: bool = False) -> list[bytes]:
         """Embeddings of the contents, as stored (float32 blobs); computed off the loop,
-        together with those of other requests waiting at the same time."""
-        return await self._batcher.embed(contents)
+        together with those of other requests waiting at the same time (`background`:
+        after theirs, see search/batching.py)."""
+        return await self._batcher.embed(contents, background=background)
 
     async def embed_queued(
-        self, items: Sequence[Queued], extra: Sequence[str] = ()
+        self, items: Sequence[Queued], extra: Sequence[str] = (), *, background: bool = False
     ) -> tuple[list[bytes], int]:
         """Embed the queued memories (with the `extra` texts, in the same model call) and
         store those whose content is unchanged: the embeddings of `extra`, and how many
         memories got theirs. Those this process is embedding already (the embedder's
         batch, another search) are not embedded twice: this waits until they are stored."""
         loop = asyncio.get_running_loop()
-        elsewhere = {id(f): f for item in items if (f := self._embedding.get(item)) is not None}
+        elsewhere = {id(f): f for item in items if (f := self._ends(item)) is not None}
         mine = [item for item in items if item not in self._embedding]
-        finished: asyncio.Future[None] = loop.create_future()
-        self._embedding.update((item, finished) for item in mine)
+        flight: _InFlight = (loop.create_future(), loop.create_future())
+        self._embedding.update((item, flight) for item in mine)
         try:
-            vectors = await self.vectors([*extra, *(item.content for item in mine)])
+            vectors = await self.vectors(
+                [*extra, *(item.content for item in mine)], background=background
+            )
             pairs = list(zip(mine, vectors[len(extra) :], strict=True))
+            flight[0].set_result(dict(pairs))  # a search waiting for them takes them now
             done = await self._complete(pairs) if mine else 0
         finally:
-            self._release(mine, finished)
+            self._release(mine, flight)
         if elsewhere:
             await asyncio.gather(*elsewhere.values())
         return vectors[: len(extra)], done
@@ -84,16 +91,27 @@ class Retrieval:
         Read-your-writes: the user's queued memories are embedded with the query (one
         model call) and ranked with the stored vectors, so the search sees every memory
         the user created before it; their vectors are then stored after the answer (in
-        the background: until then they stay queued, so nothing is lost)."""
+        the background: until then they stay queued, so nothing is lost). Those the
+        embedder is embedding already are not embedded again: the search takes their
+        vectors when computed."""
         pending = await self.store.pending_embeddings(user_id)
+        flying = {item: flight[0] for item in pending if (flight := self._embedding.get(item))}
+        todo = [item for item in pending if item not in flying]
         # The keyword ranking needs no embedding: it runs while the query is embedded.
-        embedded, keyword = await asyncio.gather(
-            self.vectors([query, *(item.content for item in pending)]),
+        embedded, keyword, computed = await asyncio.gather(
+            self.vectors([query, *(item.content for item in todo)]),
             self.store.keyword_search(user_id, query, _POOL, categories),
+            asyncio.gather(*set(flying.values())),
         )
+        fresh = list(zip(todo, embedded[1:], strict=True))
+        known = {item: v for batch in computed for item, v in batch.items() if item in flying}
+        missed = [item for item in flying if item not in known]  # their embedding failed
+        fresh += [(item, known[item]) for item in flying if item in known]
+        if missed:
+            vectors = await self.vectors([item.content for item in missed])
+            fresh += zip(missed, vectors, strict=True)
         semantic = await self.store.semantic_search(user_id, embedded[0], _POOL, categories)
-        if pending:
-            fresh = list(zip(pending, embedded[1:], strict=True))
+        if fresh:
             self._store_later(fresh)
             semantic = await self._with_pending(user_id, embedded[0], semantic, fresh, categories)
         ranked = fuse(keyword, semantic, limit, keyword_half=self.store.keyword_half)
@@ -108,22 +126,26 @@ class Retrieval:
         fresh: list[tuple[Queued, bytes]],
         categories: Sequence[str],
     ) -> list[tuple[str, float]]:
-        """The semantic ranking with the queued memories (none has a stored vector)."""
+        """The semantic ranking with the queued memories (one stored meanwhile, by the
+        embedder, is ranked once: the same vector gives the same score)."""
         rows = [(item.memory_id, vector) for item, vector in fresh]
         if categories:
             found = await self.store.memories_by_ids(user_id, [i for i, _ in rows])
             rows = [(i, v) for i, v in rows if i in found and found[i].category in categories]
         query_vector = np.frombuffer(query, dtype="<f4")
-        queued = semantic_ranking(query_vector, rows, _POOL)
-        return sorted([*semantic, *queued], key=lambda pair: (-pair[1], pair[0]))[:_POOL]
+        queued = dict(semantic_ranking(query_vector, rows, _POOL))
+        both = [*((i, score) for i, score in semantic if i not in queued), *queued.items()]
+        return sorted(both, key=lambda pair: (-pair[1], pair[0]))[:_POOL]
 
     def _store_later(self, fresh: list[tuple[Queued, bytes]]) -> None:
         """Store these embeddings (and unqueue them) in the background."""
         mine = [(item, v) for item, v in fresh if item not in self._embedding]
         if not mine:
             return
-        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._embedding.update((item, finished) for item, _ in mine)
+        loop = asyncio.get_running_loop()
+        flight: _InFlight = (loop.create_future(), loop.create_future())
+        flight[0].set_result(dict(mine))
+        self._embedding.update((item, flight) for item, _ in mine)
 
         async def store() -> None:
             try:
@@ -131,7 +153,7 @@ class Retrieval:
             except MnemoError as error:  # they stay queued: the embedder does them later
                 log.warning("embeddings not stored after a search: %s", error.detail)
             finally:
-                self._release([item for item, _ in mine], finished)
+                self._release([item for item, _ in mine], flight)
 
         task = asyncio.get_running_loop().create_task(store())
         self._storing.add(task)
@@ -145,11 +167,17 @@ class Retrieval:
             self._on_embedded(done)
         return done
 
-    def _release(self, items: Sequence[Queued], finished: asyncio.Future[None]) -> None:
+    def _ends(self, item: Queued) -> asyncio.Future[None] | None:
+        flight = self._embedding.get(item)
+        return None if flight is None else flight[1]
+
+    def _release(self, items: Sequence[Queued], flight: _InFlight) -> None:
         """These are no longer being embedded here: wake whoever waits on them."""
         for item in items:
             self._embedding.pop(item, None)
-        finished.set_result(None)
+        if not flight[0].done():  # never computed: whoever waits embeds them itself
+            flight[0].set_result({})
+        flight[1].set_result(None)
 
     async def drain(self) -> None:
         """Wait until the embeddings searches computed are stored (before closing)."""

@@ -122,6 +122,7 @@ class MemoryService:
     ) -> tuple[list[MemoryCreated], int]:
         if not bodies:
             return [], 0
+        self.store.admit_early(user_id)  # before the costly work (mnemo.admission)
         contents = [body.content.strip() for body in bodies]
         # Repeats within the batch are known before the store is asked (and cost no
         # categorisation); repeats of stored memories are found by the store, in the
@@ -213,6 +214,8 @@ class MemoryService:
 
         if not _plausible_id(memory_id):
             raise NotFound()
+        if patch.content is not None:
+            self.store.admit_early(user_id)
         # A new content's embedding is queued by the store, in the same transaction.
         updated = await self.store.update_memory(user_id, memory_id, change)
         if updated is None:

@@ -6,6 +6,7 @@ users; a create that repeats a stored memory is not stored, even when creates ra
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from mnemo.clock import new_id, now_us
 from mnemo.config import Settings
 from mnemo.models import Memory
 from mnemo.retrieval import Retrieval
+from mnemo.search.embed import default_embedder
 from mnemo.store import Store, User, store_for
 from mnemo.store.base import Queued
 from tests.contract.support import memory
@@ -204,3 +206,36 @@ async def test_memories_stored_before_the_keys_are_keyed_on_open(
         assert found[0] is not None and found[0].id == old.id
     finally:
         await reopened.close()
+
+
+async def test_a_search_takes_the_vectors_the_embedder_is_computing(store: Store) -> None:
+    """Read-your-writes without embedding twice: a search of a user whose queued memory
+    the embedder is embedding waits for that vector instead of computing it again."""
+    real = default_embedder()
+    embedded: list[str] = []
+    hold, started = threading.Event(), threading.Event()
+
+    class Counting:  # the real model, counting the texts it is given
+        def embed_array(self, texts: list[str]) -> object:
+            embedded.extend(texts)
+            if fact.content in texts:
+                started.set()
+                hold.wait(10)  # the embedder's call runs until released
+            return real.embed_array(texts)
+
+    user = await _user(store, "u")
+    fact = memory("User's sister Sarah lives in Portland")
+    await store.insert_memories(user.id, [fact])
+    retrieval = Retrieval(store, lambda: Counting())  # type: ignore[arg-type, return-value]
+    items = await store.claim_embeddings(64, LEASE)
+    job = asyncio.create_task(retrieval.embed_queued(items, background=True))
+    assert await asyncio.to_thread(started.wait, 10)
+    search = asyncio.create_task(retrieval.search(user.id, "where does my sister live", 5, []))
+    await asyncio.sleep(0.1)
+    hold.set()
+    found = await search
+    assert (await job)[1] == 1
+    assert [m.id for m, _ in found] == [fact.id]
+    assert embedded.count(fact.content) == 1
+    await retrieval.drain()
+    assert await store.count_pending() == 0

@@ -19,7 +19,7 @@ _spec.loader.exec_module(soak)
 
 
 def test_short_soak_loses_nothing(database_url: str) -> None:
-    server = start_server(database_url, workers=2, extra_env={"MNEMO_RATE_LIMIT_ENABLED": "false"})
+    server = start_server(database_url, workers=2, extra_env=soak.SERVER_ENV)
     try:
         report = asyncio.run(
             soak.soak(

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mnemo.search.batching import MAX_TEXTS, EmbeddingBatcher
+from mnemo.search.batching import MAX_CHARS, MAX_TEXTS, EmbeddingBatcher
 
 
 class Recorder:
@@ -49,17 +49,49 @@ async def test_requests_waiting_together_share_one_call_and_get_their_own_vector
     assert model.calls == [["first"], [t for i in range(5) for t in (f"{i}a", f"{i}b")]]
 
 
-async def test_a_call_takes_at_most_max_texts_unless_one_request_is_bigger() -> None:
+async def test_a_big_request_goes_in_pieces_and_others_get_in_between() -> None:
     model = Recorder()
     batcher = EmbeddingBatcher(model)
     blocker = asyncio.create_task(batcher.embed(["x"]))
     await asyncio.sleep(0.01)
-    big = [f"b{i}" for i in range(MAX_TEXTS + 5)]
+    big = [f"b{i}" for i in range(2 * MAX_TEXTS + 5)]
     tasks = [asyncio.create_task(batcher.embed(texts)) for texts in (["s1"], big, ["s2"])]
     await blocker
     results = [await task for task in tasks]
-    assert results[1] == [t.encode() for t in big]
-    assert [len(call) for call in model.calls] == [1, 1, MAX_TEXTS + 5, 1]
+    assert results == [[b"s1"], [t.encode() for t in big], [b"s2"]]
+    assert all(len(call) <= MAX_TEXTS for call in model.calls)
+    # s2, sent after the big request, was not kept waiting until all of it was done
+    where = {text: n for n, call in enumerate(model.calls) for text in call}
+    assert where["s2"] < where[big[-1]]
+
+
+async def test_a_call_holds_at_most_max_chars_unless_one_text_is_longer() -> None:
+    model = Recorder(delay=0)
+    batcher = EmbeddingBatcher(model)
+    long = "y" * (MAX_CHARS + 1)
+    texts = ["a" * (MAX_CHARS // 2)] * 3 + [long, "z"]
+    assert await batcher.embed(texts) == [t.encode() for t in texts]
+    assert [sum(map(len, call)) for call in model.calls] == [
+        MAX_CHARS,
+        MAX_CHARS // 2,
+        MAX_CHARS + 1,
+        1,
+    ]
+
+
+async def test_requests_go_before_background_texts_waiting_with_them() -> None:
+    model = Recorder()
+    batcher = EmbeddingBatcher(model)
+    blocker = asyncio.create_task(batcher.embed(["x"], background=True))
+    await asyncio.sleep(0.01)  # a background call is running
+    backlog = asyncio.create_task(batcher.embed(["bg"] * (3 * MAX_TEXTS), background=True))
+    await asyncio.sleep(0)
+    request = asyncio.create_task(batcher.embed(["search"]))
+    await blocker
+    assert await request == [b"search"]
+    # the request waited for the call already running, and no other
+    assert model.calls[1][0] == "search"
+    assert len(await backlog) == 3 * MAX_TEXTS
 
 
 async def test_a_failure_reaches_every_request_of_its_call_and_the_next_call_works() -> None:

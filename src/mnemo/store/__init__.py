@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mnemo.admission import QueueBounds
 from mnemo.config import Settings
 from mnemo.store.base import ALL_SCOPES, READ_SCOPE, WRITE_SCOPE, ApiKey, Store, User
 from mnemo.urls import parse_database_url
@@ -13,6 +14,12 @@ def store_for(settings: Settings) -> Store:
     """A (not yet opened) store for `settings.database_url` (checked by `Settings`, by
     `mnemo.urls.parse_database_url`: `ValueError` for a URL that names no database)."""
     url = parse_database_url(settings.database_url)
+    bounds = QueueBounds(
+        embed_user=settings.embed_queue_user_limit,
+        embed_total=settings.embed_queue_limit,
+        write_user=settings.write_queue_user_limit,
+        write_total=settings.write_queue_limit,
+    )
     if url.kind == "sqlite":
         from mnemo.store.sqlite import SQLiteStore
 
@@ -22,6 +29,7 @@ def store_for(settings: Settings) -> Store:
             synchronous=settings.sqlite_synchronous,
             read_connections=settings.sqlite_read_connections,
             vector_cache_bytes=settings.vector_cache_mb << 20,
+            bounds=bounds,
         )
     from mnemo.store.postgres import PostgresStore
 
@@ -30,4 +38,5 @@ def store_for(settings: Settings) -> Store:
         max_connections=settings.postgres_pool_size,
         connect_timeout_s=settings.postgres_connect_timeout_s,
         vector_cache_bytes=settings.vector_cache_mb << 20,
+        bounds=bounds,
     )

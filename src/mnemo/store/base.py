@@ -177,6 +177,11 @@ class Store(Protocol):
     async def count_pending(self) -> int:
         """How many memories wait in the embedding queue."""
 
+    def admit_early(self, user_id: str) -> None:
+        """Raise `Backlogged` (429) or `Saturated` (503) at once if a write of this user
+        (of anyone) that queues embeddings was refused for the queue's bounds less than
+        its `Retry-After` ago (mnemo.admission); no database work."""
+
     async def count_unindexed(self) -> int:
         """How many memories have no embedding (made before search, or imported bare)."""
 

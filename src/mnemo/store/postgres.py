@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from mnemo.admission import EmbeddingAdmission, QueueBounds
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
@@ -108,11 +109,17 @@ class PostgresStore(PostgresDatabase):
     keyword_half = rank.TS_RANK_CD_HALF
 
     def __init__(
-        self, dsn: str, *, vector_cache_bytes: int = vector_cache.DEFAULT_BYTES, **options: Any
+        self,
+        dsn: str,
+        *,
+        vector_cache_bytes: int = vector_cache.DEFAULT_BYTES,
+        bounds: QueueBounds = QueueBounds(),  # noqa: B008 (frozen)
+        **options: Any,
     ) -> None:
         """`options`: those of `PostgresDatabase` (pool sizes); `vector_cache_bytes`:
-        see store/vector_cache.py."""
+        see store/vector_cache.py; `bounds`: the embedding queue's (mnemo.admission)."""
         super().__init__(dsn, **options)
+        self._embeddings = EmbeddingAdmission(bounds)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
 
@@ -250,11 +257,12 @@ class PostgresStore(PostgresDatabase):
             if dedup:
                 found = await stored_duplicates(conn, user_id, memories, keys)
             new = [i for i, repeated in enumerate(found) if repeated is None]
-            chosen = [vectors[i] for i in new] if vectors else ()
-            await _insert_rows(conn, user_id, [memories[i] for i in new], chosen)
+            rows = [memories[i] for i in new]
+            if vectors:
+                await _insert_rows(conn, user_id, rows, [vectors[i] for i in new])
+            else:  # and queued for their embeddings, in the same statement
+                await _insert_queued(conn, self._embeddings, user_id, rows)
             await put_keys(conn, user_id, [(memories[i].id, keys[i]) for i in new])
-            if not vectors:
-                await _enqueue(conn, user_id, [memories[i].id for i in new])
             return found
 
         return await self._write(insert) if memories else []
@@ -286,7 +294,7 @@ class PostgresStore(PostgresDatabase):
                 if vector is not None:
                     await _put_vectors(conn, user_id, [memory_id], [vector])
                 else:  # the new vector is computed from the queue
-                    await _enqueue(conn, user_id, [memory_id])
+                    await _enqueue(conn, self._embeddings, user_id, [memory_id])
             return new
 
         return await self._write(update)
@@ -441,6 +449,9 @@ class PostgresStore(PostgresDatabase):
 
         return await self._write(complete) if done else 0
 
+    def admit_early(self, user_id: str) -> None:
+        self._embeddings.admit_early(user_id)
+
     async def count_pending(self) -> int:
         return int(
             await self._read(lambda conn: conn.fetchval("SELECT count(*) FROM embedding_queue"))
@@ -508,20 +519,49 @@ async def _insert_rows(
     once: no UPDATE after, no dead tuple); (id, content) of those inserted."""
     if not memories:
         return []
-    columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
-    embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
     rows = await conn.fetch(
-        f"INSERT INTO memories (user_id, {WRITE_COLUMNS}, embedding)"
-        " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
-        " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
-        " $12::bool[], $13::bool[], $14::text[], $15::bytea[])"
+        _INSERT_MEMORIES
         + (" ON CONFLICT (id) DO NOTHING" if skip_existing else "")
         + " RETURNING id, content",
         user_id,
-        *columns,
-        embeddings,
+        *_memory_columns(memories, vectors),
     )
     return [(row[0], row[1]) for row in rows]
+
+
+async def _insert_queued(
+    conn: Connection, admission: EmbeddingAdmission, user_id: str, memories: Sequence[Memory]
+) -> None:
+    """Insert the memories without embeddings and queue them, in one statement that also
+    counts the queue for `admission` (see `_enqueue`): one round trip for the three."""
+    if not memories:
+        return
+    recount = admission.recount()
+    row = await conn.fetchrow(
+        f"WITH inserted AS ({_INSERT_MEMORIES} RETURNING id), queued AS (INSERT INTO"
+        " embedding_queue (memory_id, user_id, queued_at) SELECT id, $1, $16 FROM inserted)"
+        + _queue_counts(17),
+        user_id,
+        *_memory_columns(memories, ()),
+        now_us(),
+        *_count_limits(admission, recount),
+    )
+    _admit(admission, user_id, row, recount)
+
+
+_INSERT_MEMORIES = (
+    f"INSERT INTO memories (user_id, {WRITE_COLUMNS}, embedding)"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
+    " $12::bool[], $13::bool[], $14::text[], $15::bytea[])"
+)
+
+
+def _memory_columns(memories: Sequence[Memory], vectors: Sequence[bytes]) -> list[list[Any]]:
+    """Parameters $2-$15 of `_INSERT_MEMORIES`: one array per column."""
+    columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
+    embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
+    return [*columns, embeddings]
 
 
 # -- the embedding queue (migration 0007; its dedup keys: store/postgres_keys.py)
@@ -539,17 +579,46 @@ _CLAIM_SQL = (
 )
 
 
-async def _enqueue(conn: Connection, user_id: str, ids: Sequence[str]) -> None:
-    if ids:
-        await conn.execute(
-            "INSERT INTO embedding_queue (memory_id, user_id, queued_at)"
-            " SELECT id, $1, $3 FROM unnest($2::text[]) id"
-            " ON CONFLICT (memory_id) DO UPDATE SET queued_at = excluded.queued_at,"
-            " claimed_until = 0",
-            user_id,
-            list(ids),
-            now_us(),
-        )
+async def _enqueue(
+    conn: Connection, admission: EmbeddingAdmission, user_id: str, ids: Sequence[str]
+) -> None:
+    """Queue the memories' embeddings; refuse the write (its transaction rolls back)
+    past a bound of the queue (mnemo.admission), counted by the same statement, as it
+    was before this write: no round trip of its own."""
+    if not ids:
+        return
+    recount = admission.recount()
+    row = await conn.fetchrow(
+        "WITH queued AS (INSERT INTO embedding_queue (memory_id, user_id, queued_at)"
+        " SELECT id, $1, $3 FROM unnest($2::text[]) id"
+        " ON CONFLICT (memory_id) DO UPDATE SET queued_at = excluded.queued_at,"
+        " claimed_until = 0 RETURNING 1)" + _queue_counts(4),
+        user_id,
+        list(ids),
+        now_us(),
+        *_count_limits(admission, recount),
+    )
+    _admit(admission, user_id, row, recount)
+
+
+def _queue_counts(first: int) -> str:
+    """The queue's size as it was before the statement: the user's ($1), counted up to
+    parameter `first`, and everyone's, up to parameter `first + 1` (0: not counted)."""
+    return (
+        " SELECT (SELECT count(*) FROM (SELECT 1 FROM embedding_queue WHERE user_id = $1"
+        f" LIMIT ${first}) u), (SELECT count(*) FROM (SELECT 1 FROM embedding_queue"
+        f" LIMIT ${first + 1}) a)"
+    )
+
+
+def _count_limits(admission: EmbeddingAdmission, recount: bool) -> tuple[int, int]:
+    bounds = admission.bounds
+    return bounds.embed_user, bounds.embed_total if recount else 0
+
+
+def _admit(admission: EmbeddingAdmission, user_id: str, row: Any, recount: bool) -> None:
+    assert row is not None
+    admission.admit(user_id, int(row[0]), int(row[1]) if recount else None)
 
 
 async def _put_vectors(

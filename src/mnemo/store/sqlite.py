@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlean import dbapi2 as sqlite3
 
+from mnemo.admission import EmbeddingAdmission
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.models import Memory
@@ -49,6 +50,7 @@ class SQLiteStore(SQLiteDatabase):
         """`options`: those of `SQLiteDatabase` (busy timeout, synchronous, readers);
         `vector_cache_bytes`: see store/vector_cache.py."""
         super().__init__(path, **options)
+        self._embeddings = EmbeddingAdmission(self.bounds)
         self._bookmarks = Bookmarks()
         self._vector_cache = VectorCache(vector_cache_bytes)
 
@@ -222,6 +224,8 @@ class SQLiteStore(SQLiteDatabase):
             found: list[Memory | None] = []
             written: list[tuple[str, bytes]] = []
             padded: Sequence[bytes | None] = list(vectors) or [None] * len(memories)
+            if not vectors:
+                _admit_embeddings(conn, self._embeddings, user_id)
             queued_at = now_us()
             for memory, vector in zip(memories, padded, strict=True):
                 keys = dedup_keys(memory.content)
@@ -238,7 +242,7 @@ class SQLiteStore(SQLiteDatabase):
             _put_vectors(conn, user_id, [i for i, _ in written], [v for _, v in written])
             return found
 
-        return await self._write(insert) if memories else []
+        return await self._write(insert, user_id=user_id) if memories else []
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -263,11 +267,12 @@ class SQLiteStore(SQLiteDatabase):
                 if vector is not None:
                     _put_vectors(conn, user_id, [memory_id], [vector])
                 else:  # the stale vector goes; the new one is computed from the queue
+                    _admit_embeddings(conn, self._embeddings, user_id)
                     _drop_vectors(conn, user_id, [memory_id])
                     _enqueue(conn, user_id, memory_id, now_us())
             return new, changed
 
-        result = await self._write(update)
+        result = await self._write(update, user_id=user_id)
         if result is None:
             return None
         new, content_changed = result
@@ -285,7 +290,7 @@ class SQLiteStore(SQLiteDatabase):
                 vector_blocks.drop(conn, user_id, [row[0]])
             return row is not None
 
-        deleted = await self._write(delete)
+        deleted = await self._write(delete, user_id=user_id)
         if deleted:
             self._purge_soon()
         return deleted
@@ -448,6 +453,9 @@ class SQLiteStore(SQLiteDatabase):
             return sum(len(pairs) for pairs in by_user.values())
 
         return await self._write(complete) if done else 0
+
+    def admit_early(self, user_id: str) -> None:
+        self._embeddings.admit_early(user_id)
 
     async def count_pending(self) -> int:
         row = await self._read(
@@ -618,6 +626,25 @@ _CLAIMABLE = (
     " (PARTITION BY user_id ORDER BY queued_at, memory_id) AS turn FROM embedding_queue"
     " WHERE claimed_until < ?) ORDER BY turn, queued_at, memory_id LIMIT ?"
 )
+
+
+def _admit_embeddings(
+    conn: sqlite3.Connection, admission: EmbeddingAdmission, user_id: str
+) -> None:
+    """Refuse a write that would queue embeddings past a bound (mnemo.admission)."""
+    bounds = admission.bounds
+    user = conn.execute(_USER_QUEUED, (user_id, bounds.embed_user)).fetchone()[0]
+    total = (
+        conn.execute(_ALL_QUEUED, (bounds.embed_total,)).fetchone()[0]
+        if admission.recount()
+        else None
+    )
+    admission.admit(user_id, user, total)
+
+
+# Counted up to a bound: no more rows are read than the bound needs.
+_USER_QUEUED = "SELECT count(*) FROM (SELECT 1 FROM embedding_queue WHERE user_id = ? LIMIT ?)"
+_ALL_QUEUED = "SELECT count(*) FROM (SELECT 1 FROM embedding_queue LIMIT ?)"
 
 
 def _enqueue(conn: sqlite3.Connection, user_id: str, memory_id: str, queued_at: int) -> None:

@@ -4,7 +4,11 @@ One writer thread owns the only connection that writes, so this process never
 contends with itself for the write lock. Writes queue for it and it commits them in
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
 own, one fsync for all (a cancelled request cannot leave a write half done); whatever
-fails while a group runs, every write of it is answered, so none waits forever. Reads
+fails while a group runs, every write of it is answered, so none waits forever.
+The queue is kept per user and a group takes their writes in turn, one each a round,
+up to `GROUP_WRITES`: a user's write waits for one group at most, however many another
+user has queued; past `QueueBounds.write_user` waiting writes of one user, or
+`write_total` of all, a write is refused at once (429, 503: mnemo.admission). Reads
 run on a small pool of threads, each with its own connection; WAL mode lets them
 proceed while a write commits. (Reads on the event loop's own thread, tried for
 their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
@@ -24,6 +28,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +37,7 @@ from typing import Any, TypeVar
 import filelock
 from sqlean import dbapi2 as sqlite3
 
+from mnemo.admission import QueueBounds, admit_write
 from mnemo.errors import MnemoError, StoreError, StoreUnavailable
 from mnemo.store import migrations, vec0_upgrade
 
@@ -41,6 +47,9 @@ T = TypeVar("T")
 _UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
 _PURGE_DELAY_S = 0.5
 _MMAP_BYTES = 1 << 30
+GROUP_WRITES = 64  # the most writes one group commits
+
+_Job = tuple[Callable[..., Any], tuple[Any, ...], Any, Any]
 
 
 def _translate(error: sqlite3.Error, path: str) -> MnemoError:
@@ -84,8 +93,10 @@ class SQLiteDatabase:
         busy_timeout_ms: int = 30_000,
         synchronous: str = "FULL",
         read_connections: int = 4,
+        bounds: QueueBounds = QueueBounds(),  # noqa: B008 (frozen)
     ) -> None:
         self.path = path
+        self.bounds = bounds
         self._busy_timeout_ms = busy_timeout_ms
         self._synchronous = synchronous
         self._read_connections = read_connections
@@ -96,7 +107,10 @@ class SQLiteDatabase:
         self._connections_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
-        self._queue: list[tuple[Callable[..., Any], tuple[Any, ...], Any, Any]] = []
+        # Writes waiting for the writer, by user (None: the server's own), users in the
+        # order they are served next.
+        self._queues: dict[str | None, deque[_Job]] = {}
+        self._waiting = 0
         self._queue_lock = threading.Lock()
         self._purge_wanted = asyncio.Event()
         self._purger: asyncio.Task[None] | None = None
@@ -153,14 +167,28 @@ class SQLiteDatabase:
         except sqlite3.Error as error:
             raise _translate(error, self.path) from error
 
+    def _take_group(self) -> list[_Job]:
+        """The next group: users' waiting writes in turn, one each a round, up to
+        `GROUP_WRITES`; a user served goes to the back of the line."""
+        group: list[_Job] = []
+        with self._queue_lock:
+            while self._queues and len(group) < GROUP_WRITES:
+                owner = next(iter(self._queues))
+                jobs = self._queues.pop(owner)
+                group.append(jobs.popleft())
+                if jobs:
+                    self._queues[owner] = jobs
+            self._waiting -= len(group)
+        return group
+
     def _commit_group(self) -> None:
-        """On the writer thread: run every queued write, each in a savepoint of one
-        transaction, and commit them together: one fsync for the group (group commit).
+        """On the writer thread: run the next group of queued writes (`_take_group`),
+        each in a savepoint of one transaction, and commit them together: one fsync for
+        the group (group commit).
         A write that fails rolls back to its savepoint alone; any other failure (opening
         the file, the lock, the commit, of any exception type) fails all: every write
         taken here is answered, whatever happens."""
-        with self._queue_lock:
-            group, self._queue = self._queue, []
+        group = self._take_group()
         if not group:
             return  # an earlier group took this job already
         try:
@@ -173,9 +201,7 @@ class SQLiteDatabase:
             return
         _answer(group, outcomes)
 
-    def _run_group(
-        self, group: list[tuple[Callable[..., Any], tuple[Any, ...], Any, Any]]
-    ) -> list[tuple[bool, Any]]:
+    def _run_group(self, group: list[_Job]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         conn = self._connection()
         try:
@@ -243,13 +269,20 @@ class SQLiteDatabase:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._in_thread, fn, args)
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` in a write transaction; returns once it is durable."""
+    async def _write(self, fn: Callable[..., T], *args: Any, user_id: str | None = None) -> T:
+        """Run `fn(conn, *args)` in a write transaction; returns once it is durable. A
+        user's write (`user_id`) is refused at once past the queue's bounds (module)."""
         assert self._writer is not None, "store is not open"
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._queue_lock:
-            self._queue.append((fn, args, future, loop))
+            queued = self._queues.get(user_id)
+            if user_id is not None:
+                admit_write(self.bounds, len(queued) if queued else 0, self._waiting)
+            if queued is None:
+                queued = self._queues[user_id] = deque()
+            queued.append((fn, args, future, loop))
+            self._waiting += 1
         self._writer.submit(self._commit_group)
         return await future
 
