@@ -22,6 +22,7 @@ from mnemo.api import fast, memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
+from mnemo.api.methods import HeadAsGet, allow_header
 from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
@@ -79,8 +80,12 @@ _UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's words
 
 async def _http_error(request: Request, error: Exception) -> Response:
     """Starlette's HTTP errors as FastAPI answers them, except that a body FastAPI could
-    not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other."""
+    not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other; and a
+    405's `Allow` names every method the path allows (mnemo.api.methods)."""
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 405:
+        allow = allow_header(request.app.state.routes, request.scope)
+        error = StarletteHTTPException(405, error.detail, headers={"Allow": allow})
     if error.status_code == 400 and error.detail == _UNPARSABLE_BODY:
         invalid = {
             "type": "json_invalid",
@@ -178,9 +183,13 @@ def create_app(
         openapi_tags=_TAGS,
         lifespan=lifespan,
         redoc_url=None,
+        # `/v1/dev/user/memories/` is a 404, not a redirect built from the Host header.
+        redirect_slashes=False,
     )
     app.include_router(memories.router)
     app.include_router(ops.router)
+    # Every route, for the `Allow` header of a 405.
+    app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -192,6 +201,7 @@ def create_app(
             get_route=_get_route(memories.router, fast.PREFIX + "/{memory_id}"),
             on_error=_project_error,
         )
+    app.add_middleware(HeadAsGet)  # outside the fast path, so it answers HEAD too
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(
         RequestSizeLimits,

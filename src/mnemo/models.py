@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -13,8 +14,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from mnemo.clock import new_id, now_us, scoring, to_datetime
 
@@ -84,6 +87,28 @@ TEXT_PATTERN = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
 _NAMES = "|".join(c.value for c in MemoryCategory)
 # A comma-separated list of category names; blank items are ignored.
 CATEGORIES_PATTERN = rf"^[{_SPACE}]*({_NAMES})?[{_SPACE}]*(,[{_SPACE}]*({_NAMES})?[{_SPACE}]*)*$"
+
+_DECIMAL = re.compile(r"-?[0-9]+")
+
+
+def _decimal(value: object) -> object:
+    """A string written as plain decimal digits with an optional leading `-`, as an int;
+    any other spelling (`1.0`, `1_000`, ` 5`, `+5`, `５`, `0x10`) is refused."""
+    if not isinstance(value, str):
+        return value
+    if _DECIMAL.fullmatch(value):
+        try:
+            return int(value)
+        except ValueError:  # over Python's 4300-digit limit for a decimal string
+            pass
+    raise PydanticCustomError(
+        "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+    )
+
+
+# Every integer the API takes (query, path or body): plain decimal digits, an optional
+# leading `-`; in JSON a number without a fraction (not `2.0`, not `true`).
+Integer = Annotated[int, BeforeValidator(_decimal), Strict()]
 
 Content = Annotated[
     str,

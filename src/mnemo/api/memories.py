@@ -19,6 +19,7 @@ from mnemo.models import (
     MAX_SEARCH_LIMIT,
     DeleteResult,
     ErrorBody,
+    Integer,
     Memory,
     MemoryBatchCreate,
     MemoryBatchResult,
@@ -112,8 +113,8 @@ def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
 async def list_memories(
     key: CurrentKey,
     service: Service,
-    limit: int = DEFAULT_LIST_LIMIT,
-    offset: int = 0,
+    limit: Integer = DEFAULT_LIST_LIMIT,
+    offset: Integer = 0,
     categories: CategoriesFilter = None,
 ) -> Response:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
@@ -179,7 +180,7 @@ async def search_memories(
     key: CurrentKey,
     service: Service,
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
-    limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
+    limit: Annotated[Integer, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
     categories: CategoriesFilter = None,
 ) -> SearchResult:
     """The user's memories most relevant to a natural-language query, keyword (BM25)
