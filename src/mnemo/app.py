@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from mnemo.api import fast, memories, ops
 from mnemo.api.deps import Components
@@ -28,6 +29,8 @@ from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError, StoreError
 from mnemo.jobs.embedder import QUIET_S, Embedder
+from mnemo.logs import RequestId
+from mnemo.logs import configure as configure_logs
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
 from mnemo.ratelimit import limiter_from_settings
@@ -209,8 +212,20 @@ def create_app(
         max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    _outermost(app, RequestId)
     _document_update_body(app)
     return app
+
+
+def _outermost(app: FastAPI, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Wrap the whole app in `middleware`, outside even Starlette's server-error layer
+    (which `add_middleware` cannot reach), so it sees every answer, a 500 included."""
+    build = app.build_middleware_stack
+
+    def build_with_outer() -> ASGIApp:
+        return middleware(build())
+
+    app.build_middleware_stack = build_with_outer  # type: ignore[method-assign]
 
 
 def _get_route(router: APIRouter, path: str) -> BaseRoute:
@@ -223,8 +238,11 @@ def _get_route(router: APIRouter, path: str) -> BaseRoute:
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` (each worker reads `MNEMO_*` itself)."""
-    return create_app(Settings())
+    """Factory for `uvicorn --factory` (each worker reads `MNEMO_*` itself, and
+    writes its log lines in mnemo's format: mnemo.logs)."""
+    settings = Settings()
+    configure_logs(settings.log_level)
+    return create_app(settings)
 
 
 def _document_update_body(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from mnemo.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, os_reason
 from mnemo.config import Settings
+from mnemo.logs import configure as configure_logs
 from mnemo.urls import mask_url
 
 APP = "mnemo.app:create_app_from_env"
@@ -115,10 +116,12 @@ def run(settings: Settings, sock: socket.socket) -> int:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
+    configure_logs(settings.log_level)  # the supervisor's lines; workers: the factory
     config = uvicorn.Config(
         APP,
         factory=True,
         workers=settings.workers,
+        log_config=None,  # uvicorn's loggers propagate to mnemo.logs' handler
         log_level=settings.log_level,
         access_log=settings.access_log,
         timeout_graceful_shutdown=10,
