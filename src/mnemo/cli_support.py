@@ -322,8 +322,9 @@ def run_command(app: Callable[..., Any]) -> NoReturn:
         if parsed is not None:
             code = parsed
         else:  # a defect: still one line, and the way to report it
+            said = mask_urls_in(" ".join(str(error).split()))
             typer.echo(
-                f"error: unexpected {type(error).__name__}: {mask_urls_in(' '.join(str(error).split()))} "
+                f"error: unexpected {type(error).__name__}: {said} "
                 "(a bug in mnemo: please report it)",
                 err=True,
             )

@@ -2,7 +2,7 @@
 
 Every line is
 
-    2026-12-02T06:28:25.123Z INFO [3f2a9c0e5b7d4e1f] uvicorn.access: 127.0.0.1:5555 - "GET /healthz HTTP/1.1" 200
+    2026-12-02T06:28:25.123Z INFO [3f2a9c0e5b7d4e1f] uvicorn.access: 127.0.0.1:5555 - "GET …
 
 a UTC time (RFC 3339, milliseconds), the level, the request id in brackets (`-` for a
 line no request caused: start-up, shutdown, the background embedder), the logger's
@@ -59,13 +59,11 @@ def _escape(text: str) -> str:
 class LineFormatter(logging.Formatter):
     """The format above: UTC time, level, request id, logger, escaped message; redacted."""
 
-    converter = time.gmtime
-
     def __init__(self) -> None:
         super().__init__(_FORMAT)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         return f"{stamp}.{int(record.msecs):03d}Z"
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
@@ -97,7 +95,7 @@ def _from_client(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == _HEADER_NAME:
             if _CLIENT_ID.fullmatch(value) and not _KEY_BYTES.search(value):
-                return value.decode("ascii")
+                return str(value, "ascii")
             return None
     return None
 

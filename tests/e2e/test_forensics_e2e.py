@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from tests.e2e.server import start_server
 from tests.helpers import MEMORIES
 

@@ -29,9 +29,7 @@ def test_a_running_server_never_shows_its_database_password() -> None:
     schema, url = pg.create_schema()
     # in the user part and as a parameter (libpq reads it; trust ignores it)
     database_url = _with_password(url, password) + f"&sslpassword={password}"
-    server = start_server(
-        database_url, log_level="debug", extra_env={"MNEMO_ACCESS_LOG": "true"}
-    )
+    server = start_server(database_url, log_level="debug", extra_env={"MNEMO_ACCESS_LOG": "true"})
     seen: list[str] = []
     try:
         headers = {"Authorization": f"Bearer {server.first_key}"}
