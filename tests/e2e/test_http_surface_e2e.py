@@ -86,6 +86,10 @@ def test_head_answers_as_get_without_a_body(client, document, memory_id) -> None
         volatile = _VOLATILE | ({"content-length"} if url == "/metrics" else set())
         same = {k: v for k, v in got.headers.items() if k not in volatile}
         assert {k: v for k, v in head.headers.items() if k not in volatile} == same, url
+    # counted as HEAD, under the route the GET matched (the fast path's and FastAPI's)
+    metrics = client.get("/metrics").text
+    for route in (MEMORIES, f"{MEMORIES}/{{memory_id}}", f"{MEMORIES}/search"):
+        assert f'method="HEAD",route="{route}",status="200"' in metrics, route
     # refused like the GET: no key, no body
     anonymous = httpx.head(client.base_url.join(MEMORIES))
     assert anonymous.status_code == 401 and anonymous.content == b""
