@@ -19,7 +19,9 @@ server. `RequestId` is the ASGI middleware that gives each request its id, puts 
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import secrets
 import sys
@@ -27,7 +29,6 @@ import time
 from contextvars import ContextVar
 from typing import TextIO
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mnemo.auth import KEY_PREFIX
@@ -91,6 +92,25 @@ def configure(level: str, stream: TextIO | None = None) -> None:
     logging.getLogger("mnemo").setLevel(chosen)
 
 
+# 8 random hex digits for this process, then a counter: unique across processes and
+# restarts without a system call per request (an id is a label, not a secret).
+_PROCESS = secrets.token_hex(4)
+_COUNTER = itertools.count()
+
+
+def _new_process() -> None:
+    global _PROCESS, _COUNTER
+    _PROCESS, _COUNTER = secrets.token_hex(4), itertools.count()
+
+
+if hasattr(os, "register_at_fork"):  # a forked worker gets a prefix of its own
+    os.register_at_fork(after_in_child=_new_process)
+
+
+def _new_id() -> str:
+    return f"{_PROCESS}{next(_COUNTER) & 0xFFFFFFFF:08x}"
+
+
 def _from_client(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == _HEADER_NAME:
@@ -102,7 +122,7 @@ def _from_client(scope: Scope) -> str | None:
 
 class RequestId:
     """ASGI middleware, outside every other layer: the request's id (the client's
-    well-formed `X-Request-ID`, else 16 random hex digits) in `request_id` while the
+    well-formed `X-Request-ID`, else 16 hex digits: `_new_id`) in `request_id` while the
     request is answered, and in the `X-Request-ID` header of every answer."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -112,11 +132,12 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        value = _from_client(scope) or secrets.token_hex(8)
+        value = _from_client(scope) or _new_id()
+        header = (_HEADER_NAME, value.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[HEADER] = value
+                message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
         token = request_id.set(value)
