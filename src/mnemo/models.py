@@ -106,9 +106,12 @@ def _decimal(value: object) -> object:
     )
 
 
-# Every integer the API takes (query, path or body): plain decimal digits, an optional
-# leading `-`; in JSON a number without a fraction (not `2.0`, not `true`).
-Integer = Annotated[int, BeforeValidator(_decimal), Strict()]
+# Every integer the API takes (query, path or body) is one of these: plain decimal
+# digits, an optional leading `-` (`_decimal`); in JSON a number without a fraction
+# (not `2.0`, not `true`). Bounds go before the validators, so that OpenAPI documents
+# them as `minimum`/`maximum`.
+Integer = Annotated[int, Strict(), BeforeValidator(_decimal)]
+SearchLimit = Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT), Strict(), BeforeValidator(_decimal)]
 
 Content = Annotated[
     str,

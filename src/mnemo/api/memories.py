@@ -16,7 +16,6 @@ from mnemo.models import (
     DEFAULT_LIST_LIMIT,
     DEFAULT_SEARCH_LIMIT,
     MAX_QUERY_CHARS,
-    MAX_SEARCH_LIMIT,
     DeleteResult,
     ErrorBody,
     Integer,
@@ -26,6 +25,7 @@ from mnemo.models import (
     MemoryCreate,
     MemoryCreated,
     MemoryUpdate,
+    SearchLimit,
     SearchResult,
     UnprocessableBody,
 )
@@ -180,7 +180,7 @@ async def search_memories(
     key: CurrentKey,
     service: Service,
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
-    limit: Annotated[Integer, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
+    limit: SearchLimit = DEFAULT_SEARCH_LIMIT,
     categories: CategoriesFilter = None,
 ) -> SearchResult:
     """The user's memories most relevant to a natural-language query, keyword (BM25)
