@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,16 +17,20 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from mnemo.api import fast, memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
+from mnemo.api.methods import HeadAsGet, allow_header
 from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError, StoreError
 from mnemo.jobs.embedder import QUIET_S, Embedder
+from mnemo.logs import RequestId
+from mnemo.logs import configure as configure_logs
 from mnemo.metrics import Metrics, MetricsMiddleware
 from mnemo.models import MemoryUpdate
 from mnemo.ratelimit import limiter_from_settings
@@ -79,8 +83,12 @@ _UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's words
 
 async def _http_error(request: Request, error: Exception) -> Response:
     """Starlette's HTTP errors as FastAPI answers them, except that a body FastAPI could
-    not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other."""
+    not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other; and a
+    405's `Allow` names every method the path allows (mnemo.api.methods)."""
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 405:
+        allow = allow_header(request.app.state.routes, request.scope)
+        error = StarletteHTTPException(405, error.detail, headers={"Allow": allow})
     if error.status_code == 400 and error.detail == _UNPARSABLE_BODY:
         invalid = {
             "type": "json_invalid",
@@ -178,9 +186,13 @@ def create_app(
         openapi_tags=_TAGS,
         lifespan=lifespan,
         redoc_url=None,
+        # `/v1/dev/user/memories/` is a 404, not a redirect built from the Host header.
+        redirect_slashes=False,
     )
     app.include_router(memories.router)
     app.include_router(ops.router)
+    # Every route, for the `Allow` header of a 405.
+    app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -192,6 +204,7 @@ def create_app(
             get_route=_get_route(memories.router, fast.PREFIX + "/{memory_id}"),
             on_error=_project_error,
         )
+    app.add_middleware(HeadAsGet)  # outside the fast path, so it answers HEAD too
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(
         RequestSizeLimits,
@@ -200,8 +213,20 @@ def create_app(
         body_timeout_s=settings.body_timeout_s,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    _outermost(app, lambda inner: RequestId(inner, access_log=settings.access_log))
     _document_update_body(app)
     return app
+
+
+def _outermost(app: FastAPI, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Wrap the whole app in `middleware`, outside even Starlette's server-error layer
+    (which `add_middleware` cannot reach), so it sees every answer, a 500 included."""
+    build = app.build_middleware_stack
+
+    def build_with_outer() -> ASGIApp:
+        return middleware(build())
+
+    app.build_middleware_stack = build_with_outer  # type: ignore[method-assign]
 
 
 def _get_route(router: APIRouter, path: str) -> BaseRoute:
@@ -214,12 +239,15 @@ def _get_route(router: APIRouter, path: str) -> BaseRoute:
 
 
 def create_app_from_env() -> FastAPI:
-    """The app factory `mnemo serve`'s workers call (each reads `MNEMO_*` itself): the
-    app behind `X-Forwarded-For`/`-Proto` handling, trusted from 127.0.0.1 only (a proxy
-    on this machine), as before the HTTP server was Granian (which does none)."""
+    """The app factory `mnemo serve`'s workers call (each reads `MNEMO_*` itself, and
+    writes its log lines in mnemo's format: mnemo.logs): the app behind
+    `X-Forwarded-For`/`-Proto` handling, trusted from 127.0.0.1 only (a proxy on this
+    machine), as before the HTTP server was Granian (which does none)."""
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-    app = create_app(Settings())
+    settings = Settings()
+    configure_logs(settings.log_level)
+    app = create_app(settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts="127.0.0.1")  # outermost
     return app
 

@@ -43,7 +43,7 @@ from mnemo.errors import (
     Unprocessable,
 )
 from mnemo.store import Store, store_for
-from mnemo.urls import DatabaseUrl, parse_database_url
+from mnemo.urls import DatabaseUrl, mask_urls_in, parse_database_url
 
 T = TypeVar("T")
 
@@ -302,7 +302,8 @@ def _click_error(error: Exception) -> int | None:
 
 
 def run_command(app: Callable[..., Any]) -> NoReturn:
-    """Run a Typer `app` and exit; every error is one line on stderr and a documented code.
+    """Run a Typer `app` and exit; every error is one line on stderr and a documented code,
+    with any password in it masked (`mask_urls_in`: whatever a driver's message held).
 
     Usage lines and hints name the command as the user ran it: `MNEMO_LAUNCHER`
     (`./run` sets it) or `mnemo`."""
@@ -311,7 +312,7 @@ def run_command(app: Callable[..., Any]) -> NoReturn:
         if code == EXIT_INTERRUPTED:  # typer's answer to Ctrl-C, which it does not print
             typer.echo("error: interrupted", err=True)
     except CliError as error:
-        typer.echo(f"error: {error.message}", err=True)
+        typer.echo(f"error: {mask_urls_in(error.message)}", err=True)
         code = error.code
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("error: interrupted", err=True)
@@ -321,8 +322,9 @@ def run_command(app: Callable[..., Any]) -> NoReturn:
         if parsed is not None:
             code = parsed
         else:  # a defect: still one line, and the way to report it
+            said = mask_urls_in(" ".join(str(error).split()))
             typer.echo(
-                f"error: unexpected {type(error).__name__}: {' '.join(str(error).split())} "
+                f"error: unexpected {type(error).__name__}: {said} "
                 "(a bug in mnemo: please report it)",
                 err=True,
             )

@@ -66,8 +66,9 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = Field(
         False,
-        description="Log a line per request (the server's access log; it cost 4-20% of list "
-        "throughput when measured); the metrics count every request either way.",
+        description="Log a line per request (logger mnemo.access, with its request id; an "
+        "access log cost 4-20% of list throughput when measured); the metrics count every "
+        "request either way.",
     )
     sqlite_busy_timeout_ms: int = Field(
         30_000, ge=0, description="How long a SQLite writer waits for the file lock."

@@ -3,18 +3,47 @@
 They are defined once, in `mnemo_client.models` (the light client distribution, which the
 server depends on), so that the client parses answers with the classes the server writes
 them with; this module re-exports them for the server, with `new_memory`, which needs the
-server's clock."""
+server's clock, and the strict integer types of the query parameters."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, Strict
+from pydantic_core import PydanticCustomError
 
 from mnemo.clock import new_id, now_us, scoring, to_datetime
 from mnemo_client.models import *  # noqa: F403 (the shared schemas, listed in its __all__)
-from mnemo_client.models import Memory
+from mnemo_client.models import MAX_SEARCH_LIMIT, Memory
 from mnemo_client.models import __all__ as _shared
 
-__all__ = [*_shared, "new_memory"]
+__all__ = [*_shared, "Integer", "SearchLimit", "new_memory"]
+
+_DECIMAL = re.compile(r"-?[0-9]+")
+
+
+def _decimal(value: object) -> object:
+    """A string written as plain decimal digits with an optional leading `-`, as an int;
+    any other spelling (`1.0`, `1_000`, ` 5`, `+5`, `５`, `0x10`) is refused."""
+    if not isinstance(value, str):
+        return value
+    if _DECIMAL.fullmatch(value):
+        try:
+            return int(value)
+        except ValueError:  # over Python's 4300-digit limit for a decimal string
+            pass
+    raise PydanticCustomError(
+        "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+    )
+
+
+# Every integer parameter the API takes (query or path) is one of these: plain decimal
+# digits, an optional leading `-` (`_decimal`). Bounds go before the validators, so
+# that OpenAPI documents them as `minimum`/`maximum`.
+Integer = Annotated[int, Strict(), BeforeValidator(_decimal)]
+SearchLimit = Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT), Strict(), BeforeValidator(_decimal)]
 
 
 def new_memory(

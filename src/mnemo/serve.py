@@ -16,6 +16,7 @@ from typing import Any
 
 from mnemo.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, os_reason
 from mnemo.config import Settings
+from mnemo.logs import configure as configure_logs
 from mnemo.urls import mask_url
 
 APP = "mnemo.app:create_app_from_env"
@@ -25,6 +26,13 @@ GRACEFUL_SHUTDOWN_S = 10  # after SIGTERM/Ctrl-C, requests in flight get this lo
 # (macOS's hard limit is often unlimited while the kernel allows about 10,240).
 FD_LIMIT_UNBOUNDED = 10_240
 REDIS_TIMEOUT_S = 5
+# Granian's loggers get no handlers of their own: their records go up to the root
+# logger, where `mnemo.logs` writes every line in one format.
+GRANIAN_LOGS: dict[str, Any] = {
+    "formatters": {},
+    "handlers": {},
+    "loggers": {"_granian": {"handlers": [], "propagate": True}},
+}
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -155,10 +163,12 @@ def serve_app(target: str, settings: Settings, port: int) -> int:
         backpressure=settings.max_concurrent_requests,
         http1_settings=HTTP1Settings(header_read_timeout=int(settings.header_timeout_s * 1000)),
         log_level=LogLevels(settings.log_level),
-        log_access=settings.access_log,
+        log_access=False,  # mnemo writes its own access lines, with request ids (mnemo.logs)
+        log_dictconfig=GRANIAN_LOGS,
         workers_kill_timeout=GRACEFUL_SHUTDOWN_S,
         respawn_failed_workers=True,  # a worker that dies is replaced (not in a crash loop)
     )
+    configure_logs(settings.log_level)  # after Granian's own set-up; workers: the factory
     try:
         server.serve()
     except KeyboardInterrupt:  # Ctrl-C: Granian stopped its workers gracefully

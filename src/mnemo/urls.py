@@ -3,7 +3,8 @@ shown with their passwords masked.
 
 Every check raises `ValueError` with one line that names the URL (masked) and says
 what is allowed; `Settings` runs them when it is built, so a bad URL never reaches a
-driver. `mask_url` is the one way to show a URL in a message or a log.
+driver. `mask_url` is the one way to show a URL in a message; `mask_urls_in` masks every URL
+in a text (mnemo.logs runs it on every log line).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "check_http_url",
     "check_redis_url",
     "mask_url",
+    "mask_urls_in",
     "parse_database_url",
 ]
 
@@ -28,20 +30,38 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 DATABASE_FORMS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
 _MASK = "***"
 _PORTS = "a port is a number from 1 to 65535"
-_SECRET_PARAMS = re.compile(r"(?i)([?&](?:password|sslpassword)=)[^&#]*")
+# `password=...` as a URL parameter (`?`, `&`) or a libpq keyword (`host=h password=p`),
+# its value up to the next separator, or quoted.
+_SECRET_PARAMS = re.compile(
+    r"(?i)((?:^|[?&;\s])(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|[^&#;\s]*)"
+)
+# A scheme and what may follow it before the user part: `postgresql://`, but also the
+# malformed `postgresql:/` and `postgresql:` (still shown masked).
+_SCHEME = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*:/*")
+# A URL inside free text (a log line, an error): from its scheme to the next blank/quote.
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
 def mask_url(url: str) -> str:
-    """`url` with the password of its user part and any `password=` parameter replaced
-    by `***`; anything that is not a URL is returned unchanged. Never raises."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, tail = _split_authority(rest)
-    user, at, hosts = authority.rpartition("@")
-    if at and ":" in user:
-        authority = f"{user.split(':', 1)[0]}:{_MASK}@{hosts}"
-    return _SECRET_PARAMS.sub(rf"\g<1>{_MASK}", f"{scheme}://{authority}{slash}{tail}")
+    """`url` with the password of its user part and any `password=` parameter (or libpq
+    `password=` keyword) replaced by `***`; also for a URL too malformed to use (one
+    slash, no slash). Never raises."""
+    scheme = _SCHEME.match(url)
+    if scheme is not None:
+        authority, slash, tail = _split_authority(url[scheme.end() :])
+        user, at, hosts = authority.rpartition("@")
+        if at and ":" in user:
+            authority = f"{user.split(':', 1)[0]}:{_MASK}@{hosts}"
+        url = f"{url[: scheme.end()]}{authority}{slash}{tail}"
+    return _SECRET_PARAMS.sub(rf"\g<1>{_MASK}", url)
+
+
+def mask_urls_in(text: str) -> str:
+    """`text` (a log line, an error message) with `mask_url` applied to every URL in it
+    and every `password=` value masked."""
+    return _SECRET_PARAMS.sub(
+        rf"\g<1>{_MASK}", _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    )
 
 
 def _split_authority(rest: str) -> tuple[str, str, str]:

@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-from mnemo.urls import check_http_url, check_redis_url, mask_url, parse_database_url
+from mnemo.urls import (
+    check_http_url,
+    check_redis_url,
+    mask_url,
+    mask_urls_in,
+    parse_database_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,10 +28,30 @@ from mnemo.urls import check_http_url, check_redis_url, mask_url, parse_database
         ("sqlite:///./data/mnemo.db", "sqlite:///./data/mnemo.db"),
         ("not a url", "not a url"),
         ("", ""),
+        # malformed URLs are still shown masked
+        ("postgresql:/u:hunter2@h/db", "postgresql:/u:***@h/db"),
+        ("postgresql:u:hunter2@h/db", "postgresql:u:***@h/db"),
+        ("redis:/:hunter2@h:6379/0", "redis:/:***@h:6379/0"),
+        # libpq keyword/value strings
+        ("host=h password=hunter2 dbname=d", "host=h password=*** dbname=d"),
+        ("host=h PASSWORD = 'hunter 2' dbname=d", "host=h PASSWORD = *** dbname=d"),
+        ("password=hunter2", "password=***"),
+        ("C:\\data\\mnemo.db", "C:\\data\\mnemo.db"),
     ],
 )
 def test_mask_url(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+def test_mask_urls_in_masks_every_url_of_a_text() -> None:
+    text = (
+        "cannot reach redis://:hunter2@h:6379/0 (tried 'postgresql://u:secret@h/db?x=1'),"
+        " then host=h password=third; keep http://example.com/a"
+    )
+    assert mask_urls_in(text) == (
+        "cannot reach redis://:***@h:6379/0 (tried 'postgresql://u:***@h/db?x=1'),"
+        " then host=h password=***; keep http://example.com/a"
+    )
 
 
 def test_a_sqlite_path_from_home_is_expanded() -> None:

@@ -9,7 +9,8 @@ It answers exactly two kinds of request, and only in their plain form:
   form mnemo gives every memory);
 
 each with an `Authorization: Bearer omi_dev_<32 hex>` header (the first one, as
-Starlette reads it) and an empty `root_path`. Everything else (HEAD, OPTIONS, any other
+Starlette reads it) and an empty `root_path` (a HEAD arrives as a GET:
+`mnemo.api.methods.HeadAsGet` sits outside). Everything else (OPTIONS, any other
 parameter such as `categories`, `limit=abc`, `offset=1.0`, a trailing slash, another
 path, a malformed header, no header) goes on to FastAPI unchanged. That decision is
 taken from the request line and headers alone, before anything is counted or looked

@@ -16,15 +16,16 @@ from mnemo.models import (
     DEFAULT_LIST_LIMIT,
     DEFAULT_SEARCH_LIMIT,
     MAX_QUERY_CHARS,
-    MAX_SEARCH_LIMIT,
     DeleteResult,
     ErrorBody,
+    Integer,
     Memory,
     MemoryBatchCreate,
     MemoryBatchResult,
     MemoryCreate,
     MemoryCreated,
     MemoryUpdate,
+    SearchLimit,
     SearchResult,
     UnprocessableBody,
 )
@@ -112,8 +113,8 @@ def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
 async def list_memories(
     key: CurrentKey,
     service: Service,
-    limit: int = DEFAULT_LIST_LIMIT,
-    offset: int = 0,
+    limit: Integer = DEFAULT_LIST_LIMIT,
+    offset: Integer = 0,
     categories: CategoriesFilter = None,
 ) -> Response:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
@@ -184,7 +185,7 @@ async def search_memories(
     key: CurrentKey,
     service: Service,
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
-    limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
+    limit: SearchLimit = DEFAULT_SEARCH_LIMIT,
     categories: CategoriesFilter = None,
 ) -> SearchResult:
     """The user's memories most relevant to a natural-language query, keyword (BM25)

@@ -247,7 +247,7 @@ class SQLiteStore(SQLiteDatabase):
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
     ) -> Memory | None:
-        def update(conn: sqlite3.Connection) -> tuple[Memory, bool] | None:
+        def update(conn: sqlite3.Connection) -> Memory | None:
             row = _select_memory(conn, user_id, memory_id)
             if row is None:
                 return None
@@ -270,14 +270,14 @@ class SQLiteStore(SQLiteDatabase):
                     _admit_embeddings(conn, self._embeddings, user_id)
                     _drop_vectors(conn, user_id, [memory_id])
                     _enqueue(conn, user_id, memory_id, now_us())
-            return new, changed
+            return new
 
-        result = await self._write(update, user_id=user_id)
-        if result is None:
+        new = await self._write(update, user_id=user_id)
+        if new is None:
             return None
-        new, content_changed = result
-        if content_changed:
-            self._purge_soon()
+        # Every update rewrites the row and its stored JSON: whatever it replaced (old
+        # content, tags, category, visibility) must leave the WAL too, not only content.
+        self._purge_soon()
         return new
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:

@@ -16,8 +16,9 @@ Writers of other processes on the same file (server workers, the CLI) take turns
 lock file, `<file>-writelock` (`filelock`), for up to the busy timeout.
 
 Deleted content is zeroed in the main file (`secure_delete`), and a checkpoint
-that truncates the write-ahead log follows every delete within about a second,
-so the bytes leave the WAL too.
+that truncates the write-ahead log follows every write that removes text (a delete,
+and every update: it rewrites the row and its stored JSON, whichever fields changed)
+within about a second, so the old bytes leave the WAL too.
 """
 
 from __future__ import annotations
