@@ -24,7 +24,7 @@ from mnemo.store import Store, User, store_for
 from mnemo.store.migrations import load
 from mnemo.store.render import memory_json
 from mnemo.store.rows import MEMORY_COLUMNS, memory_values
-from mnemo.store.sqlite import page_json_sql
+from mnemo.store.sqlite import deep_page_sql, page_json_sql
 from mnemo.store.sqlite_db import _statements
 from tests import pg
 
@@ -292,3 +292,26 @@ async def test_a_first_page_is_read_from_the_list_index_alone(
         ]
     reads = [step for step in plan if step.startswith(("SEARCH", "SCAN memories"))]
     assert reads == ["SEARCH memories USING COVERING INDEX memories_user_order (user_id=?)"]
+
+
+async def test_a_deep_page_steps_over_the_narrow_list_index(
+    store: Store, database_url: str
+) -> None:
+    """SQLite: a deep OFFSET steps over memories_user_rank (no JSON in it, migration
+    0010), then reads the page's rows by rowid; never over the index holding the JSON."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("SQLite's indexes")
+    user = await _user(store)
+    await store.insert_memories(user.id, _awkward())
+    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn:
+        conn.execute("ANALYZE")
+        plan = [
+            row[3]
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN {deep_page_sql()}", (user.id, user.id, 26, 5000)
+            ).fetchall()
+        ]
+    reads = [step for step in plan if step.startswith(("SEARCH", "SCAN memories"))]
+    assert "SEARCH memories USING COVERING INDEX memories_user_rank (user_id=?)" in reads
+    assert "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)" in reads
+    assert not any("memories_user_order" in step for step in reads)

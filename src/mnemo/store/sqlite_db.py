@@ -4,10 +4,20 @@ One writer thread owns the only connection that writes, so this process never
 contends with itself for the write lock. Writes queue for it and it commits them in
 groups: one `BEGIN IMMEDIATE` transaction per group, each write in a savepoint of its
 own, one fsync for all (a cancelled request cannot leave a write half done); whatever
-fails while a group runs, every write of it is answered, so none waits forever. Reads
-run on a small pool of threads, each with its own connection; WAL mode lets them
-proceed while a write commits. (Reads on the event loop's own thread, tried for
-their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
+fails while a group runs, every write of it is answered, so none waits forever.
+
+Reads come in two sizes. A small read (`_read_small`: a key by its hash, a memory by
+its id, a page of at most `SMALL_READ_ROWS` rows from an index) runs on the event
+loop's own thread, on a connection of its own: its SQL takes 10-50 µs, less than the
+two thread switches of a pool (each request's hot reads then cost no hop at all). That
+connection never waits for a lock (`busy_timeout = 0`; WAL readers meet one only in
+rare moments such as a WAL reset), so the loop is never held waiting: a read it
+cannot do at once goes to the pool. Every other read (searches, deep cold offsets,
+exports, counts) runs on a small pool of threads, each with its own connection; WAL
+mode lets them proceed while a write commits. Nothing else runs on the loop's
+connection and no statement is left open on it (a read's statement is stepped to its
+end), so it never holds a snapshot that a checkpoint would wait for.
+
 Writers of other processes on the same file (server workers, the CLI) take turns on a
 lock file, `<file>-writelock` (`filelock`), for up to the busy timeout.
 
@@ -40,6 +50,10 @@ T = TypeVar("T")
 
 _UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
 _PURGE_DELAY_S = 0.5
+# The most rows a read on the event loop's thread may step over (module docstring):
+# a page that ends before the bookmarks' first offset (store/bookmarks.py), or that
+# many rows after a bookmark.
+SMALL_READ_ROWS = 200
 _MMAP_BYTES = 1 << 30
 
 
@@ -100,6 +114,8 @@ class SQLiteDatabase:
         self._queue_lock = threading.Lock()
         self._purge_wanted = asyncio.Event()
         self._purger: asyncio.Task[None] | None = None
+        self._loop_conn: sqlite3.Connection | None = None  # small reads (module docstring)
+        self._loop_thread: int | None = None
 
     # -- connections -------------------------------------------------------
 
@@ -109,20 +125,24 @@ class SQLiteDatabase:
         is `StoreUnavailable` naming the file and the cause."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            try:
-                conn = self._open(self._busy_timeout_ms)
-            except (OSError, sqlite3.Error) as error:
-                reason = _reason(error)
-                folder = Path(self.path).parent
-                if folder.is_dir() and not os.access(folder, os.W_OK):
-                    reason += f" (its folder {folder} is not writable)"
-                raise StoreUnavailable(
-                    f"cannot open the SQLite database {self.path}: {reason}"
-                ) from error
+            conn = self._open()
             self._local.conn = conn
         return conn
 
-    def _open(self, busy_timeout_ms: int) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except (OSError, sqlite3.Error) as error:
+            reason = _reason(error)
+            folder = Path(self.path).parent
+            if folder.is_dir() and not os.access(folder, os.W_OK):
+                reason += f" (its folder {folder} is not writable)"
+            raise StoreUnavailable(
+                f"cannot open the SQLite database {self.path}: {reason}"
+            ) from error
+
+    def _connect(self) -> sqlite3.Connection:
+        busy_timeout_ms = self._busy_timeout_ms
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             self.path,
@@ -243,6 +263,20 @@ class SQLiteDatabase:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._in_thread, fn, args)
 
+    async def _read_small(self, fn: Callable[..., T], *args: Any) -> T:
+        """A small read (module docstring) on the event loop's own thread and connection;
+        on the pool when called from another thread or when it would wait for a lock.
+        `fn` must step its statements to their end (`fetchall`, or `fetchone` of a
+        statement that has at most one row)."""
+        conn = self._loop_conn
+        if conn is not None and threading.get_ident() == self._loop_thread:
+            try:
+                return fn(conn, *args)
+            except sqlite3.Error as error:
+                if not _is_locked(error):
+                    raise _translate(error, self.path) from error
+        return await self._read(fn, *args)
+
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` in a write transaction; returns once it is durable."""
         assert self._writer is not None, "store is not open"
@@ -262,9 +296,13 @@ class SQLiteDatabase:
         )
         try:
             await self._write(_migrate)
+            # Opened after the migrations, so that the file is in WAL mode already.
+            self._loop_conn = self._open()
+            self._loop_conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             self._release()
             raise
+        self._loop_thread = threading.get_ident()
         self._purger = asyncio.create_task(self._purge_loop())
 
     async def close(self) -> None:
@@ -290,6 +328,7 @@ class SQLiteDatabase:
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
+        self._loop_conn, self._loop_thread = None, None
         self._lock, self._lock_failed = None, False
 
     async def ping(self) -> None:
