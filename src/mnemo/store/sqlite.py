@@ -15,7 +15,15 @@ from mnemo.search import dedup, rank
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
 from mnemo.store import vector_blocks, vector_cache
-from mnemo.store.base import ApiKey, MemoryChange, Queued, User
+from mnemo.store.base import (
+    ApiKey,
+    KeyAndRead,
+    MemoryChange,
+    Queued,
+    User,
+    key_then_memory,
+    key_then_page,
+)
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
@@ -136,6 +144,13 @@ class SQLiteStore(SQLiteDatabase):
             ).fetchone()
         )
         return None if row is None else (key_from_row(row), row[9])
+
+    async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
+        # Both are small reads on the loop's thread: two statements cost no round trip.
+        return await key_then_page(self, key_hash, limit, offset)
+
+    async def key_and_memory(self, key_hash: str, memory_id: str) -> KeyAndRead:
+        return await key_then_memory(self, key_hash, memory_id)
 
     async def touch_key(self, key_id: str, used_at: int) -> None:
         await self._write(
