@@ -194,16 +194,16 @@ class SQLiteStore(SQLiteDatabase):
             if rows:
                 self._bookmarks.remember_page(user_id, categories, offset, rows, None)
                 return json_array(",".join(row[4] for row in rows))
-        # A page that ends before MIN_OFFSET leaves no bookmark: the database joins its
-        # stored JSON into one string, read from the index memories_user_order alone
-        # (it holds the JSON), or by the category index's rowids.
+        # A page that ends before MIN_OFFSET leaves no bookmark: its stored JSON texts,
+        # read from the index memories_user_order alone (it holds the JSON), or by the
+        # category index's rowids, joined into the array.
         if offset + limit < MIN_OFFSET:
             sql = page_json_sql(in_categories)
             small = ordered and offset + limit <= SMALL_READ_ROWS
-            (items,) = await (self._read_small if small else self._read)(
-                _fetch_one, sql, (user_id, *categories, limit, offset)
+            rows = await (self._read_small if small else self._read)(
+                _fetch_all, sql, (user_id, *categories, limit, offset)
             )
-            return json_array(items)
+            return json_array(",".join([row[0] for row in rows]))
         # A deep page reads the row before it too, to remember where it starts.
         before = int(offset >= MIN_OFFSET)
         params = (user_id, user_id, *categories, limit + before, offset - before)
@@ -538,9 +538,13 @@ _INSERT_MEMORY = (
 
 
 def page_json_sql(in_categories: str = "") -> str:
-    """A page's stored JSON joined into one string (parameters: user, categories,
-    limit, offset); None for no rows."""
-    return f"SELECT group_concat(json, ',' ORDER BY {_ORDER}) FROM ({_page_sql(in_categories)})"
+    """A page's stored JSON texts, a row each, in list order (parameters: user,
+    categories, limit, offset). Without a category filter the statement steps the list
+    index in its order: joining those rows in Python (~16 µs for 25) costs less than a
+    `group_concat(... ORDER BY ...)`, whose ordered aggregate sorts them again (~26 µs)."""
+    if not in_categories:
+        return f"SELECT json FROM memories WHERE user_id = ? ORDER BY {_ORDER} LIMIT ? OFFSET ?"
+    return f"SELECT json FROM ({_page_sql(in_categories)}) ORDER BY {_ORDER}"
 
 
 def deep_page_sql(in_categories: str = "") -> str:
