@@ -19,6 +19,20 @@ async def _user(store: Store, name: str) -> User:
     return await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
 
 
+def _key(user: User, key_id: str) -> ApiKey:
+    return ApiKey(
+        id=key_id,
+        user_id=user.id,
+        user_name=user.name,
+        name="",
+        prefix="omi_dev_abcd",
+        scopes=("memories:read",),
+        created_at=now_us(),
+        last_used_at=None,
+        revoked_at=None,
+    )
+
+
 async def test_schema_is_current(store: Store) -> None:
     assert await store.schema_version() >= 1
     await store.ping()
@@ -117,17 +131,7 @@ async def test_delete_is_owned_and_final(store: Store) -> None:
 
 async def test_keys_lookup_revoke_touch(store: Store) -> None:
     user = await _user(store, "alice")
-    key = ApiKey(
-        id="k1",
-        user_id=user.id,
-        user_name="alice",
-        name="laptop",
-        prefix="omi_dev_abcd",
-        scopes=("memories:read",),
-        created_at=now_us(),
-        last_used_at=None,
-        revoked_at=None,
-    )
+    key = _key(user, "k1")
     await store.create_key(key, "hash-1")
     assert await store.key_by_hash("hash-1") == (key, "hash-1")
     assert await store.key_by_hash("hash-2") is None
@@ -168,20 +172,6 @@ async def test_count_unindexed_follows_imports_reindex_and_deletes(store: Store)
     assert await store.count_unindexed() == 0
     await store.delete_memory(user.id, embedded.id)
     assert await store.count_unindexed() == 0
-
-
-def _key(user: User, key_id: str) -> ApiKey:
-    return ApiKey(
-        id=key_id,
-        user_id=user.id,
-        user_name=user.name,
-        name="",
-        prefix="omi_dev_abcd",
-        scopes=("memories:read",),
-        created_at=now_us(),
-        last_used_at=None,
-        revoked_at=None,
-    )
 
 
 async def test_a_key_and_its_users_read_in_one_call(store: Store) -> None:
