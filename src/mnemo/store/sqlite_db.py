@@ -7,9 +7,9 @@ own, one fsync for all (a cancelled request cannot leave a write half done); wha
 fails while a group runs, every write of it is answered, so none waits forever.
 
 Reads come in two sizes. A small read (`_read_small`: a key by its hash, a memory by
-its id, a page of at most `SMALL_READ_ROWS` rows from an index) runs on the event
-loop's own thread, on a connection of its own: its SQL takes 10-50 µs, less than the
-two thread switches of a pool (each request's hot reads then cost no hop at all). That
+its id, a page that steps over at most `SMALL_READ_ROWS` index entries in order) runs
+on the event loop's own thread, on a connection of its own: its SQL takes 5-40 µs, less
+than the two thread switches of a pool (a request's hot reads then cost no hop). That
 connection never waits for a lock (`busy_timeout = 0`; WAL readers meet one only in
 rare moments such as a WAL reset), so the loop is never held waiting: a read it
 cannot do at once goes to the pool. Every other read (searches, deep cold offsets,
