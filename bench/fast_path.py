@@ -1,10 +1,14 @@
 """A quick side-by-side of the fast path (mnemo.api.fast) and the FastAPI path.
 
     .venv/bin/python bench/fast_path.py [--duration 5] [--memories 100]
+        [--backend sqlite|postgres] [--limits both|off|on]
 
-One `mnemo serve` worker on a fresh SQLite file, started four times: fast path on and
+One `mnemo serve` worker on a fresh SQLite file (or a fresh schema of the PostgreSQL
+server at 127.0.0.1:5432, `--backend postgres`), started four times: fast path on and
 off (`MNEMO_FAST_PATH`), rate limits off and on (on: the reads policy with a limit too
-high to reach, so every request is counted but none refused). Each is measured with
+high to reach, so every request is counted but none refused; `--limits` picks one).
+The memories are created once, and measuring starts when the server has embedded
+them and is idle (`run.wait_idle`). Each is measured with
 wrk (32 connections, one thread) on list-25 (`?limit=25`) and get-by-id (cycling
 through the user's ids); the FastAPI floors (bench/floor.py: hello-world, and the
 same list and get-by-id shapes) are measured before and after, and every figure is
@@ -31,10 +35,12 @@ from run import (  # noqa: E402
     ENV,
     MNEMO,
     SERVER_CPUS,
+    Database,
     Measurement,
     Server,
     floor_server,
     run_wrk,
+    wait_idle,
     write_plan,
 )
 
@@ -63,9 +69,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--memories", type=int, default=100)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--limits", choices=("both", "off", "on"), default="both")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mnemo-fastpath-"))
-    url = f"sqlite:///{work}/mnemo.db"
+    database = Database(args.backend, "fastpath", work)
+    try:
+        measure(args, work, database.url)
+    finally:
+        database.drop()
+
+
+def measure(args: argparse.Namespace, work: Path, url: str) -> None:
     made = subprocess.run(
         [str(MNEMO), "keys", "create", "--user", "bench", "--database-url", url],
         capture_output=True,
@@ -81,6 +96,7 @@ def main() -> None:
         ("FastAPI path, limits on", {"MNEMO_FAST_PATH": "false"}),
         ("fast path, limits on", {"MNEMO_FAST_PATH": "true"}),
     ]
+    configs = [(n, e) for n, e in configs if args.limits in ("both", n.rpartition(" ")[2])]
     floors: dict[str, list[Measurement]] = {"hello-world": [], "list-25": [], "get-by-id": []}
     rows: list[Measurement] = []
     any_id = "0193a0b4-7c2e-7d1a-8b3c-1234567890ab"  # the floor answers any id alike
@@ -125,6 +141,7 @@ def main() -> None:
                 listed = _get(port, key, f"{MEMORIES}?limit=1000")
                 assert isinstance(listed, list)
                 ids = [item["id"] for item in listed]
+                wait_idle(server)  # the new memories' embeddings are computed
             plans = {
                 "list-25": write_plan(
                     work / "list.tsv", [("GET", f"{MEMORIES}?limit=25", key, "")]
@@ -142,7 +159,7 @@ def main() -> None:
     floor()
     base = {shape: statistics.fmean(m.rps for m in ms) for shape, ms in floors.items()}
     print(
-        f"| measured ({len(ids)} memories, SQLite, 1 worker, wrk -c32) | req/s "
+        f"| measured ({len(ids)} memories, {args.backend}, 1 worker, wrk -c32) | req/s "
         "| × hello-world floor | × floor of its shape | p50 ms | p99 ms | errors |"
     )
     print("|---|---|---|---|---|---|---|")

@@ -14,11 +14,11 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from mnemo.clock import new_id, now_us
 from mnemo.errors import BadRequest, Conflict, Forbidden, MnemoError, Unauthorized
-from mnemo.store.base import ALL_SCOPES, ApiKey, Store, User
+from mnemo.store.base import ALL_SCOPES, ApiKey, FoundKey, Store, User
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ SHOWN_PREFIX_CHARS = 12  # "omi_dev_" and four hex characters: enough to recogni
 
 MISSING_HEADER = "Missing or invalid Authorization header. Must be 'Bearer API_KEY'"
 INVALID_KEY = "Invalid API Key"
+
+Lookup = Callable[[str], Awaitable[FoundKey | None]]  # a key's hash -> the key found
 
 
 def generate_key() -> str:
@@ -105,7 +107,11 @@ class Authenticator:
         self._touch_interval_us = touch_interval_s * 1_000_000
         self._touching: dict[str, asyncio.Task[None]] = {}  # key id -> its pending write
 
-    async def authenticate(self, authorization: str | None, scope: str) -> ApiKey:
+    async def authenticate(
+        self, authorization: str | None, scope: str, lookup: Lookup | None = None
+    ) -> ApiKey:
+        """`lookup`: how the key's hash is looked up (`Store.key_by_hash` unless a caller
+        reads something with the key in the same query: mnemo.api.fast)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(MISSING_HEADER)
@@ -113,7 +119,7 @@ class Authenticator:
         if not _KEY_PATTERN.fullmatch(token):
             raise Unauthorized(INVALID_KEY)
         digest = hash_key(token)
-        found = await self._store.key_by_hash(digest)
+        found = await (lookup or self._store.key_by_hash)(digest)
         if found is None or not hmac.compare_digest(found[1], digest):
             raise Unauthorized(INVALID_KEY)
         key = found[0]

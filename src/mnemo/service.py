@@ -22,6 +22,7 @@ from mnemo.models import (
 from mnemo.retrieval import Retrieval
 from mnemo.search.dedup import find_duplicate
 from mnemo.store import Store
+from mnemo.store.base import KeyAndRead
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
 _MAX_ID_CHARS = 128
@@ -65,6 +66,18 @@ def _plausible_id(memory_id: str) -> bool:
     return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
 
 
+def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
+    """A list's limit and offset brought into their ranges (docs/api.md)."""
+    return min(max(limit, 1), MAX_LIST_LIMIT), min(max(offset, 0), MAX_OFFSET)
+
+
+def memory_or_404(found: bytes | None) -> bytes:
+    """A memory read as JSON, or `NotFound` if there was none."""
+    if found is None:
+        raise NotFound()
+    return found
+
+
 class MemoryService:
     def __init__(
         self,
@@ -87,9 +100,12 @@ class MemoryService:
     ) -> bytes:
         """A page as the API's JSON array (see `Store.list_memories_json`)."""
         names = parse_categories(categories)
-        limit = min(max(limit, 1), MAX_LIST_LIMIT)
-        offset = min(max(offset, 0), MAX_OFFSET)
-        return await self.store.list_memories_json(user_id, names, limit, offset)
+        return await self.store.list_memories_json(user_id, names, *_page_bounds(limit, offset))
+
+    async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
+        """The key with this hash and, if found, its user's page of `list_memories` with
+        no category filter, in one store call (`Store.key_and_page`)."""
+        return await self.store.key_and_page(key_hash, *_page_bounds(limit, offset))
 
     async def get_memory_json(self, user_id: str, memory_id: str) -> bytes:
         """The memory as the API's JSON (see `Store.get_memory_json`); 404 if the user
@@ -99,9 +115,14 @@ class MemoryService:
             if _plausible_id(memory_id)
             else None
         )
-        if found is None:
-            raise NotFound()
-        return found
+        return memory_or_404(found)
+
+    async def key_and_memory(self, key_hash: str, memory_id: str) -> KeyAndRead:
+        """The key with this hash and, if found, its user's memory as `get_memory_json`
+        reads it (None: no such memory; `memory_or_404`), in one store call."""
+        if not _plausible_id(memory_id):
+            return await self.store.key_by_hash(key_hash), None
+        return await self.store.key_and_memory(key_hash, memory_id)
 
     async def create_memory(self, user_id: str, body: MemoryCreate) -> MemoryCreated:
         if not body.content.strip():

@@ -24,7 +24,7 @@ from mnemo.store import Store, User, store_for
 from mnemo.store.migrations import load
 from mnemo.store.render import memory_json
 from mnemo.store.rows import MEMORY_COLUMNS, memory_values
-from mnemo.store.sqlite import page_json_sql
+from mnemo.store.sqlite import deep_page_sql, page_json_sql
 from mnemo.store.sqlite_db import _statements
 from tests import pg
 
@@ -274,12 +274,9 @@ async def test_the_upgrade_fills_in_the_json_of_stored_memories(
                 pg.drop_schema(schema)
 
 
-async def test_a_first_page_is_read_from_the_list_index_alone(
-    store: Store, database_url: str
-) -> None:
-    """SQLite: the list index holds the JSON, so a page never reads the table."""
-    if not database_url.startswith("sqlite:///"):
-        pytest.skip("PostgreSQL's list index does not hold the JSON (docs/architecture.md)")
+async def _reads(store: Store, database_url: str, sql: str, *params: object) -> list[str]:
+    """The table and index reads of SQLite's plan for `sql` (params after the user's id)
+    over a user's memories, after ANALYZE."""
     user = await _user(store)
     await store.insert_memories(user.id, _awkward())
     with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn:
@@ -287,8 +284,33 @@ async def test_a_first_page_is_read_from_the_list_index_alone(
         plan = [
             row[3]
             for row in conn.execute(
-                f"EXPLAIN QUERY PLAN {page_json_sql()}", (user.id, 25, 0)
+                f"EXPLAIN QUERY PLAN {sql}", tuple(user.id if p is _USER else p for p in params)
             ).fetchall()
         ]
-    reads = [step for step in plan if step.startswith(("SEARCH", "SCAN memories"))]
+    return [step for step in plan if step.startswith(("SEARCH", "SCAN memories"))]
+
+
+_USER = object()  # where the user's id goes in `_reads`' parameters
+
+
+async def test_a_first_page_is_read_from_the_list_index_alone(
+    store: Store, database_url: str
+) -> None:
+    """SQLite: the list index holds the JSON, so a page never reads the table."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("PostgreSQL's list index does not hold the JSON (docs/architecture.md)")
+    reads = await _reads(store, database_url, page_json_sql(), _USER, 25, 0)
     assert reads == ["SEARCH memories USING COVERING INDEX memories_user_order (user_id=?)"]
+
+
+async def test_a_deep_page_steps_over_the_narrow_list_index(
+    store: Store, database_url: str
+) -> None:
+    """SQLite: a deep OFFSET steps over memories_user_rank (no JSON in it, migration
+    0010), then reads the page's rows by rowid; never over the index holding the JSON."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("SQLite's indexes")
+    reads = await _reads(store, database_url, deep_page_sql(), _USER, _USER, 26, 5000)
+    assert "SEARCH memories USING COVERING INDEX memories_user_rank (user_id=?)" in reads
+    assert "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)" in reads
+    assert not any("memories_user_order" in step for step in reads)

@@ -98,7 +98,8 @@ async def test_a_read_that_cannot_open_the_file_is_the_documented_503(
 ) -> None:
     """The folder is replaced by a file while the service runs, so reader threads that
     open their connection now fail. Clients get the fixed 503 words (the path and cause
-    go to the log only); no request hangs."""
+    go to the log only); no request hangs. (A list filtered by two categories is read
+    on the pool; a plain one on the event loop's connection, opened at start.)"""
     folder = tmp_path / "data"
     settings = Settings(
         database_url=f"sqlite:///{folder}/mnemo.db",
@@ -113,12 +114,13 @@ async def test_a_read_that_cannot_open_the_file_is_the_documented_503(
         folder.rmdir()
         folder.write_text("")
         headers = {"Authorization": f"Bearer {secret}"}
+        pooled = f"{MEMORIES}?categories=system,work"
         transport = httpx.ASGITransport(app=app)
         statuses: set[int] = set()
         async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
             for _ in range(20):  # concurrent reads make the pool start new threads
                 responses = await asyncio.wait_for(
-                    asyncio.gather(*(client.get(MEMORIES, headers=headers) for _ in range(16))),
+                    asyncio.gather(*(client.get(pooled, headers=headers) for _ in range(16))),
                     60,
                 )
                 for response in responses:

@@ -10,12 +10,27 @@ from mnemo.clock import new_id, now_us
 from mnemo.errors import Conflict, MnemoError
 from mnemo.models import Memory
 from mnemo.store import ApiKey, Store, User
+from mnemo.store.bookmarks import MIN_OFFSET
 from tests.contract.support import listed
 from tests.contract.support import memory as _memory
 
 
 async def _user(store: Store, name: str) -> User:
     return await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
+
+
+def _key(user: User, key_id: str) -> ApiKey:
+    return ApiKey(
+        id=key_id,
+        user_id=user.id,
+        user_name=user.name,
+        name="",
+        prefix="omi_dev_abcd",
+        scopes=("memories:read",),
+        created_at=now_us(),
+        last_used_at=None,
+        revoked_at=None,
+    )
 
 
 async def test_schema_is_current(store: Store) -> None:
@@ -116,17 +131,7 @@ async def test_delete_is_owned_and_final(store: Store) -> None:
 
 async def test_keys_lookup_revoke_touch(store: Store) -> None:
     user = await _user(store, "alice")
-    key = ApiKey(
-        id="k1",
-        user_id=user.id,
-        user_name="alice",
-        name="laptop",
-        prefix="omi_dev_abcd",
-        scopes=("memories:read",),
-        created_at=now_us(),
-        last_used_at=None,
-        revoked_at=None,
-    )
+    key = _key(user, "k1")
     await store.create_key(key, "hash-1")
     assert await store.key_by_hash("hash-1") == (key, "hash-1")
     assert await store.key_by_hash("hash-2") is None
@@ -167,3 +172,43 @@ async def test_count_unindexed_follows_imports_reindex_and_deletes(store: Store)
     assert await store.count_unindexed() == 0
     await store.delete_memory(user.id, embedded.id)
     assert await store.count_unindexed() == 0
+
+
+async def test_a_key_and_its_users_read_in_one_call(store: Store) -> None:
+    """`key_and_page` / `key_and_memory` (the fast path's one round trip) find the key as
+    `key_by_hash` does and read as `list_memories_json` / `get_memory_json` do, for the
+    key's own user only; a revoked or unknown key reads nothing."""
+    alice, bob = await _user(store, "alice"), await _user(store, "bob")
+    alices = [_memory(f"alice fact {i}", created_us=now_us() - i) for i in range(MIN_OFFSET + 30)]
+    bobs = _memory("bob's secret")
+    await store.insert_memories(alice.id, alices)
+    await store.insert_memories(bob.id, [bobs])
+    key, other = _key(alice, "ka"), _key(bob, "kb")
+    await store.create_key(key, "hash-a")
+    await store.create_key(other, "hash-b")
+    for limit, offset in [
+        (25, 0),
+        (1, 0),
+        (7, 3),
+        (25, MIN_OFFSET - 25),
+        (25, MIN_OFFSET),
+        (10, 10**6),
+    ]:
+        page = await store.list_memories_json(alice.id, [], limit, offset)
+        assert await store.key_and_page("hash-a", limit, offset) == ((key, "hash-a"), page)
+    assert await store.key_and_page("hash-b", 25, 0) == (
+        (other, "hash-b"),
+        await store.list_memories_json(bob.id, [], 25, 0),
+    )
+    own = alices[3].id
+    assert await store.key_and_memory("hash-a", own) == (
+        (key, "hash-a"),
+        await store.get_memory_json(alice.id, own),
+    )
+    assert await store.key_and_memory("hash-a", bobs.id) == ((key, "hash-a"), None)
+    assert await store.key_and_memory("hash-a", new_id()) == ((key, "hash-a"), None)
+    assert await store.key_and_page("hash-x", 25, 0) == (None, None)
+    assert await store.key_and_memory("hash-x", own) == (None, None)
+    assert await store.revoke_key("ka", now_us())
+    assert await store.key_and_page("hash-a", 25, 0) == (None, None)
+    assert await store.key_and_memory("hash-a", own) == (None, None)

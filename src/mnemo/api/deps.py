@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
-from mnemo.auth import Authenticator
+from mnemo.auth import Authenticator, Lookup
 from mnemo.config import Settings
 from mnemo.errors import RateLimited, Unauthorized
 from mnemo.metrics import Metrics
@@ -49,6 +49,7 @@ async def admit(
     scope: str,
     policy: str,
     state: dict[str, Any],
+    lookup: Lookup | None = None,
 ) -> ApiKey:
     """The key of a request that may go on, or the error to answer (401, 403, 429, 503).
 
@@ -59,6 +60,7 @@ async def admit(
     step (else 429), so concurrent guesses get at most the limit of answers; an
     admitted request counts for its key under `policy`, and that decision is kept in
     `state["rate_limit"]` for `RateLimitHeaders`, errors included.
+    `lookup`: see `Authenticator.authenticate`.
     """
     limiter = found.limiter
     if limiter is not None:
@@ -66,7 +68,7 @@ async def admit(
         if not gate.allowed:
             raise RateLimited(gate.reset_s, gate.headers())
     try:
-        key = await found.authenticator.authenticate(authorization, scope)
+        key = await found.authenticator.authenticate(authorization, scope, lookup)
     except Unauthorized:
         if limiter is not None:
             failure = await limiter.take(AUTH_FAILURES, client)

@@ -19,8 +19,13 @@ failed authentication, a read under the rate limit, a key lookup) is done twice.
 
 A request the fast path takes is answered by the same functions as FastAPI's route:
 `api.deps.admit` (the authenticator, then the rate limiter's `check`/`hit` for the
-`auth_failures` and `reads` policies), `MemoryService.list_memories` /
-`get_memory_json`, and `api.memories.json_response` for the bytes. Its
+`auth_failures` and `reads` policies), the store's page and memory reads (through
+`MemoryService.key_and_page` / `key_and_memory`, the same bounds and the same store
+SQL as `list_memories` / `get_memory_json`), and `api.memories.json_response` for the
+bytes. One difference of cost, none of answer: the key is looked up by the store call
+that also reads the page or memory (`_Prefetch`; on PostgreSQL one statement, one
+round trip, where FastAPI's route makes two), so a request refused after the lookup
+(403 scope, 429) has paid for a small read whose result is dropped. Its
 errors (401 unknown or revoked key, 403 scope, 429, 404 unknown or another user's
 id, 503 store unavailable, 500 store error) go to the app's own `MnemoError` handler,
 the one FastAPI calls, so their bodies and headers are FastAPI's too; any other
@@ -60,7 +65,9 @@ from mnemo.api.memories import json_response
 from mnemo.errors import MnemoError
 from mnemo.models import DEFAULT_LIST_LIMIT
 from mnemo.ratelimit import READS
+from mnemo.service import memory_or_404
 from mnemo.store import READ_SCOPE
+from mnemo.store.base import FoundKey, KeyAndRead
 
 PREFIX = "/v1/dev/user/memories"
 _ITEM_PREFIX = PREFIX + "/"
@@ -99,6 +106,29 @@ def _authorization(scope: Scope) -> str | None:
     return None
 
 
+Read = Callable[[str], Awaitable[KeyAndRead]]  # a key's hash -> the key, and the read
+Answer = Callable[[bytes | None], bytes]  # what was read -> the answer's body
+
+
+def _page(read: bytes | None) -> bytes:
+    assert read is not None, "a page is read whenever its key is found"
+    return read
+
+
+class _Prefetch:
+    """The authenticator's key lookup (`admit`'s `lookup`) made by the store call that
+    also reads the request's page or memory (`Store.key_and_page`/`key_and_memory`:
+    one query on PostgreSQL). What was read is used only once the key is admitted."""
+
+    def __init__(self, read: Read) -> None:
+        self._read = read
+        self.read: bytes | None = None
+
+    async def lookup(self, key_hash: str) -> FoundKey | None:
+        found, self.read = await self._read(key_hash)
+        return found
+
+
 class FastPath:
     """ASGI middleware answering the plain list and get-by-id requests (see module)."""
 
@@ -115,21 +145,26 @@ class FastPath:
         if taken is None:
             await self.app(scope, receive, send)
             return
-        found, authorization, call = taken
+        found, authorization, read, answer = taken
         client = scope.get("client")
         state: dict[str, Any] = scope.setdefault("state", {})
+        prefetch = _Prefetch(read)
         try:
-            key = await admit(
-                found, authorization, client[0] if client else "unknown", READ_SCOPE, READS, state
+            await admit(
+                found,
+                authorization,
+                client[0] if client else "unknown",
+                READ_SCOPE,
+                READS,
+                state,
+                prefetch.lookup,
             )
-            response = json_response(await call(key.user_id))
+            response = json_response(answer(prefetch.read))
         except MnemoError as error:
             response = await self.on_error(Request(scope, receive), error)
         await response(scope, receive, send)
 
-    def _take(
-        self, scope: Scope
-    ) -> tuple[Components, str, Callable[[str], Awaitable[bytes]]] | None:
+    def _take(self, scope: Scope) -> tuple[Components, str, Read, Answer] | None:
         """What answers this request on the fast path, or None to leave it to FastAPI."""
         if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
             return None
@@ -138,30 +173,31 @@ class FastPath:
         if found is None:
             return None
         service = found.service
-        call: Callable[[str], Awaitable[bytes]]
+        read: Read
+        answer: Answer
         if path == PREFIX:
             page = parse_page(scope["query_string"])
             if page is None:
                 return None
             limit, offset = page
 
-            def call(user_id: str) -> Awaitable[bytes]:
-                return service.list_memories(user_id, None, limit, offset)
+            def read(key_hash: str) -> Awaitable[KeyAndRead]:
+                return service.key_and_page(key_hash, limit, offset)
 
-            route = self.list_route
+            answer, route = _page, self.list_route
         elif path.startswith(_ITEM_PREFIX) and _ID.fullmatch(path, len(_ITEM_PREFIX)):
             if scope["query_string"]:
                 return None
             memory_id = path[len(_ITEM_PREFIX) :]
 
-            def call(user_id: str) -> Awaitable[bytes]:
-                return service.get_memory_json(user_id, memory_id)
+            def read(key_hash: str) -> Awaitable[KeyAndRead]:
+                return service.key_and_memory(key_hash, memory_id)
 
-            route = self.get_route
+            answer, route = memory_or_404, self.get_route
         else:
             return None
         authorization = _authorization(scope)
         if authorization is None:
             return None
         scope["route"] = route
-        return found, authorization, call
+        return found, authorization, read, answer

@@ -50,6 +50,24 @@ class Queued:
 
 
 MemoryChange = Callable[[Memory], Memory]
+FoundKey = tuple[ApiKey, str]  # a key's record and its stored hash
+KeyAndRead = tuple[FoundKey | None, bytes | None]  # a key and what was read with it
+
+
+async def key_then_page(store: Store, key_hash: str, limit: int, offset: int) -> KeyAndRead:
+    """`Store.key_and_page` as two calls: the key, then its user's page."""
+    found = await store.key_by_hash(key_hash)
+    if found is None:
+        return None, None
+    return found, await store.list_memories_json(found[0].user_id, (), limit, offset)
+
+
+async def key_then_memory(store: Store, key_hash: str, memory_id: str) -> KeyAndRead:
+    """`Store.key_and_memory` as two calls: the key, then its user's memory."""
+    found = await store.key_by_hash(key_hash)
+    if found is None:
+        return None, None
+    return found, await store.get_memory_json(found[0].user_id, memory_id)
 
 
 class Store(Protocol):
@@ -94,11 +112,20 @@ class Store(Protocol):
     async def revoke_key(self, key_id: str, revoked_at: int) -> bool:
         """Revoke a key; False if no active key has that id."""
 
-    async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
+    async def key_by_hash(self, key_hash: str) -> FoundKey | None:
         """The active (not revoked) key with this hash, with the stored hash."""
 
     async def touch_key(self, key_id: str, used_at: int) -> None:
         """Record when a key was last used."""
+
+    async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
+        """`key_by_hash`, and if a key was found, its user's page (`list_memories_json`
+        with no category filter) read with it: one query on PostgreSQL for a page that
+        ends before the bookmarks' first offset (the hot path's one round trip)."""
+
+    async def key_and_memory(self, key_hash: str, memory_id: str) -> KeyAndRead:
+        """`key_by_hash`, and if a key was found, its user's memory `get_memory_json`
+        (None if the user has none with this id), read in one query on PostgreSQL."""
 
     # memories
     async def list_memories_json(

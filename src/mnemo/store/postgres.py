@@ -19,7 +19,14 @@ from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
 from mnemo.store import vector_cache
-from mnemo.store.base import ApiKey, MemoryChange, Queued, User
+from mnemo.store.base import (
+    ApiKey,
+    KeyAndRead,
+    MemoryChange,
+    Queued,
+    User,
+    key_then_page,
+)
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.postgres_db import Connection, PostgresDatabase
 from mnemo.store.postgres_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicates
@@ -98,6 +105,22 @@ EXPORT_SQL = (
 KEY_BY_HASH_SQL = (
     f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id"
     " WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+)
+# The key and its user's first page (or memory) in one statement, one round trip:
+# $1 key hash, then the page's $2 limit, $3 offset (or the memory's $2 id). No row:
+# no such active key; a NULL read: no rows (no such memory).
+KEY_AND_PAGE_SQL = (
+    f"SELECT {KEY_COLUMNS}, k.key_hash, (SELECT string_agg(page.json, ',' ORDER BY"
+    f" page.scoring DESC, page.created_at DESC, page.id DESC) FROM (SELECT m.scoring,"
+    " m.created_at, m.id, m.json FROM memories m WHERE m.user_id = k.user_id"
+    " ORDER BY m.scoring DESC, m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3) page)"
+    f" FROM api_keys k JOIN users u ON u.id = k.user_id"
+    " WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+)
+KEY_AND_MEMORY_SQL = (
+    f"SELECT {KEY_COLUMNS}, k.key_hash, (SELECT m.json FROM memories m"
+    " WHERE m.user_id = k.user_id AND m.id = $2) FROM api_keys k"
+    " JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
 )
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
 
@@ -199,6 +222,20 @@ class PostgresStore(PostgresDatabase):
     async def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None:
         row = await self._read(lambda conn: conn.fetchrow(KEY_BY_HASH_SQL, key_hash))
         return None if row is None else (key_from_row(row), row[9])
+
+    async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
+        if offset + limit >= MIN_OFFSET:  # a deep page: bookmarks (list_memories_json)
+            return await key_then_page(self, key_hash, limit, offset)
+        row = await self._read(
+            lambda conn: conn.fetchrow(KEY_AND_PAGE_SQL, key_hash, limit, offset)
+        )
+        return (None, None) if row is None else ((key_from_row(row), row[9]), json_array(row[10]))
+
+    async def key_and_memory(self, key_hash: str, memory_id: str) -> KeyAndRead:
+        row = await self._read(lambda conn: conn.fetchrow(KEY_AND_MEMORY_SQL, key_hash, memory_id))
+        if row is None:
+            return None, None
+        return (key_from_row(row), row[9]), None if row[10] is None else str(row[10]).encode()
 
     async def touch_key(self, key_id: str, used_at: int) -> None:
         await self._write(

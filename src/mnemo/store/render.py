@@ -5,8 +5,8 @@ separators, UTF-8, RFC 3339 times in UTC with microseconds only when not zero, t
 `Z`) of the memory as the database holds it (times in UTC to the microsecond, tags as
 stored). `memory_json` is the only function that renders one; every write stores its
 result beside the memory (the `json` column, SQLite migration 0007, PostgreSQL 0006),
-so a page is the stored texts joined by the database (one string, `page_sql`) and a
-get by id is one stored text. The migrations filled the column for memories written
+so a page is the stored texts joined with commas (`json_array`) and a get by id is
+one stored text. The migrations filled the column for memories written
 before it with a frozen copy of the SQL renderer that served lists until then; a
 property test (tests/contract/test_render.py) holds the backfill, the list and the get
 to `memory_json` byte for byte, on arbitrary memories.

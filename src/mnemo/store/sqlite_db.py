@@ -8,10 +8,20 @@ fails while a group runs, every write of it is answered, so none waits forever.
 The queue is kept per user and a group takes their writes in turn, one each a round,
 up to `GROUP_WRITES`: a user's write waits for one group at most, however many another
 user has queued; past `QueueBounds.write_user` waiting writes of one user, or
-`write_total` of all, a write is refused at once (429, 503: mnemo.admission). Reads
-run on a small pool of threads, each with its own connection; WAL mode lets them
-proceed while a write commits. (Reads on the event loop's own thread, tried for
-their lower CPU cost, made the p99 of lists 3-4× worse on one core: the pool it is.)
+`write_total` of all, a write is refused at once (429, 503: mnemo.admission).
+
+Reads come in two sizes. A small read (`_read_small`: a key by its hash, a memory by
+its id, a page that steps over at most `SMALL_READ_ROWS` index entries in order) runs
+on the event loop's own thread, on a connection of its own: its SQL takes 5-40 µs, less
+than the two thread switches of a pool (a request's hot reads then cost no hop). That
+connection never waits for a lock (`busy_timeout = 0`; WAL readers meet one only in
+rare moments such as a WAL reset), so the loop is never held waiting: a read it
+cannot do at once goes to the pool. Every other read (searches, deep cold offsets,
+exports, counts) runs on a small pool of threads, each with its own connection; WAL
+mode lets them proceed while a write commits. Nothing else runs on the loop's
+connection and no statement is left open on it (a read's statement is stepped to its
+end), so it never holds a snapshot that a checkpoint would wait for.
+
 Writers of other processes on the same file (server workers, the CLI) take turns on a
 lock file, `<file>-writelock` (`filelock`), for up to the busy timeout.
 
@@ -47,6 +57,10 @@ T = TypeVar("T")
 
 _UNAVAILABLE_HINTS = ("locked", "busy", "disk", "readonly", "unable to open", "full", "i/o")
 _PURGE_DELAY_S = 0.5
+# The most rows a read on the event loop's thread may step over (module docstring):
+# a page that ends before the bookmarks' first offset (store/bookmarks.py), or that
+# many rows after a bookmark.
+SMALL_READ_ROWS = 200
 _MMAP_BYTES = 1 << 30
 GROUP_WRITES = 64  # the most writes one group commits
 
@@ -115,6 +129,8 @@ class SQLiteDatabase:
         self._queue_lock = threading.Lock()
         self._purge_wanted = asyncio.Event()
         self._purger: asyncio.Task[None] | None = None
+        self._loop_conn: sqlite3.Connection | None = None  # small reads (module docstring)
+        self._loop_thread: int | None = None
 
     # -- connections -------------------------------------------------------
 
@@ -124,20 +140,24 @@ class SQLiteDatabase:
         is `StoreUnavailable` naming the file and the cause."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            try:
-                conn = self._open(self._busy_timeout_ms)
-            except (OSError, sqlite3.Error) as error:
-                reason = _reason(error)
-                folder = Path(self.path).parent
-                if folder.is_dir() and not os.access(folder, os.W_OK):
-                    reason += f" (its folder {folder} is not writable)"
-                raise StoreUnavailable(
-                    f"cannot open the SQLite database {self.path}: {reason}"
-                ) from error
+            conn = self._open()
             self._local.conn = conn
         return conn
 
-    def _open(self, busy_timeout_ms: int) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except (OSError, sqlite3.Error) as error:
+            reason = _reason(error)
+            folder = Path(self.path).parent
+            if folder.is_dir() and not os.access(folder, os.W_OK):
+                reason += f" (its folder {folder} is not writable)"
+            raise StoreUnavailable(
+                f"cannot open the SQLite database {self.path}: {reason}"
+            ) from error
+
+    def _connect(self) -> sqlite3.Connection:
+        busy_timeout_ms = self._busy_timeout_ms
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             self.path,
@@ -270,6 +290,20 @@ class SQLiteDatabase:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._in_thread, fn, args)
 
+    async def _read_small(self, fn: Callable[..., T], *args: Any) -> T:
+        """A small read (module docstring) on the event loop's own thread and connection;
+        on the pool when called from another thread or when it would wait for a lock.
+        `fn` must step its statements to their end (`fetchall`, or `fetchone` of a
+        statement that has at most one row)."""
+        conn = self._loop_conn
+        if conn is not None and threading.get_ident() == self._loop_thread:
+            try:
+                return fn(conn, *args)
+            except sqlite3.Error as error:
+                if not _is_locked(error):
+                    raise _translate(error, self.path) from error
+        return await self._read(fn, *args)
+
     async def _write(self, fn: Callable[..., T], *args: Any, user_id: str | None = None) -> T:
         """Run `fn(conn, *args)` in a write transaction; returns once it is durable. A
         user's write (`user_id`) is refused at once past the queue's bounds (module)."""
@@ -296,9 +330,13 @@ class SQLiteDatabase:
         )
         try:
             await self._write(_migrate)
+            # Opened after the migrations, so that the file is in WAL mode already.
+            self._loop_conn = self._open()
+            self._loop_conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             self._release()
             raise
+        self._loop_thread = threading.get_ident()
         self._purger = asyncio.create_task(self._purge_loop())
 
     async def close(self) -> None:
@@ -324,6 +362,7 @@ class SQLiteDatabase:
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
+        self._loop_conn, self._loop_thread = None, None
         self._lock, self._lock_failed = None, False
 
     async def ping(self) -> None:
