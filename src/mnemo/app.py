@@ -45,7 +45,10 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
     """A store error's detail (what failed, naming the database) is for the log and the
     command line: over HTTP it answers with its class's fixed words."""
     assert isinstance(error, MnemoError)
-    if error.status_code >= 500:
+    # A store failure is logged; a refusal by design (a full queue, a busy rate
+    # limiter: 503 with Retry-After) is not, one line per refused request being what a
+    # flood would make of it: /metrics counts them by status.
+    if isinstance(error, StoreError):
         cause = f" ({error.__cause__!r})" if error.__cause__ is not None else ""
         log.error("%s %s failed: %s%s", request.method, request.url.path, error.detail, cause)
     detail = type(error).default_detail if isinstance(error, StoreError) else error.detail
