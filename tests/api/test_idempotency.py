@@ -233,4 +233,6 @@ async def test_a_replay_counts_for_the_rate_limit_but_not_the_characters(
         key, body = _key(), {"content": "User is vegetarian"}  # 18 characters
         answers = [await _post(client, MEMORIES, headers, key, body) for _ in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert [a.headers.get("x-ratelimit-remaining") for a in answers[:3]] == ["2", "1", "0"]
+        assert answers[1].headers["idempotent-replayed"] == "true"
         assert len(await list_all(client, headers)) == 1

@@ -29,6 +29,17 @@ def _holds(settings, marker: bytes) -> bool:
     return any(marker in path.read_bytes() for path in _files(settings))
 
 
+async def _assert_gone(settings, markers: list[bytes]) -> None:
+    """Within 5 s (the WAL is truncated within about a second of a delete), no file
+    holds any of `markers`."""
+    for _ in range(50):
+        if not any(_holds(settings, marker) for marker in markers):
+            break
+        await asyncio.sleep(0.1)
+    for marker in markers:
+        assert not _holds(settings, marker), marker
+
+
 def _index_pages(settings, name: str) -> bytes:
     """The bytes of the pages of one b-tree (`dbstat`), after a checkpoint moved
     every committed page into the main file."""
@@ -82,12 +93,7 @@ async def test_deleted_and_edited_content_leaves_the_files(
     )
     assert response.status_code == 200
     left = [deleted_marker.encode(), edited_marker.encode(), old_tags[0].encode(), old_tags_json]
-    for _ in range(50):
-        if not any(_holds(settings, marker) for marker in left):
-            break
-        await asyncio.sleep(0.1)
-    for marker in left:
-        assert not _holds(settings, marker), marker
+    await _assert_gone(settings, left)
     assert _holds(settings, kept_marker.encode())  # the check can see content at all
     assert _as_json(f"User keeps {kept_marker}") in _index_pages(settings, _JSON_INDEX)
     # nor does the deleted memory's embedding, nor the edited one's old embedding, stay
@@ -133,12 +139,7 @@ async def test_a_deleted_memory_leaves_no_stored_idempotent_answer(
         response = await client.delete(f"{MEMORIES}/{memory_id}", headers=alice)
         assert response.status_code == 200
     left = [single.encode(), batched.encode(), tag.encode()]
-    for _ in range(50):
-        if not any(_holds(settings, marker) for marker in left):
-            break
-        await asyncio.sleep(0.1)
-    for marker in left:
-        assert not _holds(settings, marker), marker
+    await _assert_gone(settings, left)
     assert _holds(settings, kept.encode())  # the check can see content at all
     with closing(sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))) as conn:
         (answers,) = conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()
