@@ -109,7 +109,7 @@ async def test_deleted_and_edited_content_leaves_the_files(
 async def test_a_deleted_memory_leaves_no_stored_idempotent_answer(
     client: httpx.AsyncClient, alice, settings
 ) -> None:
-    """The answers stored for `Idempotency-Key` retries (migration 0010) hold memories'
+    """The answers stored for `Idempotency-Key` retries (SQLite migration 0011) hold memories'
     text: deleting a memory deletes them, and its bytes leave the files."""
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("file-level check of the SQLite backend")

@@ -666,7 +666,7 @@ def _drop_vectors(conn: sqlite3.Connection, user_id: str, ids: Sequence[str]) ->
         _record_vector_change(conn, user_id, rowids)
 
 
-# -- idempotency keys (migration 0010, mnemo.idempotency) --
+# -- idempotency keys (migration 0011, mnemo.idempotency) --
 
 _STORED_ANSWER = (
     "SELECT fingerprint, status, body FROM idempotency_keys"
