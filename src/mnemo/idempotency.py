@@ -26,6 +26,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 255
 DEFAULT_TTL_S = 86_400
 EXPIRED_PURGED = 100  # the most expired answers one keyed write deletes
+KEY_PATTERN = f"^[ -~]{{1,{MAX_KEY_CHARS}}}$"  # the rule of `parse`, for the OpenAPI document
 MALFORMED = f"{HEADER} must be 1-{MAX_KEY_CHARS} printable ASCII characters"
 REUSED = f"{HEADER} reused with a different request"
 

@@ -14,7 +14,7 @@ from mnemo.auth import Authenticator, Lookup
 from mnemo.clock import now_us
 from mnemo.config import Settings
 from mnemo.errors import RateLimited, Unauthorized
-from mnemo.idempotency import HEADER, MAX_KEY_CHARS, Idempotency, parse
+from mnemo.idempotency import HEADER, KEY_PATTERN, MAX_KEY_CHARS, Idempotency, parse
 from mnemo.metrics import Metrics
 from mnemo.ratelimit import AUTH_FAILURES, BATCHES, CHARACTERS, READS, WRITES, RateLimiter
 from mnemo.service import MemoryService
@@ -173,6 +173,7 @@ async def _idempotency(
             alias=HEADER,
             description=f"1-{MAX_KEY_CHARS} printable ASCII characters: a retry with the "
             "same key and body answers the first answer again, without a second write.",
+            json_schema_extra={"pattern": KEY_PATTERN},
         ),
     ] = None,
 ) -> Idempotency | None:
