@@ -28,6 +28,7 @@ from mnemo.auth import Authenticator
 from mnemo.categorize import Categorizer, close_categorizer, default_categorizer
 from mnemo.config import Settings
 from mnemo.errors import MnemoError, StoreError
+from mnemo.idempotency import REPLAYED_HEADER, Replay
 from mnemo.jobs.embedder import QUIET_S, Embedder
 from mnemo.logs import RequestId
 from mnemo.logs import configure as configure_logs
@@ -53,6 +54,17 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
         log.error("%s %s failed: %s%s", request.method, request.url.path, error.detail, cause)
     detail = type(error).default_detail if isinstance(error, StoreError) else error.detail
     return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
+
+
+async def _replay(request: Request, error: Exception) -> Response:
+    """The stored answer of an earlier request with the same `Idempotency-Key`."""
+    assert isinstance(error, Replay)
+    return Response(
+        error.body,
+        status_code=error.status,
+        media_type="application/json",
+        headers={REPLAYED_HEADER: "true"},
+    )
 
 
 class _AsciiJSONResponse(JSONResponse):
@@ -197,6 +209,7 @@ def create_app(
     # Every route, for the `Allow` header of a 405.
     app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
     app.add_exception_handler(MnemoError, _project_error)
+    app.add_exception_handler(Replay, _replay)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     dedup_enabled: bool = Field(
         True, description="Creating a memory that repeats one the user has returns that one."
     )
+    idempotency_ttl_s: int = Field(
+        86_400,
+        ge=1,
+        le=30 * 86_400,
+        description="How long a create sent with an Idempotency-Key keeps its answer "
+        'for a retry with the same key (docs/api.md, "Idempotency").',
+    )
     embed_lease_s: float = Field(
         60,
         gt=0,

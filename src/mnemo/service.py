@@ -9,10 +9,12 @@ from datetime import timedelta
 from mnemo.categorize import Categorizer
 from mnemo.clock import new_id, now_us, scoring, to_datetime, to_us
 from mnemo.errors import BadRequest, NotFound, Unprocessable
+from mnemo.idempotency import Idempotency, IdempotentWrite, answer_again, answer_json
 from mnemo.models import (
     MAX_LIST_LIMIT,
     MAX_OFFSET,
     Memory,
+    MemoryBatchResult,
     MemoryCategory,
     MemoryCreate,
     MemoryCreated,
@@ -78,6 +80,11 @@ def memory_or_404(found: bytes | None) -> bytes:
     return found
 
 
+def batch_json(answers: list[MemoryCreated], stored: int) -> bytes:
+    """A batch's answer body (as the route sends it: `mnemo.idempotency.answer_json`)."""
+    return answer_json(MemoryBatchResult(memories=answers, created_count=stored))
+
+
 class MemoryService:
     def __init__(
         self,
@@ -124,22 +131,41 @@ class MemoryService:
             return await self.store.key_by_hash(key_hash), None
         return await self.store.key_and_memory(key_hash, memory_id)
 
-    async def create_memory(self, user_id: str, body: MemoryCreate) -> MemoryCreated:
+    async def replay(self, user_id: str, idempotency: Idempotency | None) -> None:
+        """Raise `Replay` (or 422) if the request's idempotency key has a live stored
+        answer; no write, no categorisation (mnemo.idempotency)."""
+        if idempotency is not None:
+            found = await self.store.stored_answer(user_id, idempotency.key, idempotency.now_us)
+            answer_again(idempotency, found)
+
+    async def create_memory(
+        self, user_id: str, body: MemoryCreate, idempotency: Idempotency | None = None
+    ) -> MemoryCreated:
+        """With `idempotency`, the answer is stored with its key (see `replay`)."""
         if not body.content.strip():
             raise Unprocessable("content cannot be empty")
-        (memory,), _ = await self._insert(user_id, [body])
+        (memory,), _ = await self._insert(
+            user_id, [body], idempotency, lambda answers, _: answer_json(answers[0])
+        )
         return memory
 
     async def create_memories(
-        self, user_id: str, bodies: Sequence[MemoryCreate]
+        self,
+        user_id: str,
+        bodies: Sequence[MemoryCreate],
+        idempotency: Idempotency | None = None,
     ) -> tuple[list[MemoryCreated], int]:
         """The answers in request order, and how many were stored."""
         if any(not body.content.strip() for body in bodies):
             raise Unprocessable("All memories must have non-empty content")
-        return await self._insert(user_id, bodies)
+        return await self._insert(user_id, bodies, idempotency, batch_json)
 
     async def _insert(
-        self, user_id: str, bodies: Sequence[MemoryCreate]
+        self,
+        user_id: str,
+        bodies: Sequence[MemoryCreate],
+        idempotency: Idempotency | None,
+        render: Callable[[list[MemoryCreated], int], bytes],
     ) -> tuple[list[MemoryCreated], int]:
         if not bodies:
             return [], 0
@@ -175,28 +201,39 @@ class MemoryService:
             )
             for i in new
         }
-        stored = await self.store.insert_memories(user_id, [made[i] for i in new], dedup=self.dedup)
-        self._on_queued()
-        repeats: dict[int, Memory] = {
-            i: found for i, found in zip(new, stored, strict=True) if found is not None
-        }
-        for i, repeat in enumerate(earlier):
-            if repeat is not None:
-                repeats[i] = repeats.get(repeat, made[repeat])
-        answers = []
-        for i in range(len(bodies)):
-            original = repeats.get(i)
-            if original is None:
-                answers.append(made[i])
-            else:
-                answers.append(
-                    MemoryCreated(
-                        **original.model_dump(exclude={"duplicate_of", "not_applied"}),
-                        duplicate_of=original.id,
-                        not_applied=_not_applied(bodies[i], contents[i], original),
+
+        def answer(stored: Sequence[Memory | None]) -> tuple[list[MemoryCreated], int]:
+            repeats: dict[int, Memory] = {
+                i: found for i, found in zip(new, stored, strict=True) if found is not None
+            }
+            for i, repeat in enumerate(earlier):
+                if repeat is not None:
+                    repeats[i] = repeats.get(repeat, made[repeat])
+            answers = []
+            for i in range(len(bodies)):
+                original = repeats.get(i)
+                if original is None:
+                    answers.append(made[i])
+                else:
+                    answers.append(
+                        MemoryCreated(
+                            **original.model_dump(exclude={"duplicate_of", "not_applied"}),
+                            duplicate_of=original.id,
+                            not_applied=_not_applied(bodies[i], contents[i], original),
+                        )
                     )
-                )
-        return answers, len(bodies) - len(repeats)
+            return answers, len(bodies) - len(repeats)
+
+        keyed = (
+            None
+            if idempotency is None
+            else IdempotentWrite(idempotency, lambda found: render(*answer(found)))
+        )
+        stored = await self.store.insert_memories(
+            user_id, [made[i] for i in new], dedup=self.dedup, idempotent=keyed
+        )
+        self._on_queued()
+        return answer(stored)
 
     async def search(
         self, user_id: str, query: str, limit: int, categories: str | None

@@ -29,6 +29,17 @@ def _holds(settings, marker: bytes) -> bool:
     return any(marker in path.read_bytes() for path in _files(settings))
 
 
+async def _assert_gone(settings, markers: list[bytes]) -> None:
+    """Within 5 s (the WAL is truncated within about a second of a delete), no file
+    holds any of `markers`."""
+    for _ in range(50):
+        if not any(_holds(settings, marker) for marker in markers):
+            break
+        await asyncio.sleep(0.1)
+    for marker in markers:
+        assert not _holds(settings, marker), marker
+
+
 def _index_pages(settings, name: str) -> bytes:
     """The bytes of the pages of one b-tree (`dbstat`), after a checkpoint moved
     every committed page into the main file."""
@@ -82,12 +93,7 @@ async def test_deleted_and_edited_content_leaves_the_files(
     )
     assert response.status_code == 200
     left = [deleted_marker.encode(), edited_marker.encode(), old_tags[0].encode(), old_tags_json]
-    for _ in range(50):
-        if not any(_holds(settings, marker) for marker in left):
-            break
-        await asyncio.sleep(0.1)
-    for marker in left:
-        assert not _holds(settings, marker), marker
+    await _assert_gone(settings, left)
     assert _holds(settings, kept_marker.encode())  # the check can see content at all
     assert _as_json(f"User keeps {kept_marker}") in _index_pages(settings, _JSON_INDEX)
     # nor does the deleted memory's embedding, nor the edited one's old embedding, stay
@@ -98,3 +104,43 @@ async def test_deleted_and_edited_content_leaves_the_files(
     assert not _holds(settings, gone[:64])
     assert not _holds(settings, replaced[:64])
     assert _holds(settings, kept[:64])  # the check can see vectors at all
+
+
+async def test_a_deleted_memory_leaves_no_stored_idempotent_answer(
+    client: httpx.AsyncClient, alice, settings
+) -> None:
+    """The answers stored for `Idempotency-Key` retries (SQLite migration 0011) hold memories'
+    text: deleting a memory deletes them, and its bytes leave the files."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("file-level check of the SQLite backend")
+    single, batched, kept = (f"{word}{uuid.uuid4().hex}" for word in ("single", "batch", "kept"))
+    tag = f"tag{uuid.uuid4().hex}"
+
+    async def keyed(path: str, body: dict[str, object]) -> dict[str, object]:
+        headers = {**alice, "Idempotency-Key": str(uuid.uuid4())}
+        response = await client.post(path, json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    doomed = await keyed(MEMORIES, {"content": f"User secret {single}", "tags": [tag]})
+    batch = await keyed(
+        f"{MEMORIES}/batch",
+        {"memories": [{"content": f"User batch {batched}"}, {"content": f"User keeps {kept}"}]},
+    )
+    # an answer that shows an existing memory as a duplicate holds its text too
+    await keyed(MEMORIES, {"content": f"user secret {single}!"})
+    with closing(sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))) as conn:
+        (answers,) = conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()
+    assert answers == 3
+    assert _holds(settings, f"User secret {single}".encode())
+    batched_id = batch["memories"][0]["id"]  # type: ignore[index]
+    for memory_id in (doomed["id"], batched_id):
+        response = await client.delete(f"{MEMORIES}/{memory_id}", headers=alice)
+        assert response.status_code == 200
+    left = [single.encode(), batched.encode(), tag.encode()]
+    await _assert_gone(settings, left)
+    assert _holds(settings, kept.encode())  # the check can see content at all
+    with closing(sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))) as conn:
+        (answers,) = conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()
+    assert answers == 0  # the batch's answer showed a deleted memory too

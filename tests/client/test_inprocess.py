@@ -185,3 +185,40 @@ async def test_the_servers_errors_arrive_as_the_clients_classes(
     with pytest.raises(AuthenticationError) as refused:
         await stranger.memories.list()
     assert (refused.value.status_code, refused.value.detail) == (401, "Invalid API Key")
+
+
+class _LosesFirstAnswers(httpx.AsyncBaseTransport):
+    """The app's transport, except that the first `lost` answers never arrive: the
+    request reached the app (and did its work), then the connection broke."""
+
+    def __init__(self, app: FastAPI, lost: int) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.lost = lost
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.lost:
+            self.lost -= 1
+            await response.aclose()
+            raise httpx.ReadError("connection reset after the request was handled")
+        return response
+
+
+async def test_a_create_whose_answers_were_lost_is_stored_once(
+    app: FastAPI, alice: Headers
+) -> None:
+    key = alice["Authorization"].removeprefix("Bearer ")
+    transport = _LosesFirstAnswers(app, lost=2)
+    http = httpx.AsyncClient(transport=transport)
+    async with AsyncClient(
+        base_url="http://mnemo.test", api_key=key, http_client=http, max_retries=2
+    ) as client:
+        created = await client.memories.create("User is vegetarian", tags=["food"])
+        transport.lost = 1
+        batch = await client.memories.create_batch(
+            [MemoryCreate(content="User works at Acme"), MemoryCreate(content="User has a cat")]
+        )
+        listed = await client.memories.list()
+    assert created.duplicate_of is None  # the first answer, not "a duplicate of itself"
+    assert batch.created_count == 2
+    assert sorted(m.id for m in listed) == sorted([created.id, *(m.id for m in batch.memories)])

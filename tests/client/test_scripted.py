@@ -20,7 +20,6 @@ from mnemo_client import (
     InternalServerError,
     MemoryCategory,
     MemoryCreate,
-    MnemoClientError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -112,16 +111,28 @@ def test_repeatable_calls_are_retried_when_the_connection_breaks(
     ],
 )
 @pytest.mark.parametrize("method", ["create", "create_batch"])
-def test_a_post_that_may_have_reached_the_server_is_not_retried(
+def test_a_post_that_may_have_reached_the_server_is_retried_with_its_key_and_body(
     entry: httpx.Response | Exception, method: str
 ) -> None:
-    # the server does not honour Idempotency-Key yet: a second attempt could store twice
-    script = Script([entry, ok(MEMORY)])
-    with script.client(max_retries=3) as client, pytest.raises(MnemoClientError):
+    # the server answers a repeated Idempotency-Key with the first answer (docs/api.md)
+    answer = MEMORY if method == "create" else {"memories": [MEMORY], "created_count": 1}
+    script = Script([entry, entry, ok(answer)])
+    with script.client(max_retries=3) as client:
         if method == "create":
             client.memories.create("User is vegetarian")
         else:
             client.memories.create_batch([{"content": "User is vegetarian"}])
+    assert len(script.requests) == 3
+    keys = {r.headers["Idempotency-Key"] for r in script.requests}
+    assert len(keys) == 1
+    assert len({r.content for r in script.requests}) == 1  # the same bytes each time
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 422])
+def test_a_post_refused_with_another_4xx_is_not_retried(status: int) -> None:
+    script = Script([fail(status), ok()])
+    with script.client(max_retries=3) as client, pytest.raises(APIStatusError):
+        client.memories.create("User is vegetarian")
     assert len(script.requests) == 1
 
 
@@ -410,11 +421,16 @@ async def test_the_async_client_retries_and_pages_the_same_way() -> None:
         ids = [m.id async for m in client.memories.iter_all(page_size=2)]
     assert ids == ["m0", "m1", "m2"]
     assert len(script.requests) == 4
-    script = Script([fail(503)])
-    async with script.async_client() as client:
+    script = Script([fail(503), httpx.ReadError("reset"), ok()])
+    async with script.async_client(max_retries=2) as client:
+        await client.memories.create("User is vegetarian")  # a POST: retried, by its key
+    assert len({r.headers["Idempotency-Key"] for r in script.requests}) == 1
+    assert len(script.requests) == 3
+    script = Script([fail(503), fail(503)])
+    async with script.async_client(max_retries=1) as client:
         with pytest.raises(InternalServerError):
-            await client.memories.create("User is vegetarian")  # a POST: not retried
-    assert len(script.requests) == 1
+            await client.memories.create("User is vegetarian")
+    assert len(script.requests) == 2
 
 
 # -- the key stays secret ---------------------------------------------------------

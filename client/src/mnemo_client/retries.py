@@ -1,17 +1,17 @@
 """When a call is tried again, and after how long: the one policy of both clients.
 
-Retried, up to `max_retries` times after the first attempt:
-- every call, when the connection could not be made (`httpx.ConnectError`,
-  `httpx.ConnectTimeout`): the request was never sent;
-- every call, on 429: the server refused it and did nothing (docs/api.md, Rate limits);
-- GET, PATCH and DELETE (which may be repeated without a second effect), also when the
-  connection broke or timed out after the request was sent, and on 408 and 5xx.
+Retried, up to `max_retries` times after the first attempt, every call (GET, PATCH,
+DELETE and POST alike):
+- when the connection could not be made (`httpx.ConnectError`, `httpx.ConnectTimeout`):
+  the request was never sent;
+- on 429: the server refused it and did nothing (docs/api.md, Rate limits);
+- when the connection broke or timed out after the request was sent, and on 408 and
+  5xx: GET, PATCH and DELETE may be repeated without a second effect, and a POST carries
+  an `Idempotency-Key` (one per call, the same on every attempt, with the same body
+  bytes), which mnemo answers with the first answer instead of storing again
+  (docs/api.md, Idempotency).
 
-Never retried: any other 4xx, and a POST whose request may have reached the server (a
-broken connection, a read timeout, 408, 5xx): mnemo does not yet answer a repeated
-`Idempotency-Key` with the first answer, so a second attempt could store the memory
-twice. The client sends the key already (one per call, the same on every attempt); once
-the server honours it, `POST` joins the methods in `REPEATABLE`.
+Never retried: any other 4xx.
 
 The wait before retry n (1, 2, ...) is the server's `Retry-After` when it sent one, else
 `min(INITIAL_DELAY_S * 2**(n-1), MAX_DELAY_S)` scaled by a random factor in [0.5, 1]
@@ -29,7 +29,8 @@ import httpx
 INITIAL_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
 MAX_RETRY_AFTER_S = 60.0
-REPEATABLE = frozenset({"GET", "PATCH", "DELETE"})  # methods safe to send twice
+# Methods safe to send twice (POST: by its Idempotency-Key).
+REPEATABLE = frozenset({"GET", "PATCH", "DELETE", "POST"})
 
 
 def retryable_error(method: str, error: httpx.TransportError) -> bool:

@@ -6,13 +6,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
 from mnemo.auth import Authenticator, Lookup
+from mnemo.clock import now_us
 from mnemo.config import Settings
 from mnemo.errors import RateLimited, Unauthorized
+from mnemo.idempotency import HEADER, KEY_PATTERN, MAX_KEY_CHARS, Idempotency, parse
 from mnemo.metrics import Metrics
 from mnemo.ratelimit import AUTH_FAILURES, BATCHES, CHARACTERS, READS, WRITES, RateLimiter
 from mnemo.service import MemoryService
@@ -161,3 +163,25 @@ async def _components(request: Request) -> Components:
 
 
 App = Annotated[Components, Depends(_components)]
+
+
+async def _idempotency(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description=f"1-{MAX_KEY_CHARS} printable ASCII characters: a retry with the "
+            "same key and body answers the first answer again, without a second write.",
+            json_schema_extra={"pattern": KEY_PATTERN},
+        ),
+    ] = None,
+) -> Idempotency | None:
+    if key is None:
+        return None
+    ttl_s = components(request).settings.idempotency_ttl_s
+    return parse(key, request.url.path, await request.body(), now_us(), ttl_s)
+
+
+# The request's `Idempotency-Key` (mnemo.idempotency), None without one; 422 if malformed.
+IdempotencyKey = Annotated[Idempotency | None, Depends(_idempotency)]

@@ -9,8 +9,16 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from mnemo.api import examples as ex
-from mnemo.api.deps import AuthenticatedRoute, Budget, CurrentKey, Service, bearer_scheme
+from mnemo.api.deps import (
+    AuthenticatedRoute,
+    Budget,
+    CurrentKey,
+    IdempotencyKey,
+    Service,
+    bearer_scheme,
+)
 from mnemo.errors import Unprocessable
+from mnemo.idempotency import answer_json
 from mnemo.models import (
     CATEGORIES_PATTERN,
     DEFAULT_LIST_LIMIT,
@@ -29,6 +37,7 @@ from mnemo.models import (
     SearchResult,
     UnprocessableBody,
 )
+from mnemo.service import batch_json
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -131,14 +140,20 @@ async def list_memories(
     openapi_extra={"requestBody": ex.CREATE_BODY},
 )
 async def create_memory(
-    key: CurrentKey, service: Service, budget: Budget, body: MemoryCreate
-) -> MemoryCreated:
+    key: CurrentKey,
+    service: Service,
+    budget: Budget,
+    body: MemoryCreate,
+    idempotency: IdempotencyKey,
+) -> Response:
     """Without `category`, the server picks `system` or `interesting`. A memory that
     repeats one the user has is not stored twice: the answer is the existing memory,
     unchanged, with `duplicate_of` set and `not_applied` naming the sent fields that
-    differ from it (unless deduplication is switched off)."""
+    differ from it (unless deduplication is switched off). With an `Idempotency-Key`,
+    a retry answers the first answer again (see the reference)."""
+    await service.replay(key.user_id, idempotency)  # before the characters are charged
     await budget(len(body.content))
-    return await service.create_memory(key.user_id, body)
+    return json_response(answer_json(await service.create_memory(key.user_id, body, idempotency)))
 
 
 @router.post(
@@ -150,14 +165,20 @@ async def create_memory(
     openapi_extra={"requestBody": ex.BATCH_BODY},
 )
 async def create_memories(
-    key: CurrentKey, service: Service, budget: Budget, body: MemoryBatchCreate
-) -> MemoryBatchResult:
+    key: CurrentKey,
+    service: Service,
+    budget: Budget,
+    body: MemoryBatchCreate,
+    idempotency: IdempotencyKey,
+) -> Response:
     """All or nothing: if any item is invalid, nothing is written. Items that repeat an
     existing memory, or an earlier item, are answered with it (`duplicate_of`,
-    `not_applied`) and not stored; `created_count` counts what was stored."""
+    `not_applied`) and not stored; `created_count` counts what was stored. With an
+    `Idempotency-Key`, a retry answers the first answer again (see the reference)."""
+    await service.replay(key.user_id, idempotency)
     await budget(sum(len(item.content) for item in body.memories))
-    answers, stored = await service.create_memories(key.user_id, body.memories)
-    return MemoryBatchResult(memories=answers, created_count=stored)
+    answers, stored = await service.create_memories(key.user_id, body.memories, idempotency)
+    return json_response(batch_json(answers, stored))
 
 
 _SEARCH_RESPONSES: Responses = {

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from mnemo.idempotency import IdempotentWrite
 from mnemo.models import Memory
 
 READ_SCOPE = "memories:read"
@@ -149,13 +150,24 @@ class Store(Protocol):
         vectors: Sequence[bytes] = (),
         *,
         dedup: bool = False,
+        idempotent: IdempotentWrite | None = None,
     ) -> list[Memory | None]:
         """Insert them in one transaction, each with its dedup keys and either its
         embedding (if `vectors` are given) or a row in the embedding queue. With `dedup`,
         one that repeats a memory of the user's stored before it (earlier ones of the
         same call too: `dedup.find_duplicate` on those sharing a dedup key) is not
         inserted; found and inserted in the same transaction, so that concurrent
-        identical creates store one. For each memory: the one it repeats, or None."""
+        identical creates store one. For each memory: the one it repeats, or None.
+        With `idempotent`, first (in the transaction) `idempotency.answer_again` on the
+        key's live stored answer (raising `Replay` or 422, writing nothing); else the
+        answer `idempotent.render(found)` is stored with the key, with the ids it shows,
+        and up to `EXPIRED_PURGED` expired answers are deleted."""
+
+    async def stored_answer(
+        self, user_id: str, key: str, now_us: int
+    ) -> tuple[str, int, bytes] | None:
+        """The user's live (unexpired at `now_us`) stored answer for an idempotency key:
+        (fingerprint, status, body), or None."""
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None

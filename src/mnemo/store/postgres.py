@@ -13,6 +13,7 @@ import numpy as np
 from mnemo.admission import EmbeddingAdmission, QueueBounds
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
+from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
 from mnemo.models import Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
@@ -287,8 +288,11 @@ class PostgresStore(PostgresDatabase):
         vectors: Sequence[bytes] = (),
         *,
         dedup: bool = False,
+        idempotent: IdempotentWrite | None = None,
     ) -> list[Memory | None]:
         async def insert(conn: Connection) -> list[Memory | None]:
+            if idempotent is not None:  # first: a concurrent create of the key waits here
+                await _claim_key(conn, user_id, idempotent)
             keys = [dedup_keys(m.content) for m in memories]
             found: list[Memory | None] = [None] * len(memories)
             if dedup:
@@ -300,9 +304,17 @@ class PostgresStore(PostgresDatabase):
             else:  # and queued for their embeddings, in the same statement
                 await _insert_queued(conn, self._embeddings, user_id, rows)
             await put_keys(conn, user_id, [(memories[i].id, keys[i]) for i in new])
+            if idempotent is not None:
+                await _store_answer(conn, user_id, idempotent, memories, found)
             return found
 
         return await self._write(insert) if memories else []
+
+    async def stored_answer(
+        self, user_id: str, key: str, now_us: int
+    ) -> tuple[str, int, bytes] | None:
+        row = await self._read(lambda conn: conn.fetchrow(_STORED_ANSWER, user_id, key, now_us))
+        return None if row is None else (row[0], int(row[1]), bytes(row[2]))
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -697,4 +709,69 @@ async def _vectors_of(
     return UserVectors(
         np.array([row[0] for row in rows], dtype=str),
         vectors_from_blobs([row[1] for row in rows]),
+    )
+
+
+# -- idempotency keys (migration 0008, mnemo.idempotency) --
+
+_STORED_ANSWER = (
+    "SELECT fingerprint, status, body FROM idempotency_keys"
+    " WHERE user_id = $1 AND key = $2 AND expires_at > $3"
+)
+
+
+async def _claim_key(conn: Connection, user_id: str, idempotent: IdempotentWrite) -> None:
+    """Delete some expired answers, then take the key's row (a placeholder, replaced by
+    the answer before the commit), waiting for a concurrent transaction that holds it;
+    raise `Replay` or 422 if the key has a live answer."""
+    request = idempotent.request
+    await conn.execute(
+        "DELETE FROM idempotency_keys WHERE (user_id, key) IN (SELECT user_id, key"
+        " FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        request.now_us,
+        EXPIRED_PURGED,
+    )
+    taken = await conn.fetchval(
+        "INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, expires_at)"
+        " VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, key) DO UPDATE SET"
+        " fingerprint = excluded.fingerprint, status = 0, body = '',"
+        " expires_at = excluded.expires_at WHERE idempotency_keys.expires_at <= $5"
+        " RETURNING 1",
+        user_id,
+        request.key,
+        request.fingerprint,
+        request.expires_us,
+        request.now_us,
+    )
+    if taken is None:
+        row = await conn.fetchrow(_STORED_ANSWER, user_id, request.key, request.now_us)
+        answer_again(request, None if row is None else (row[0], int(row[1]), bytes(row[2])))
+
+
+async def _store_answer(
+    conn: Connection,
+    user_id: str,
+    idempotent: IdempotentWrite,
+    memories: Sequence[Memory],
+    found: list[Memory | None],
+) -> None:
+    """Store the answer rendered from what the insert found, with the ids it shows."""
+    request = idempotent.request
+    await conn.execute(
+        "INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, expires_at)"
+        " VALUES ($1, $2, $3, 200, $4, $5) ON CONFLICT (user_id, key) DO UPDATE SET"
+        " fingerprint = excluded.fingerprint, status = excluded.status,"
+        " body = excluded.body, expires_at = excluded.expires_at",
+        user_id,
+        request.key,
+        request.fingerprint,
+        idempotent.render(found),
+        request.expires_us,
+    )
+    await conn.execute(
+        "DELETE FROM idempotency_memories WHERE user_id = $1 AND key = $2", user_id, request.key
+    )
+    await conn.executemany(
+        "INSERT INTO idempotency_memories (memory_id, user_id, key) VALUES ($1, $2, $3)",
+        [(memory_id, user_id, request.key) for memory_id in shown_ids(memories, found)],
     )

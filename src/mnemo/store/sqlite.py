@@ -11,6 +11,7 @@ from sqlean import dbapi2 as sqlite3
 from mnemo.admission import EmbeddingAdmission
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
+from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
 from mnemo.models import Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
@@ -235,10 +236,14 @@ class SQLiteStore(SQLiteDatabase):
         vectors: Sequence[bytes] = (),
         *,
         dedup: bool = False,
+        idempotent: IdempotentWrite | None = None,
     ) -> list[Memory | None]:
         def insert(conn: sqlite3.Connection) -> list[Memory | None]:
             # The writer is this process's one thread and BEGIN IMMEDIATE holds SQLite's
-            # write lock: no other create of the user can run between look and insert.
+            # write lock: no other create of the user can run between look and insert
+            # (nor between the idempotency key's check and its answer's insert).
+            if idempotent is not None:
+                _check_key(conn, user_id, idempotent)
             found: list[Memory | None] = []
             written: list[tuple[str, bytes]] = []
             padded: Sequence[bytes | None] = list(vectors) or [None] * len(memories)
@@ -258,9 +263,17 @@ class SQLiteStore(SQLiteDatabase):
                 else:
                     written.append((memory.id, vector))
             _put_vectors(conn, user_id, [i for i, _ in written], [v for _, v in written])
+            if idempotent is not None:
+                _store_answer(conn, user_id, idempotent, memories, found)
             return found
 
         return await self._write(insert, user_id=user_id) if memories else []
+
+    async def stored_answer(
+        self, user_id: str, key: str, now_us: int
+    ) -> tuple[str, int, bytes] | None:
+        row = await self._read(_fetch_one, _STORED_ANSWER, (user_id, key, now_us))
+        return None if row is None else (row[0], int(row[1]), bytes(row[2]))
 
     async def update_memory(
         self, user_id: str, memory_id: str, change: MemoryChange, vector: bytes | None = None
@@ -651,6 +664,50 @@ def _drop_vectors(conn: sqlite3.Connection, user_id: str, ids: Sequence[str]) ->
     if rowids:
         vector_blocks.drop(conn, user_id, rowids)
         _record_vector_change(conn, user_id, rowids)
+
+
+# -- idempotency keys (migration 0011, mnemo.idempotency) --
+
+_STORED_ANSWER = (
+    "SELECT fingerprint, status, body FROM idempotency_keys"
+    " WHERE user_id = ? AND key = ? AND expires_at > ?"
+)
+
+
+def _check_key(conn: sqlite3.Connection, user_id: str, idempotent: IdempotentWrite) -> None:
+    """Delete some expired answers; raise `Replay` or 422 if the key has a live one."""
+    request = idempotent.request
+    conn.execute(
+        "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys"
+        " WHERE expires_at <= ? LIMIT ?)",
+        (request.now_us, EXPIRED_PURGED),
+    )
+    row = conn.execute(_STORED_ANSWER, (user_id, request.key, request.now_us)).fetchone()
+    answer_again(request, None if row is None else (row[0], int(row[1]), row[2]))
+
+
+def _store_answer(
+    conn: sqlite3.Connection,
+    user_id: str,
+    idempotent: IdempotentWrite,
+    memories: Sequence[Memory],
+    found: list[Memory | None],
+) -> None:
+    """Store the answer rendered from what the insert found, with the ids it shows (an
+    expired answer of the same key not purged yet is replaced)."""
+    request = idempotent.request
+    conn.execute(
+        "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", (user_id, request.key)
+    )
+    conn.execute(
+        "INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, expires_at)"
+        " VALUES (?, ?, ?, 200, ?, ?)",
+        (user_id, request.key, request.fingerprint, idempotent.render(found), request.expires_us),
+    )
+    conn.executemany(
+        "INSERT INTO idempotency_memories (memory_id, user_id, key) VALUES (?, ?, ?)",
+        [(memory_id, user_id, request.key) for memory_id in shown_ids(memories, found)],
+    )
 
 
 # -- the embedding queue (migration 0008; its dedup keys: store/sqlite_keys.py) --
