@@ -1,0 +1,215 @@
+"""`mnemo mcp` on stdio, driven by the MCP SDK's own client session, against a real
+`mnemo serve`: every tool, bad arguments, unknown ids, revoked and read-only keys,
+another user's memories, hostile input; each error an `isError` result, the session alive."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent
+
+from tests.e2e.server import Server, run_cli
+
+pytestmark = pytest.mark.e2e
+
+TOOLS = {
+    "search_memories",
+    "get_memories",
+    "get_memory",
+    "create_memory",
+    "edit_memory",
+    "delete_memory",
+}
+
+
+def make_key(server: Server, *args: str) -> str:
+    made = run_cli("keys", "create", "--database-url", server.database_url, *args)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip().splitlines()[-1]
+
+
+@asynccontextmanager
+async def stdio_session(base: str, key: str) -> AsyncIterator[ClientSession]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNEMO_", "OMI_"))}
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mnemo", "mcp", "--base-url", base],
+        env={**env, "MNEMO_API_KEY": key},
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+def text(result: CallToolResult) -> str:
+    assert isinstance(result.content[0], TextContent)
+    return result.content[0].text
+
+
+def ok(result: CallToolResult) -> Any:
+    """The tool's answer: its structured content (a list's under "result"), which its
+    text content carries as JSON too (a list's, one item a block), for a host that reads
+    only text."""
+    assert not result.is_error, text(result)
+    structured = result.structured_content
+    assert structured is not None
+    texts = [json.loads(block.text) for block in result.content if isinstance(block, TextContent)]
+    assert texts == structured.get("result", [structured])
+    return structured
+
+
+def failed(result: CallToolResult) -> str:
+    assert result.is_error, text(result)
+    return text(result)
+
+
+async def exercise_every_tool(session: ClientSession) -> None:
+    """Each tool once, as an assistant would use them, then the errors of each kind,
+    on one session that must survive them all. Shared by the stdio and HTTP tests."""
+    listed = await session.list_tools()
+    assert {tool.name for tool in listed.tools} == TOOLS
+    create = next(tool for tool in listed.tools if tool.name == "create_memory")
+    assert "third person" in (create.description or "")
+    assert create.annotations is not None and create.annotations.read_only_hint is False
+
+    made = ok(await session.call_tool("create_memory", {"content": "User is vegetarian"}))
+    assert made["content"] == "User is vegetarian" and made["id"]
+    work = ok(
+        await session.call_tool(
+            "create_memory",
+            {
+                "content": "User works at Acme as a data engineer",
+                "category": "work",
+                "tags": ["job"],
+            },
+        )
+    )
+    assert work["category"] == "work" and work["tags"] == ["job"]
+    assert ok(await session.call_tool("get_memory", {"memory_id": made["id"]}))["id"] == made["id"]
+    listed_memories = ok(await session.call_tool("get_memories", {"limit": 10}))["result"]
+    assert {m["id"] for m in listed_memories} == {made["id"], work["id"]}
+    only_work = ok(await session.call_tool("get_memories", {"categories": ["work"]}))["result"]
+    assert [m["id"] for m in only_work] == [work["id"]]
+    # the list's limit and offset are clamped, as the API's (and Omi's) are
+    assert len(ok(await session.call_tool("get_memories", {"limit": 0}))["result"]) == 1
+    assert len(ok(await session.call_tool("get_memories", {"offset": -1}))["result"]) == 2
+    paged = ok(await session.call_tool("get_memories", {"limit": 1, "offset": 1}))["result"]
+    assert len(paged) == 1
+    found = ok(await session.call_tool("search_memories", {"query": "what does the user eat?"}))
+    assert found["items"][0]["id"] == made["id"]
+    edited = ok(
+        await session.call_tool(
+            "edit_memory",
+            {"memory_id": made["id"], "content": "User is vegan", "visibility": "public"},
+        )
+    )
+    assert edited["content"] == "User is vegan" and edited["visibility"] == "public"
+    assert ok(await session.call_tool("delete_memory", {"memory_id": made["id"]}))["success"]
+
+    # an unknown id, and the one just deleted: the server's 404, as the tool's error
+    for memory_id in (made["id"], "no-such-id"):
+        assert "404 Memory not found" in failed(
+            await session.call_tool("get_memory", {"memory_id": memory_id})
+        )
+    for memory_id in ("..", "a/b", "?x=1", "%2e%2e"):  # one path segment: names no route
+        assert "404" in failed(await session.call_tool("get_memory", {"memory_id": memory_id}))
+    assert "404" in failed(await session.call_tool("delete_memory", {"memory_id": made["id"]}))
+    # bad arguments: refused by the schema or by the server, nothing stored
+    bad: list[tuple[str, dict[str, Any]]] = [
+        ("create_memory", {}),
+        ("create_memory", {"content": 42}),
+        ("create_memory", {"content": ["a"]}),
+        ("create_memory", {"content": "   "}),
+        ("create_memory", {"content": "x" * 501}),
+        ("create_memory", {"content": "y" * 2_000_000}),
+        ("create_memory", {"content": "User a\x00b"}),
+        ("create_memory", {"content": "User ok", "category": "nonsense"}),
+        ("create_memory", {"content": "User ok", "tags": "food"}),
+        ("create_memory", {"content": "User ok", "tags": ["t" * 65]}),
+        ("get_memories", {"limit": "many"}),
+        ("get_memories", {"limit": 1.5}),
+        ("search_memories", {"query": ""}),
+        ("search_memories", {"query": "q" * 1001}),
+        ("search_memories", {"query": "food", "limit": 101}),
+        ("edit_memory", {"memory_id": work["id"]}),
+        ("edit_memory", {"memory_id": work["id"], "visibility": "secret"}),
+        ("get_memory", {}),
+        ("no_such_tool", {}),
+    ]
+    for name, arguments in bad:
+        message = failed(await session.call_tool(name, arguments))
+        assert message and "Traceback" not in message, (name, message)
+    after = ok(await session.call_tool("get_memories", {"limit": 100}))["result"]
+    assert [(m["id"], m["content"]) for m in after] == [(work["id"], work["content"])]
+
+
+async def test_every_tool_over_stdio(server: Server) -> None:
+    assert server.first_key
+    async with stdio_session(server.base, server.first_key) as session:
+        await exercise_every_tool(session)
+
+
+async def test_keys_scopes_and_isolation_over_stdio(server: Server) -> None:
+    assert server.first_key
+    reader = make_key(server, "--user", "default", "--scopes", "memories:read")
+    other = make_key(server, "--user", "someone-else")
+    async with stdio_session(server.base, server.first_key) as session:
+        mine = ok(await session.call_tool("create_memory", {"content": "User has a dog"}))
+
+    async with stdio_session(server.base, reader) as session:
+        assert ok(await session.call_tool("get_memory", {"memory_id": mine["id"]}))["id"]
+        for name, arguments in (
+            ("create_memory", {"content": "User has a cat"}),
+            ("edit_memory", {"memory_id": mine["id"], "content": "User has a cat"}),
+            ("delete_memory", {"memory_id": mine["id"]}),
+        ):
+            assert "403" in failed(await session.call_tool(name, arguments)), name
+
+    async with stdio_session(server.base, other) as session:  # another user's: unknown
+        assert "404" in failed(await session.call_tool("get_memory", {"memory_id": mine["id"]}))
+        assert "404" in failed(await session.call_tool("delete_memory", {"memory_id": mine["id"]}))
+        assert ok(await session.call_tool("get_memories", {}))["result"] == []
+        assert ok(await session.call_tool("search_memories", {"query": "dog"}))["items"] == []
+
+    listed = run_cli("keys", "list", "--database-url", server.database_url)
+    row = next(line for line in listed.stdout.splitlines() if "someone-else" in line)
+    revoked = run_cli("keys", "revoke", row.split()[0], "--database-url", server.database_url)
+    assert revoked.returncode == 0, revoked.stderr
+    async with stdio_session(server.base, other) as session:
+        assert "401" in failed(await session.call_tool("get_memories", {}))
+        assert "401" in failed(await session.call_tool("get_memories", {}))  # still alive
+
+    async with stdio_session(server.base, server.first_key) as session:  # nothing changed
+        still = ok(await session.call_tool("get_memory", {"memory_id": mine["id"]}))
+        assert still["content"] == "User has a dog"
+
+
+async def test_a_server_that_is_not_there_is_a_tool_error() -> None:
+    from tests.e2e.server import free_port
+
+    async with stdio_session(f"http://127.0.0.1:{free_port()}", "omi_dev_" + "0" * 32) as session:
+        message = failed(await session.call_tool("get_memories", {}))
+        assert "omi_dev_" not in message
+        failed(await session.call_tool("search_memories", {"query": "x"}))
+
+
+def test_bad_settings_are_one_line_errors() -> None:
+    env = {"MNEMO_API_KEY": "", "OMI_API_KEY": "", "MNEMO_BASE_URL": "", "OMI_API_BASE": ""}
+    for args, words in (
+        (["mcp"], "no API key"),
+        (["mcp", "--api-key", "k", "--base-url", "ftp://x"], "not an http:// or https:// URL"),
+        (["mcp", "--api-key", "a key"], "printable ASCII"),
+    ):
+        done = run_cli(*args, env=env)
+        assert done.returncode == 2, done
+        assert done.stderr.startswith("error: ") and words in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    helped = run_cli("mcp", "--help")
+    assert helped.returncode == 0 and "--base-url" in helped.stdout and "/mcp" in helped.stdout
