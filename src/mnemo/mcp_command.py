@@ -28,8 +28,9 @@ HELP = "\n\n".join(
         "OMI_API_BASE and OMI_API_KEY (default URL http://127.0.0.1:8080). The key's "
         "scopes decide what the tools may do: a read-only key's writing tools answer the "
         "server's 403 as their error.",
-        "A remote assistant needs no process of its own: `mnemo serve` answers MCP over "
-        "streamable HTTP at /mcp, with the same keys (see docs/mcp.md).",
+        "Errors (a bad argument, an unknown id, a refused key, the server unreachable) "
+        "are the tool's error, with the server's message; the session goes on. Only MCP "
+        "messages go to stdout. See docs/mcp.md.",
     ]
 )
 

@@ -212,4 +212,8 @@ def test_bad_settings_are_one_line_errors() -> None:
         assert done.stderr.startswith("error: ") and words in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
     helped = run_cli("mcp", "--help")
-    assert helped.returncode == 0 and "--base-url" in helped.stdout and "/mcp" in helped.stdout
+    assert (
+        helped.returncode == 0
+        and "--base-url" in helped.stdout
+        and "MNEMO_API_KEY" in helped.stdout
+    )
