@@ -30,7 +30,9 @@ HELP = "\n\n".join(
         "server's 403 as their error.",
         "Errors (a bad argument, an unknown id, a refused key, the server unreachable) "
         "are the tool's error, with the server's message; the session goes on. Only MCP "
-        "messages go to stdout. See docs/mcp.md.",
+        "messages go to stdout.",
+        "A remote assistant needs no process of its own: `mnemo serve` answers the same "
+        "tools over streamable HTTP at /mcp, with the same keys (see docs/mcp.md).",
     ]
 )
 

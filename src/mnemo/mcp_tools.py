@@ -15,6 +15,7 @@ Omi's server works here; `search_memories` and `get_memory` are mnemo's own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, TypeVar
@@ -175,9 +176,17 @@ def build_server(source: ClientSource) -> MCPServer[Any]:
     """The MCP server of mnemo's tools, calling the API with the clients of `source`."""
     from mnemo import __version__
 
-    server: MCPServer[Any] = MCPServer(
-        name="mnemo", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
-    )
+    # Building an MCPServer configures the root logger (`logging.basicConfig` with a
+    # handler of the SDK's choice); logging is mnemo's, so that is undone.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        server: MCPServer[Any] = MCPServer(
+            name="mnemo", version=__version__, instructions=INSTRUCTIONS
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
     for function, description, reading in _tools(source):
         server.add_tool(
             function,
