@@ -12,8 +12,15 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.server import Server, run_cli, start_server
-from tests.e2e.test_mcp_stdio import exercise_every_tool, failed, make_key, ok
+from tests.e2e.server import Server, start_server
+from tests.e2e.test_mcp_stdio import (
+    check_keys,
+    exercise_every_tool,
+    failed,
+    make_key,
+    ok,
+    revoke_user_keys,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -74,38 +81,15 @@ def test_the_door_answers_401_without_a_valid_key(server: Server) -> None:
 
 
 async def test_keys_scopes_and_isolation_over_streamable_http(server: Server) -> None:
-    assert server.first_key
-    reader = make_key(server, "--user", "default", "--scopes", "memories:read")
+    mine, other = await check_keys(server, http_session)
     writer = make_key(server, "--user", "default", "--scopes", "memories:write")
-    other = make_key(server, "--user", "someone-else")
-    async with http_session(server.base, server.first_key) as session:
-        mine = ok(await session.call_tool("create_memory", {"content": "User has a dog"}))
-
-    async with http_session(server.base, reader) as session:
-        assert ok(await session.call_tool("get_memory", {"memory_id": mine["id"]}))["id"]
-        for name, arguments in (
-            ("create_memory", {"content": "User has a cat"}),
-            ("edit_memory", {"memory_id": mine["id"], "content": "User has a cat"}),
-            ("delete_memory", {"memory_id": mine["id"]}),
-        ):
-            assert "403" in failed(await session.call_tool(name, arguments)), name
-
     async with http_session(server.base, writer) as session:  # write-only: no reads
         assert "403" in failed(await session.call_tool("get_memories", {}))
         made = ok(await session.call_tool("create_memory", {"content": "User likes tea"}))
         assert ok(await session.call_tool("delete_memory", {"memory_id": made["id"]}))
 
-    async with http_session(server.base, other) as session:  # another user's: unknown
-        assert "404" in failed(await session.call_tool("get_memory", {"memory_id": mine["id"]}))
-        assert "404" in failed(await session.call_tool("delete_memory", {"memory_id": mine["id"]}))
-        assert ok(await session.call_tool("get_memories", {}))["result"] == []
-        assert ok(await session.call_tool("search_memories", {"query": "dog"}))["items"] == []
-
-    listed = run_cli("keys", "list", "--database-url", server.database_url)
-    row = next(line for line in listed.stdout.splitlines() if "someone-else" in line)
-    revoked = run_cli("keys", "revoke", row.split()[0], "--database-url", server.database_url)
-    assert revoked.returncode == 0, revoked.stderr
-    async with httpx.AsyncClient() as plain:
+    revoke_user_keys(server, "someone-else")
+    async with httpx.AsyncClient() as plain:  # now refused at the door
         answer = await plain.post(
             f"{server.base}/mcp",
             json=INITIALIZE,
@@ -114,7 +98,7 @@ async def test_keys_scopes_and_isolation_over_streamable_http(server: Server) ->
     assert answer.status_code == 401 and answer.json() == {"detail": "Invalid API Key"}
 
     async with http_session(server.base, server.first_key) as session:  # nothing changed
-        still = ok(await session.call_tool("get_memory", {"memory_id": mine["id"]}))
+        still = ok(await session.call_tool("get_memory", {"memory_id": mine}))
         assert still["content"] == "User has a dog"
 
 

@@ -13,7 +13,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from tests.e2e.server import run_cli
-from tests.e2e.test_mcp_stdio import exercise_every_tool, failed, ok
+from tests.e2e.test_mcp_stdio import exercise_every_tool, ok, sees_nothing_of
 
 pytestmark = pytest.mark.e2e
 
@@ -48,10 +48,7 @@ async def test_one_user_sees_only_their_own(database_url: str) -> None:
     async with local_session(database_url, "bob") as session:
         bobs = ok(await session.call_tool("create_memory", {"content": "User has a dog"}))
     async with local_session(database_url, "alice") as session:
-        assert "404" in failed(await session.call_tool("get_memory", {"memory_id": bobs["id"]}))
-        assert "404" in failed(await session.call_tool("delete_memory", {"memory_id": bobs["id"]}))
-        assert ok(await session.call_tool("get_memories", {}))["result"] == []
-        assert ok(await session.call_tool("search_memories", {"query": "dog"}))["items"] == []
+        await sees_nothing_of(session, bobs["id"], "dog")
     async with local_session(database_url, "bob") as session:
         assert ok(await session.call_tool("get_memory", {"memory_id": bobs["id"]}))["content"] == (
             "User has a dog"

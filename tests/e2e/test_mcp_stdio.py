@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -160,44 +160,67 @@ async def exercise_every_tool(session: ClientSession, *, over_http: bool = False
     assert [(m["id"], m["content"]) for m in after] == [(work["id"], work["content"])]
 
 
+async def reads_but_cannot_write(session: ClientSession, memory_id: str) -> None:
+    """A `memories:read` key: the memory is there, and each writing tool answers 403."""
+    assert ok(await session.call_tool("get_memory", {"memory_id": memory_id}))["id"]
+    for name, arguments in (
+        ("create_memory", {"content": "User has a cat"}),
+        ("edit_memory", {"memory_id": memory_id, "content": "User has a cat"}),
+        ("delete_memory", {"memory_id": memory_id}),
+    ):
+        assert "403" in failed(await session.call_tool(name, arguments)), name
+
+
+async def sees_nothing_of(session: ClientSession, memory_id: str, words: str) -> None:
+    """Another user's memory is an unknown id, and in no list or search."""
+    assert "404" in failed(await session.call_tool("get_memory", {"memory_id": memory_id}))
+    assert "404" in failed(await session.call_tool("delete_memory", {"memory_id": memory_id}))
+    assert ok(await session.call_tool("get_memories", {}))["result"] == []
+    assert ok(await session.call_tool("search_memories", {"query": words}))["items"] == []
+
+
 async def test_every_tool_over_stdio(server: Server) -> None:
     assert server.first_key
     async with stdio_session(server.base, server.first_key) as session:
         await exercise_every_tool(session)
 
 
-async def test_keys_scopes_and_isolation_over_stdio(server: Server) -> None:
+SessionOf = Callable[[str, str], AbstractAsyncContextManager[ClientSession]]
+
+
+async def check_keys(server: Server, session_of: SessionOf) -> tuple[str, str]:
+    """The first key stores a memory; a read-only key of the same user reads it and may
+    not write; another user's key sees nothing of it. The memory's id and the other
+    user's key, for the revocation that follows. Shared by the stdio and HTTP tests."""
     assert server.first_key
     reader = make_key(server, "--user", "default", "--scopes", "memories:read")
     other = make_key(server, "--user", "someone-else")
-    async with stdio_session(server.base, server.first_key) as session:
+    async with session_of(server.base, server.first_key) as session:
         mine = ok(await session.call_tool("create_memory", {"content": "User has a dog"}))
+    async with session_of(server.base, reader) as session:
+        await reads_but_cannot_write(session, mine["id"])
+    async with session_of(server.base, other) as session:  # another user's: unknown
+        await sees_nothing_of(session, mine["id"], "dog")
+    return mine["id"], other
 
-    async with stdio_session(server.base, reader) as session:
-        assert ok(await session.call_tool("get_memory", {"memory_id": mine["id"]}))["id"]
-        for name, arguments in (
-            ("create_memory", {"content": "User has a cat"}),
-            ("edit_memory", {"memory_id": mine["id"], "content": "User has a cat"}),
-            ("delete_memory", {"memory_id": mine["id"]}),
-        ):
-            assert "403" in failed(await session.call_tool(name, arguments)), name
 
-    async with stdio_session(server.base, other) as session:  # another user's: unknown
-        assert "404" in failed(await session.call_tool("get_memory", {"memory_id": mine["id"]}))
-        assert "404" in failed(await session.call_tool("delete_memory", {"memory_id": mine["id"]}))
-        assert ok(await session.call_tool("get_memories", {}))["result"] == []
-        assert ok(await session.call_tool("search_memories", {"query": "dog"}))["items"] == []
+def revoke_user_keys(server: Server, user: str) -> None:
+    listed = run_cli("keys", "list", "--user", user, "--database-url", server.database_url)
+    for row in listed.stdout.splitlines()[1:]:
+        revoked = run_cli("keys", "revoke", row.split()[0], "--database-url", server.database_url)
+        assert revoked.returncode == 0, revoked.stderr
 
-    listed = run_cli("keys", "list", "--database-url", server.database_url)
-    row = next(line for line in listed.stdout.splitlines() if "someone-else" in line)
-    revoked = run_cli("keys", "revoke", row.split()[0], "--database-url", server.database_url)
-    assert revoked.returncode == 0, revoked.stderr
+
+async def test_keys_scopes_and_isolation_over_stdio(server: Server) -> None:
+    mine, other = await check_keys(server, stdio_session)
+
+    revoke_user_keys(server, "someone-else")
     async with stdio_session(server.base, other) as session:
         assert "401" in failed(await session.call_tool("get_memories", {}))
         assert "401" in failed(await session.call_tool("get_memories", {}))  # still alive
 
     async with stdio_session(server.base, server.first_key) as session:  # nothing changed
-        still = ok(await session.call_tool("get_memory", {"memory_id": mine["id"]}))
+        still = ok(await session.call_tool("get_memory", {"memory_id": mine}))
         assert still["content"] == "User has a dog"
 
 
