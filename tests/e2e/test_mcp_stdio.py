@@ -140,6 +140,12 @@ async def exercise_every_tool(session: ClientSession, *, over_http: bool = False
         ("edit_memory", {"memory_id": work["id"]}),
         ("edit_memory", {"memory_id": work["id"], "visibility": "secret"}),
         ("get_memory", {}),
+        ("get_memory", {"memory_id": "x" * 100_000}),
+        ("get_memory", {"memory_id": None}),
+        ("search_memories", {"query": "q" * 300_000}),
+        ("search_memories", {"query": {"$ne": 1}}),
+        ("get_memories", {"categories": "work"}),
+        ("get_memories", {"categories": ["work", "nonsense"]}),
         ("no_such_tool", {}),
     ]
     for name, arguments in bad:
