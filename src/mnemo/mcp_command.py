@@ -108,7 +108,7 @@ def _serve_database(name: str, database_url: str | None) -> None:
 
     try:
         settings = load_settings(database_url=database_url)
-        check_user_name(name)
+        name = check_user_name(name)
     except (InvalidSettings, MnemoError) as error:
         raise CliError(str(error), EXIT_USAGE) from None
     # migrate the database, and find the user, with the one-line errors of every command

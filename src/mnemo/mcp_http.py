@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -55,11 +56,17 @@ async def _client_of(ctx: Context[Any, Any]) -> AsyncIterator[AsyncClient]:
         yield sdk
 
 
+@functools.cache
+def _server() -> MCPServer[Any]:
+    """The tools, built once a process (some 25 ms: each tool's schemas): they hold no
+    state of an app, and each app's endpoint runs its own session manager of them."""
+    return build_server(_client_of)
+
+
 class McpEndpoint:
     """The ASGI app of `/mcp`; `running()` is entered in the app's lifespan."""
 
     def __init__(self) -> None:
-        self._server = build_server(_client_of)
         self._manager: StreamableHTTPSessionManager | None = None
 
     @asynccontextmanager
@@ -70,12 +77,15 @@ class McpEndpoint:
         # Bearer keys, not cookies, authenticate here: a page that rebinds a name to this
         # address has no key to send, so the SDK's Host/Origin allow-list (which would
         # refuse every name but localhost, e.g. behind a proxy) is not needed.
-        self._server.streamable_http_app(
+        server = _server()
+        # a new session manager, taken at once (no await between: another app's lifespan
+        # may make the shared server's next one)
+        server.streamable_http_app(
             stateless_http=True,
             json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        manager = self._server.session_manager
+        manager = server.session_manager
         started, stop = asyncio.Event(), asyncio.Event()
 
         async def run() -> None:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -58,7 +59,7 @@ async def test_one_user_sees_only_their_own(database_url: str) -> None:
     assert listed.returncode == 0 and bobs["id"] in listed.stdout, listed.stderr
 
 
-def test_the_command_refuses_bad_settings(tmp_path: object) -> None:
+def test_the_command_refuses_bad_settings(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/mnemo.db"
     assert run_cli("migrate", "--database-url", url).returncode == 0
     for args, code, words in (
