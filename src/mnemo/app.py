@@ -16,9 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from mnemo import mcp_http
 from mnemo.api import fast, memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
@@ -151,6 +152,7 @@ def create_app(
     """Build a mnemo app; its store is opened on start-up and closed on shutdown."""
     settings = settings or Settings()
     metrics = Metrics()
+    mcp = mcp_http.McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -180,7 +182,8 @@ def create_app(
             limiter=limiter,
         )
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await embedder.stop()
             await retrieval.drain()
@@ -206,6 +209,7 @@ def create_app(
     )
     app.include_router(memories.router)
     app.include_router(ops.router)
+    app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))
     # Every route, for the `Allow` header of a 405.
     app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
     app.add_exception_handler(MnemoError, _project_error)

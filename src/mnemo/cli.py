@@ -34,6 +34,8 @@ from mnemo.cli_support import (
 from mnemo.clock import now_us, to_datetime
 from mnemo.config import InvalidSettings, Settings, load_settings
 from mnemo.errors import MnemoError, NotFound
+from mnemo.mcp_command import HELP as MCP_HELP
+from mnemo.mcp_command import mcp_command
 from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
 from mnemo.retrieval import Retrieval
 from mnemo.store import ALL_SCOPES, Store
@@ -51,6 +53,7 @@ users_app = typer.Typer(help="List and create users.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.command("categorize")(categorize)
 app.add_typer(users_app, name="users")
+app.command("mcp", help=MCP_HELP)(mcp_command)
 
 DatabaseUrl = Annotated[
     str | None,

@@ -49,7 +49,7 @@ async def admit(
     authorization: str | None,
     client: str,
     scope: str,
-    policy: str,
+    policy: str | None,
     state: dict[str, Any],
     lookup: Lookup | None = None,
 ) -> ApiKey:
@@ -61,7 +61,9 @@ async def admit(
     for its address and answered 401 only if it fits within that limit, in one atomic
     step (else 429), so concurrent guesses get at most the limit of answers; an
     admitted request counts for its key under `policy`, and that decision is kept in
-    `state["rate_limit"]` for `RateLimitHeaders`, errors included.
+    `state["rate_limit"]` for `RateLimitHeaders`, errors included. With `policy` None
+    nothing is counted for the key: the door of `/mcp` (mnemo.mcp_http), whose tools'
+    calls are each admitted, and counted, as requests of their own.
     `lookup`: see `Authenticator.authenticate`.
     """
     limiter = found.limiter
@@ -77,7 +79,7 @@ async def admit(
             if not failure.allowed:
                 raise RateLimited(failure.reset_s, failure.headers()) from None
         raise
-    if limiter is not None:
+    if limiter is not None and policy is not None:
         decision = await limiter.take(policy, key.id)
         state["rate_limit"] = decision
         if not decision.allowed:
