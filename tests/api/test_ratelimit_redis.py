@@ -49,6 +49,24 @@ async def _two_apps(settings: Settings) -> AsyncIterator[tuple[str, Headers, lis
             yield record.id, {"Authorization": f"Bearer {secret}"}, [one, two]
 
 
+@contextlib.asynccontextmanager
+async def _behind_proxy(database_url: str) -> AsyncIterator[tuple[TcpProxy, FastAPI]]:
+    """An app (not started) whose Redis is reached through a proxy the test can cut and
+    restore, with 50 writes a day; the proxy is cut when the test ends."""
+    proxy = TcpProxy("127.0.0.1", 6379)
+    await proxy.restore()
+    settings = Settings(
+        database_url=database_url,
+        redis_url=f"redis://127.0.0.1:{proxy.port}/0",
+        rate_limit_writes=50,
+        rate_limit_window_s=86_400,  # no window boundary inside the test
+    )
+    try:
+        yield proxy, create_app(settings)
+    finally:
+        await proxy.cut()
+
+
 async def test_two_apps_share_counters_through_redis(database_url: str) -> None:
     # a day-long window, so the 8 requests cannot straddle two windows
     settings = Settings(
@@ -162,38 +180,26 @@ async def test_a_slow_redis_is_refused_with_503_then_down_after_repeated_timeout
 async def test_redis_away_fails_open_and_sharing_resumes(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    proxy = TcpProxy("127.0.0.1", 6379)
-    await proxy.restore()
-    settings = Settings(
-        database_url=database_url,
-        redis_url=f"redis://127.0.0.1:{proxy.port}/0",
-        rate_limit_writes=50,
-        rate_limit_window_s=86_400,  # no window boundary inside the test
-    )
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            record, secret = await issue_key(app.state.mnemo.store, "alice")
-            headers = {"Authorization": f"Bearer {secret}"}
-            async with _client(app) as client:
+    async with _behind_proxy(database_url) as (proxy, app), app.router.lifespan_context(app):
+        record, secret = await issue_key(app.state.mnemo.store, "alice")
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with _client(app) as client:
 
-                async def write() -> httpx.Response:
-                    return await client.post(MEMORIES, json={"content": "x"}, headers=headers)
+            async def write() -> httpx.Response:
+                return await client.post(MEMORIES, json={"content": "x"}, headers=headers)
 
-                assert (await write()).headers["X-RateLimit-Remaining"] == "49"
-                await proxy.cut()  # connections refused: down at the first failure
-                with caplog.at_level(logging.WARNING):
-                    during = [await write() for _ in range(3)]
-                assert [r.status_code for r in during] == [200, 200, 200]
-                assert DOWN in caplog.text
-                await proxy.restore()
-                await asyncio.sleep(1.1)  # the limiter retries Redis after 1 s
-                after = await write()
-                assert after.status_code == 200
-                assert after.headers["X-RateLimit-Remaining"] == "48"  # Redis counted 2 of them
-            assert await _stored(f"mnemo:rl:writes:{record.id}:*") == [2]
-    finally:
-        await proxy.cut()
+            assert (await write()).headers["X-RateLimit-Remaining"] == "49"
+            await proxy.cut()  # connections refused: down at the first failure
+            with caplog.at_level(logging.WARNING):
+                during = [await write() for _ in range(3)]
+            assert [r.status_code for r in during] == [200, 200, 200]
+            assert DOWN in caplog.text
+            await proxy.restore()
+            await asyncio.sleep(1.1)  # the limiter retries Redis after 1 s
+            after = await write()
+            assert after.status_code == 200
+            assert after.headers["X-RateLimit-Remaining"] == "48"  # Redis counted 2 of them
+        assert await _stored(f"mnemo:rl:writes:{record.id}:*") == [2]
 
 
 async def test_a_redis_restart_is_not_an_outage(
@@ -201,16 +207,7 @@ async def test_a_redis_restart_is_not_an_outage(
 ) -> None:
     # Every pooled connection is dropped at once, and Redis answers new ones at once:
     # the stale connection is retried on a new one, nothing is counted locally.
-    proxy = TcpProxy("127.0.0.1", 6379)
-    await proxy.restore()
-    settings = Settings(
-        database_url=database_url,
-        redis_url=f"redis://127.0.0.1:{proxy.port}/0",
-        rate_limit_writes=50,
-        rate_limit_window_s=86_400,
-    )
-    app = create_app(settings)
-    try:
+    async with _behind_proxy(database_url) as (proxy, app):
         async with app.router.lifespan_context(app), _client(app) as client:
             record, secret = await issue_key(app.state.mnemo.store, "alice")
             headers = {"Authorization": f"Bearer {secret}"}
@@ -224,5 +221,3 @@ async def test_a_redis_restart_is_not_an_outage(
             assert after.status_code == 200 and after.headers["X-RateLimit-Remaining"] == "48"
             assert DOWN not in caplog.text
         assert await _stored(f"mnemo:rl:writes:{record.id}:*") == [2]
-    finally:
-        await proxy.cut()
