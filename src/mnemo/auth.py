@@ -41,6 +41,16 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
+def admin_token_matches(expected: str | None, presented: str) -> bool:
+    """Whether `presented` is the operator's token (`MNEMO_ADMIN_TOKEN`), compared in
+    constant time (of their SHA-256, so not even the length leaks); never with none set."""
+    if not expected:
+        return False
+    return hmac.compare_digest(
+        hashlib.sha256(expected.encode()).digest(), hashlib.sha256(presented.encode()).digest()
+    )
+
+
 def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
     """Validated scopes in canonical order; `BadRequest` for an unknown one."""
     items = scopes.split(",") if isinstance(scopes, str) else list(scopes)

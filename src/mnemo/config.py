@@ -177,6 +177,11 @@ class Settings(BaseSettings):
         30, ge=1, description="Failed authentications allowed per client address per window."
     )
     auth_failure_window_s: int = Field(60, ge=1, le=86_400)
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the operator: the admin API (/v1/admin/...) and the web "
+        "page's admin view; unset, both are off.",
+    )
     redis_url: str | None = Field(
         None, description="redis://host:6379/0 to share rate-limit counters between workers."
     )
@@ -215,6 +220,13 @@ class Settings(BaseSettings):
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
         return None if value is None else check_redis_url(value)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("the admin token must be at least 32 characters (not shown)")
+        return value
 
     @field_validator("llm_base_url")
     @classmethod

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from mnemo.auth import hash_key
+from mnemo.auth import admin_token_matches, hash_key
 from mnemo.clock import now_us
 from mnemo.store import READ_SCOPE, WRITE_SCOPE
 from tests import pg
@@ -112,3 +112,13 @@ async def test_last_used_is_recorded(client, app, alice) -> None:
     await app.state.mnemo.authenticator.drain()  # written after the answer, not before
     (after,) = await store.list_keys()
     assert after.last_used_at is not None and after.last_used_at >= before.created_at
+
+
+def test_admin_token_matches_only_the_configured_token() -> None:
+    token = "t" * 40
+    assert admin_token_matches(token, token)
+    assert not admin_token_matches(token, token[:-1])
+    assert not admin_token_matches(token, token + "t")
+    assert not admin_token_matches(token, "")
+    assert not admin_token_matches(None, "")  # none configured: nothing matches
+    assert not admin_token_matches("", "")

@@ -21,6 +21,8 @@ URL_VALUES = {
     "redis_url": "127.0.0.1:6379",
     "llm_base_url": "ftp://user:hunter2@models/",
 }
+# Secrets too weak to use: the message says why, never the value.
+SECRET_VALUES = {"admin_token": "too-short-to-be-a-token"}
 
 
 def _kind(name: str) -> Any:
@@ -34,6 +36,8 @@ def bad_values(name: str) -> list[str]:
     """Values that setting `name` must refuse: the wrong type, and each bound crossed."""
     if name in URL_VALUES:
         return [URL_VALUES[name]]
+    if name in SECRET_VALUES:
+        return [SECRET_VALUES[name]]
     kind = _kind(name)
     if get_origin(kind) is Literal:
         return ["bogus"]
@@ -88,6 +92,8 @@ def _assert_names(message: str, label: str, name: str, value: str) -> None:
         assert "hunter2" not in message
         assert repr(value.replace("hunter2", "***")) in message
         assert any(form in message for form in ("use sqlite:///PATH", "use redis://", "http://"))
+    elif name in SECRET_VALUES:
+        assert value not in message and "at least 32 characters" in message
     else:
         assert f"{label} {value!r}: expected {allowed_values(name)}" in message
 
