@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import fast, memories, ops
+from mnemo.api import admin, fast, key, memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -143,6 +143,12 @@ issues (422). A body over the size limit (1 MiB by default) is a 413, headers ov
 _TAGS = [
     {"name": "memories", "description": "A user's memories (the Omi Developer API, and more)"},
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
+    {"name": "keys", "description": "The calling key's own record (any scope)"},
+    {
+        "name": "admin",
+        "description": "The operator's API, with `Authorization: Bearer <MNEMO_ADMIN_TOKEN>`;"
+        " every route answers 404 when no admin token is set",
+    },
 ]
 
 
@@ -207,11 +213,12 @@ def create_app(
         # `/v1/dev/user/memories/` is a 404, not a redirect built from the Host header.
         redirect_slashes=False,
     )
-    app.include_router(memories.router)
-    app.include_router(ops.router)
+    routers = (memories.router, key.router, admin.router, ops.router)
+    for router in routers:
+        app.include_router(router)
     app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))
     # Every route, for the `Allow` header of a 405.
-    app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
+    app.state.routes = [*app.routes, *(route for r in routers for route in r.routes)]
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(Replay, _replay)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -231,6 +238,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
         body_timeout_s=settings.body_timeout_s,
+        larger={admin.IMPORT_PATH: settings.admin_import_max_bytes},
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _outermost(app, lambda inner: RequestId(inner, access_log=settings.access_log))

@@ -151,7 +151,7 @@ async def test_keys_lookup_revoke_touch(store: Store) -> None:
 async def test_ensure_user_is_safe_when_processes_race(store: Store) -> None:
     import asyncio
 
-    from mnemo.auth import issue_key
+    from mnemo.accounts import issue_key
 
     results = await asyncio.gather(*(issue_key(store, "racer") for _ in range(8)))
     assert len({key.user_id for key, _ in results}) == 1

@@ -48,7 +48,7 @@ async def admit(
     found: Components,
     authorization: str | None,
     client: str,
-    scope: str,
+    scope: str | None,
     policy: str | None,
     state: dict[str, Any],
     lookup: Lookup | None = None,
@@ -106,21 +106,22 @@ class AuthenticatedRoute(APIRoute):
 
     GET routes need `memories:read` and count as reads; the batch route counts as a
     batch; every other method needs `memories:write` and counts as a write. Failed
-    authentications count per client address.
+    authentications count per client address. `any_scope`: a key of any scope may call.
     """
+
+    any_scope = False
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reading = (self.methods or set()) <= _READ_METHODS
-        scope = READ_SCOPE if reading else WRITE_SCOPE
+        scope = None if self.any_scope else READ_SCOPE if reading else WRITE_SCOPE
         policy = READS if reading else BATCHES if self.path.endswith("/batch") else WRITES
 
         async def authenticated(request: Request) -> Response:
-            client = request.client.host if request.client else "unknown"
             request.state.api_key = await admit(
                 components(request),
                 request.headers.get("authorization"),
-                client,
+                client_address(request),
                 scope,
                 policy,
                 request.scope.setdefault("state", {}),
@@ -128,6 +129,16 @@ class AuthenticatedRoute(APIRoute):
             return await handler(request)
 
         return authenticated
+
+
+class AnyScopeRoute(AuthenticatedRoute):
+    """An authenticated route any key may call, whatever its scopes (`GET /v1/dev/key`)."""
+
+    any_scope = True
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 # Dependencies are async: FastAPI runs plain functions in a thread pool, a thread hop

@@ -24,6 +24,7 @@ from mnemo.models import (
     DEFAULT_LIST_LIMIT,
     DEFAULT_SEARCH_LIMIT,
     MAX_QUERY_CHARS,
+    DeleteAllResult,
     DeleteResult,
     ErrorBody,
     Integer,
@@ -179,6 +180,25 @@ async def create_memories(
     await budget(sum(len(item.content) for item in body.memories))
     answers, stored = await service.create_memories(key.user_id, body.memories, idempotency)
     return json_response(batch_json(answers, stored))
+
+
+@router.delete(
+    "",
+    response_model=DeleteAllResult,
+    responses={200: ex.ALL_DELETED, 422: _unprocessable(ex.NOT_CONFIRMED)},
+    summary="Delete every memory of the user",
+    operation_id="deleteAllMemories",
+)
+async def delete_all_memories(
+    key: CurrentKey,
+    service: Service,
+    confirm: Annotated[
+        str | None, Query(description="Must be `true`: without it nothing is deleted.")
+    ] = None,
+) -> DeleteAllResult:
+    """Permanent and immediate, in one transaction: every memory of the key's user,
+    with its search index entries, embedding and stored idempotent answers."""
+    return DeleteAllResult(deleted_count=await service.delete_all_memories(key.user_id, confirm))
 
 
 _SEARCH_RESPONSES: Responses = {
