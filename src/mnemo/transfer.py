@@ -189,11 +189,11 @@ async def import_lines(
             counts.added["memory"] += added
             counts.existing["memory"] += len(batch) - added
 
-    async def user_id(name: str) -> str:
+    async def user_id(name: str, number: int) -> str:
         if name not in user_ids:
             existing = await store.get_user(name)
             if existing is None:
-                raise BadRequest(f"user '{name}' appears before its user record")
+                raise BadRequest(f"line {number}: user '{name}' appears before its user record")
             user_ids[name] = existing.id
         return user_ids[name]
 
@@ -215,7 +215,7 @@ async def import_lines(
         elif isinstance(record, KeyRecord):
             key = ApiKey(
                 id=record.id,
-                user_id=await user_id(record.user),
+                user_id=await user_id(record.user, number),
                 user_name=record.user,
                 name=record.name,
                 prefix=record.prefix,
@@ -228,7 +228,7 @@ async def import_lines(
             counts.added["key"] += int(added)
             counts.existing["key"] += int(not added)
         else:
-            await user_id(record.user)
+            await user_id(record.user, number)
             memory = Memory.model_validate(record.model_dump(exclude={"kind", "user"}))
             pending.setdefault(record.user, []).append(memory)
             if len(pending[record.user]) >= _PAGE:
