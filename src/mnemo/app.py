@@ -102,7 +102,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
     not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other; and a
     405's `Allow` names every method the path allows (mnemo.api.methods)."""
     assert isinstance(error, StarletteHTTPException)
-    if error.status_code == 405:
+    if error.status_code == 405 and admin_off(request):
+        error = StarletteHTTPException(404)
+    elif error.status_code == 405:
         allow = allow_header(request.app.state.routes, request.scope)
         error = StarletteHTTPException(405, error.detail, headers={"Allow": allow})
     if error.status_code == 400 and error.detail == _UNPARSABLE_BODY:
@@ -115,6 +117,14 @@ async def _http_error(request: Request, error: Exception) -> Response:
         }
         return _AsciiJSONResponse({"detail": [invalid]}, status_code=422)
     return await http_exception_handler(request, error)
+
+
+def admin_off(request: Request) -> bool:
+    """A request of the admin API's paths while it is off (no admin token): those paths
+    do not exist then, for any method."""
+    mnemo = getattr(request.app.state, "mnemo", None)
+    off = mnemo is None or mnemo.settings.admin_token is None
+    return off and request.url.path.startswith(admin.PREFIX + "/")
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:

@@ -70,6 +70,13 @@ async def test_without_a_token_set_every_admin_route_is_absent(
                 assert response.json() == {"detail": "Not Found"}
             unknown = await client.get("/v1/admin/nothing-here", headers=ADMIN)
             assert unknown.json() == response.json()
+            other_method = await client.request("PUT", path, headers=ADMIN)
+            assert other_method.status_code == 404  # not a 405 naming the methods it has
+
+
+async def test_with_a_token_set_another_method_is_405(client: httpx.AsyncClient) -> None:
+    response = await client.put(USERS, headers=ADMIN)
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)

@@ -26,10 +26,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mnemo.api.deps import Components, client_address, components
+from mnemo.api.deps import Components, client_address, components, counting_failures
 from mnemo.auth import admin_token_matches
-from mnemo.errors import MnemoError, RateLimited, Unauthorized
-from mnemo.ratelimit import AUTH_FAILURES
+from mnemo.errors import MnemoError, Unauthorized
 
 audit = logging.getLogger("mnemo.audit")
 
@@ -38,21 +37,17 @@ INVALID_TOKEN = "Invalid admin token"
 
 
 async def _admit(found: Components, expected: str, authorization: str | None, client: str) -> None:
-    """Return if the header carries the admin token; else 401 (or 429 past the limit of
-    failed authentications for the address, which is checked first)."""
-    limiter = found.limiter
-    if limiter is not None:
-        gate = await limiter.check(AUTH_FAILURES, client)
-        if not gate.allowed:
-            raise RateLimited(gate.reset_s, gate.headers())
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and admin_token_matches(expected, token.strip()):
-        return
-    if limiter is not None:
-        failure = await limiter.take(AUTH_FAILURES, client)
-        if not failure.allowed:
-            raise RateLimited(failure.reset_s, failure.headers())
-    raise Unauthorized(MISSING_TOKEN if scheme.lower() != "bearer" else INVALID_TOKEN)
+    """Return if the header carries the admin token; else 401, counted as a failed
+    authentication of the address (`deps.counting_failures`)."""
+
+    async def check() -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise Unauthorized(MISSING_TOKEN)
+        if not admin_token_matches(expected, token.strip()):
+            raise Unauthorized(INVALID_TOKEN)
+
+    await counting_failures(found, client, check)
 
 
 def _status(error: Exception) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
@@ -20,6 +20,7 @@ from mnemo.ratelimit import AUTH_FAILURES, BATCHES, CHARACTERS, READS, WRITES, R
 from mnemo.service import MemoryService
 from mnemo.store import READ_SCOPE, WRITE_SCOPE, ApiKey, Store
 
+T = TypeVar("T")
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
 # Declares the bearer scheme in the OpenAPI document; authentication itself is
@@ -67,24 +68,37 @@ async def admit(
     `lookup`: see `Authenticator.authenticate`.
     """
     limiter = found.limiter
-    if limiter is not None:
-        gate = await limiter.check(AUTH_FAILURES, client)
-        if not gate.allowed:
-            raise RateLimited(gate.reset_s, gate.headers())
-    try:
-        key = await found.authenticator.authenticate(authorization, scope, lookup)
-    except Unauthorized:
-        if limiter is not None:
-            failure = await limiter.take(AUTH_FAILURES, client)
-            if not failure.allowed:
-                raise RateLimited(failure.reset_s, failure.headers()) from None
-        raise
+    key = await counting_failures(
+        found, client, lambda: found.authenticator.authenticate(authorization, scope, lookup)
+    )
     if limiter is not None and policy is not None:
         decision = await limiter.take(policy, key.id)
         state["rate_limit"] = decision
         if not decision.allowed:
             raise RateLimited(decision.reset_s, decision.headers())
     return key
+
+
+async def counting_failures(
+    found: Components, client: str, authenticate: Callable[[], Awaitable[T]]
+) -> T:
+    """`authenticate()`, unless the client address is over its failed-authentication
+    limit (429 at once); its `Unauthorized` counted for the address, and answered only
+    within that limit, in one atomic step (else 429). API keys (`admit`) and the admin
+    token (mnemo.api.admin_route) share it, and so the same limit."""
+    limiter = found.limiter
+    if limiter is not None:
+        gate = await limiter.check(AUTH_FAILURES, client)
+        if not gate.allowed:
+            raise RateLimited(gate.reset_s, gate.headers())
+    try:
+        return await authenticate()
+    except Unauthorized:
+        if limiter is not None:
+            failure = await limiter.take(AUTH_FAILURES, client)
+            if not failure.allowed:
+                raise RateLimited(failure.reset_s, failure.headers()) from None
+        raise
 
 
 async def charge(found: Components, key: ApiKey, characters: int, state: dict[str, Any]) -> None:
