@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 
 from mnemo.auth import SHOWN_PREFIX_CHARS, generate_key, hash_key, parse_scopes
@@ -31,8 +32,9 @@ def check_user_name(name: str) -> str:
 
 
 def check_key_name(name: str) -> str:
-    """A key's label: up to `MAX_KEY_NAME_CHARS` printable characters (or none)."""
-    if len(name) > MAX_KEY_NAME_CHARS or not name.isprintable():
+    """A key's label: up to `MAX_KEY_NAME_CHARS` characters, none of them a control
+    character or a lone surrogate (or none at all)."""
+    if len(name) > MAX_KEY_NAME_CHARS or any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
         raise BadRequest(f"A key's name is at most {MAX_KEY_NAME_CHARS} printable characters")
     return name
 

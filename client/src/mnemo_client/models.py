@@ -284,11 +284,20 @@ class ApiKeyCreated(ApiKeyInfo):
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field("", max_length=200, description="A label for the key.")
+    name: str = Field(
+        "",
+        max_length=200,
+        description="A label for the key: no control characters.",
+        json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+    )
     scopes: list[str] = Field(
         default_factory=lambda: ["memories:read", "memories:write"],
         max_length=8,
         description="Of memories:read and memories:write (both by default).",
+        json_schema_extra={
+            "minItems": 1,
+            "items": {"type": "string", "enum": ["memories:read", "memories:write"]},
+        },
     )
 
 
@@ -298,6 +307,7 @@ class UserCreate(BaseModel):
     name: str = Field(
         max_length=64,
         description="1-64 ASCII letters, digits and _ . @ - (starting with a letter or digit).",
+        json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"},
     )
 
 

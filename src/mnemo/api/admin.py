@@ -39,7 +39,9 @@ IMPORT_PATH = f"{PREFIX}/import"
 DEFAULT_USERS_LIMIT = 100
 MAX_USERS_LIMIT = 1000
 
-admin_scheme = HTTPBearer(auto_error=False, description="The operator's `MNEMO_ADMIN_TOKEN`")
+admin_scheme = HTTPBearer(
+    scheme_name="AdminToken", auto_error=False, description="The operator's `MNEMO_ADMIN_TOKEN`"
+)
 
 
 def _error(description: str, content: dict[str, Any], model: type = ErrorBody) -> dict[str, Any]:
