@@ -336,6 +336,12 @@ async def test_export_streams_what_import_takes_back(
             "line 2: A user name is 1-64 characters",
         ),
         ("\ud800".encode("utf-8", "surrogatepass").decode("latin-1"), "line 2: not a valid"),
+        (
+            '{"kind":"key","id":"k","user":"dora","name":"","prefix":"omi_dev_0000",'
+            '"key_hash":"00","scopes":["admin"],"created_at":"2026-01-01T00:00:00Z",'
+            '"last_used_at":null,"revoked_at":null}',
+            "line 2: Unknown scope(s) ['admin']",
+        ),
     ],
 )
 async def test_an_import_with_a_malformed_line_stores_nothing(

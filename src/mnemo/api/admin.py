@@ -16,17 +16,16 @@ from mnemo.api import admin_examples as ax
 from mnemo.api import examples as ex
 from mnemo.api.admin_route import AdminRoute
 from mnemo.api.deps import App
+from mnemo.api.memories import error_answer, unprocessable_answer
 from mnemo.clock import to_datetime
 from mnemo.errors import BadRequest, Unprocessable
 from mnemo.models import (
     ApiKeyCreated,
     ApiKeyInfo,
     DeleteResult,
-    ErrorBody,
     ImportResult,
     Integer,
     KeyCreate,
-    UnprocessableBody,
     UserCreate,
     UserDeleted,
     UserInfo,
@@ -44,26 +43,20 @@ admin_scheme = HTTPBearer(
 )
 
 
-def _error(description: str, content: dict[str, Any], model: type = ErrorBody) -> dict[str, Any]:
-    return {"model": model, "description": description, **content}
-
-
 router = APIRouter(
     prefix=PREFIX,
     tags=["admin"],
     route_class=AdminRoute,
     dependencies=[Security(admin_scheme)],
     responses={
-        401: _error("Missing or wrong admin token", ax.ADMIN_UNAUTHORIZED),
-        404: _error("Unknown user or key (every route, when no admin token is set)", ax.NO_USER),
-        429: _error("Too many failed authentications (see `Retry-After`)", ex.RATE_LIMITED),
-        503: _error("The database cannot answer now", ex.UNAVAILABLE),
+        401: error_answer("Missing or wrong admin token", ax.ADMIN_UNAUTHORIZED),
+        404: error_answer(
+            "Unknown user or key (every route, when no admin token is set)", ax.NO_USER
+        ),
+        429: error_answer("Too many failed authentications (see `Retry-After`)", ex.RATE_LIMITED),
+        503: error_answer("The database cannot answer now", ex.UNAVAILABLE),
     },
 )
-
-
-def _unprocessable(content: dict[str, Any]) -> dict[str, Any]:
-    return _error("The request breaks a rule", content, UnprocessableBody)
 
 
 def key_info(key: ApiKey) -> ApiKeyInfo:
@@ -94,9 +87,9 @@ def _user_info(user: User, memory_count: int) -> UserInfo:
     response_model=UserInfo,
     responses={
         200: ax.USER,
-        400: _error("A malformed name", ax.BAD_NAME),
-        409: _error("The name is taken", ax.USER_TAKEN),
-        422: _unprocessable(ax.BAD_USER_BODY),
+        400: error_answer("A malformed name", ax.BAD_NAME),
+        409: error_answer("The name is taken", ax.USER_TAKEN),
+        422: unprocessable_answer(ax.BAD_USER_BODY),
     },
     summary="Create a user",
     operation_id="createUser",
@@ -110,7 +103,7 @@ async def create_user(app: App, body: UserCreate) -> UserInfo:
 @router.get(
     "/users",
     response_model=list[UserInfo],
-    responses={200: ax.USERS, 422: _unprocessable(ax.BAD_PAGE)},
+    responses={200: ax.USERS, 422: unprocessable_answer(ax.BAD_PAGE)},
     summary="List users with their memory counts",
     operation_id="listUsers",
 )
@@ -152,8 +145,8 @@ async def delete_user(app: App, name: str) -> UserDeleted:
     response_model=ApiKeyCreated,
     responses={
         200: ax.KEY_CREATED,
-        400: _error("An unknown scope, or a malformed key name", ax.BAD_SCOPE),
-        422: _unprocessable(ax.BAD_KEY_BODY),
+        400: error_answer("An unknown scope, or a malformed key name", ax.BAD_SCOPE),
+        422: unprocessable_answer(ax.BAD_KEY_BODY),
     },
     summary="Create a key for a user",
     operation_id="createUserKey",
@@ -182,7 +175,10 @@ async def list_keys(app: App, name: str) -> list[ApiKeyInfo]:
 @router.delete(
     "/users/{name}/keys/{key_id}",
     response_model=DeleteResult,
-    responses={200: ax.KEY_REVOKED, 404: _error("Unknown user, or no such active key", ax.NO_KEY)},
+    responses={
+        200: ax.KEY_REVOKED,
+        404: error_answer("Unknown user, or no such active key", ax.NO_KEY),
+    },
     summary="Revoke a user's key",
     operation_id="revokeUserKey",
 )
@@ -228,8 +224,8 @@ def _text(body: bytes) -> str:
     response_model=ImportResult,
     responses={
         200: ax.IMPORTED,
-        413: _error("The body is over the import's size limit", ax.IMPORT_TOO_LARGE),
-        422: _unprocessable(ax.BAD_IMPORT),
+        413: error_answer("The body is over the import's size limit", ax.IMPORT_TOO_LARGE),
+        422: unprocessable_answer(ax.BAD_IMPORT),
     },
     summary="Import JSON Lines from an export",
     operation_id="importData",

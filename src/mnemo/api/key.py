@@ -8,7 +8,8 @@ from mnemo.api import admin_examples as ax
 from mnemo.api import examples as ex
 from mnemo.api.admin import key_info
 from mnemo.api.deps import AnyScopeRoute, CurrentKey, bearer_scheme
-from mnemo.models import ApiKeyInfo, ErrorBody
+from mnemo.api.memories import error_answer
+from mnemo.models import ApiKeyInfo
 
 router = APIRouter(
     prefix="/v1/dev/key",
@@ -23,17 +24,9 @@ router = APIRouter(
     response_model=ApiKeyInfo,
     responses={
         200: ax.KEY,
-        401: {
-            "model": ErrorBody,
-            "description": "Missing, unknown or revoked key",
-            **ex.UNAUTHORIZED,
-        },
-        429: {"model": ErrorBody, "description": "Rate limit exceeded", **ex.RATE_LIMITED},
-        503: {
-            "model": ErrorBody,
-            "description": "The database cannot answer now",
-            **ex.UNAVAILABLE,
-        },
+        401: error_answer("Missing, unknown or revoked key", ex.UNAUTHORIZED),
+        429: error_answer("Rate limit exceeded", ex.RATE_LIMITED),
+        503: error_answer("The database cannot answer now", ex.UNAVAILABLE),
     },
     summary="The calling key's own record",
     operation_id="getCurrentKey",

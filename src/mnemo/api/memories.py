@@ -63,6 +63,10 @@ def _unprocessable(content: ex.Content) -> dict[str, Any]:
     return _error("The request breaks a rule", content, UnprocessableBody)
 
 
+# The same, for the other routers' documented answers (mnemo.api.admin, mnemo.api.key).
+error_answer, unprocessable_answer = _error, _unprocessable
+
+
 router = APIRouter(
     prefix="/v1/dev/user/memories",
     tags=["memories"],
