@@ -30,6 +30,7 @@ ROUTES = [
     ("POST", f"{USERS}/alice/keys", {"name": "x"}),
     ("GET", f"{USERS}/alice/keys", None),
     ("DELETE", f"{USERS}/alice/keys/000000000000", None),
+    ("GET", "/v1/admin/keys", None),
     ("GET", "/v1/admin/export", None),
     ("POST", "/v1/admin/import", None),
 ]
@@ -245,6 +246,17 @@ async def test_a_bad_key_request_creates_no_key(
     response = await client.post(f"{USERS}/alice/keys", json=body, headers=ADMIN)
     assert response.status_code == status, response.text
     assert len((await client.get(f"{USERS}/alice/keys", headers=ADMIN)).json()) == 1
+
+
+async def test_every_key_is_listed_or_one_users(client: httpx.AsyncClient, alice, bob) -> None:
+    everyone = (await client.get("/v1/admin/keys", headers=ADMIN)).json()
+    assert [k["user"] for k in everyone] == ["alice", "bob"]
+    only = await client.get("/v1/admin/keys", params={"user": "bob"}, headers=ADMIN)
+    assert [k["user"] for k in only.json()] == ["bob"]
+    for unknown in ("nobody", "", "a\x00", "é" * 100):
+        missing = await client.get("/v1/admin/keys", params={"user": unknown}, headers=ADMIN)
+        assert missing.status_code == 404, unknown
+    assert "key_hash" not in str(everyone)
 
 
 async def test_another_users_key_is_404_exactly_like_an_unknown_one(

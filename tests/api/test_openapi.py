@@ -41,6 +41,7 @@ EXPECTED_IDS = {
     "deleteUser": ("delete", "/v1/admin/users/{name}"),
     "createUserKey": ("post", "/v1/admin/users/{name}/keys"),
     "listUserKeys": ("get", "/v1/admin/users/{name}/keys"),
+    "listKeys": ("get", "/v1/admin/keys"),
     "revokeUserKey": ("delete", "/v1/admin/users/{name}/keys/{key_id}"),
     "exportData": ("get", "/v1/admin/export"),
     "importData": ("post", "/v1/admin/import"),

@@ -172,6 +172,21 @@ async def list_keys(app: App, name: str) -> list[ApiKeyInfo]:
     return [key_info(key) for key in await accounts.list_keys(app.store, name)]
 
 
+@router.get(
+    "/keys",
+    response_model=list[ApiKeyInfo],
+    responses={200: ax.KEYS},
+    summary="List every user's keys",
+    operation_id="listKeys",
+    openapi_extra={"parameters": [ax.ONLY_USER]},
+)
+async def list_all_keys(app: App, request: Request) -> list[ApiKeyInfo]:
+    """`mnemo keys list`: every key (or one user's, `?user=NAME`), revoked ones too,
+    oldest first; never the keys themselves."""
+    user = request.query_params.get("user")  # read, not declared: see `export_data`
+    return [key_info(key) for key in await accounts.list_keys(app.store, user)]
+
+
 @router.delete(
     "/users/{name}/keys/{key_id}",
     response_model=DeleteResult,
@@ -194,7 +209,7 @@ async def revoke_key(app: App, name: str, key_id: str) -> DeleteResult:
     responses={200: ax.EXPORT},
     summary="Export users, key records and memories as JSON Lines",
     operation_id="exportData",
-    openapi_extra={"parameters": [ax.EXPORT_USER]},
+    openapi_extra={"parameters": [ax.ONLY_USER]},
 )
 async def export_data(app: App, request: Request) -> StreamingResponse:
     """`mnemo export`'s lines, streamed (key records carry hashes, never keys)."""

@@ -117,7 +117,7 @@ IMPORT_BODY = {
         }
     },
 }
-EXPORT_USER = {
+ONLY_USER = {
     "name": "user",
     "in": "query",
     "required": False,
