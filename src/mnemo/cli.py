@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from mnemo import __version__, accounts
-from mnemo.accounts import check_user_name, issue_key
+from mnemo.accounts import check_key_name, check_user_name, issue_key
 from mnemo.auth import parse_scopes
 from mnemo.categorize.command import categorize
 from mnemo.cli_support import (
@@ -34,7 +34,7 @@ from mnemo.cli_support import (
 )
 from mnemo.clock import to_datetime
 from mnemo.config import InvalidSettings, Settings, load_settings
-from mnemo.errors import MnemoError, NotFound
+from mnemo.errors import MnemoError
 from mnemo.mcp_command import HELP as MCP_HELP
 from mnemo.mcp_command import mcp_command
 from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
@@ -200,6 +200,7 @@ def keys_create(
     settings = _settings(database_url=database_url)
     _checked(lambda: check_user_name(user))
     wanted = _checked(lambda: parse_scopes(scopes))
+    _checked(lambda: check_key_name(name))
     record, secret = with_store(
         settings, lambda store: issue_key(store, user, name=name, scopes=wanted)
     )
@@ -410,9 +411,10 @@ def reindex_command(
     from mnemo.jobs.embedder import embed_all_pending
 
     async def rebuild(store: Store) -> int:
-        users = [u for u, _ in await store.list_users() if user is None or u.name == user]
-        if user is not None and not users:
-            raise NotFound(f"no user named '{user}'")
+        if user is None:
+            users = [u for u, _ in await accounts.list_users(store)]
+        else:
+            users = [await accounts.find_user(store, user)]
         retrieval = Retrieval(store)
         if pending:
             return await embed_all_pending(retrieval, store, users[0].id if user else None)
