@@ -24,7 +24,7 @@ import httpx
 from run import ALL_CPUS, MNEMO, Server
 
 from mnemo import Settings
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.store import store_for
 
 MEMORIES = "/v1/dev/user/memories"

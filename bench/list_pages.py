@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.models import Memory, new_memory
 
 

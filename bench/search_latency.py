@@ -31,7 +31,7 @@ import httpx
 from run import ALL_CPUS, MNEMO, Server
 
 from mnemo import Settings
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.models import Memory, new_memory
 from mnemo.retrieval import Retrieval, warm
 from mnemo.store import store_for

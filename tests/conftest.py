@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from mnemo import Settings, create_app
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.store import ALL_SCOPES, Store, store_for
 from tests import pg
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from hypothesis import strategies as st
 
 from mnemo import Settings, create_app
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.models import MemoryCategory
 
 MEMORIES = "/v1/dev/user/memories"

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import fast, memories, ops
+from mnemo.api import admin, fast, key, memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -102,7 +102,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
     not even decode (e.g. invalid UTF-8) is malformed JSON: 422, like any other; and a
     405's `Allow` names every method the path allows (mnemo.api.methods)."""
     assert isinstance(error, StarletteHTTPException)
-    if error.status_code == 405:
+    if error.status_code == 405 and admin_off(request):
+        error = StarletteHTTPException(404)
+    elif error.status_code == 405:
         allow = allow_header(request.app.state.routes, request.scope)
         error = StarletteHTTPException(405, error.detail, headers={"Allow": allow})
     if error.status_code == 400 and error.detail == _UNPARSABLE_BODY:
@@ -115,6 +117,14 @@ async def _http_error(request: Request, error: Exception) -> Response:
         }
         return _AsciiJSONResponse({"detail": [invalid]}, status_code=422)
     return await http_exception_handler(request, error)
+
+
+def admin_off(request: Request) -> bool:
+    """A request of the admin API's paths while it is off (no admin token): those paths
+    do not exist then, for any method."""
+    mnemo = getattr(request.app.state, "mnemo", None)
+    off = mnemo is None or mnemo.settings.admin_token is None
+    return off and request.url.path.startswith(admin.PREFIX + "/")
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -143,6 +153,12 @@ issues (422). A body over the size limit (1 MiB by default) is a 413, headers ov
 _TAGS = [
     {"name": "memories", "description": "A user's memories (the Omi Developer API, and more)"},
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
+    {"name": "keys", "description": "The calling key's own record (any scope)"},
+    {
+        "name": "admin",
+        "description": "The operator's API, with `Authorization: Bearer <MNEMO_ADMIN_TOKEN>`;"
+        " every route answers 404 when no admin token is set",
+    },
 ]
 
 
@@ -207,11 +223,12 @@ def create_app(
         # `/v1/dev/user/memories/` is a 404, not a redirect built from the Host header.
         redirect_slashes=False,
     )
-    app.include_router(memories.router)
-    app.include_router(ops.router)
+    routers = (memories.router, key.router, admin.router, ops.router)
+    for router in routers:
+        app.include_router(router)
     app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))
     # Every route, for the `Allow` header of a 405.
-    app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
+    app.state.routes = [*app.routes, *(route for r in routers for route in r.routes)]
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(Replay, _replay)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -231,6 +248,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
         body_timeout_s=settings.body_timeout_s,
+        larger={admin.IMPORT_PATH: settings.admin_import_max_bytes},
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _outermost(app, lambda inner: RequestId(inner, access_log=settings.access_log))

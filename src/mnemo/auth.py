@@ -1,4 +1,5 @@
-"""API keys: their format, hashing, issuing, and authenticating a request.
+"""API keys: their format, hashing and scopes, and authenticating a request (issuing
+one is mnemo.accounts's).
 
 A key is `omi_dev_` + 32 hex characters (128 bits from `secrets`). Only its
 SHA-256 is stored: with that much entropy a slow hash adds nothing, and the
@@ -16,15 +17,14 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 
-from mnemo.clock import new_id, now_us
-from mnemo.errors import BadRequest, Conflict, Forbidden, MnemoError, Unauthorized
-from mnemo.store.base import ALL_SCOPES, ApiKey, FoundKey, Store, User
+from mnemo.clock import now_us
+from mnemo.errors import BadRequest, Forbidden, MnemoError, Unauthorized
+from mnemo.store.base import ALL_SCOPES, ApiKey, FoundKey, Store
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "omi_dev_"
 _KEY_PATTERN = re.compile(r"omi_dev_[0-9a-f]{32}")
-_USER_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 SHOWN_PREFIX_CHARS = 12  # "omi_dev_" and four hex characters: enough to recognise a key
 
 MISSING_HEADER = "Missing or invalid Authorization header. Must be 'Bearer API_KEY'"
@@ -65,50 +65,6 @@ def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(scope for scope in ALL_SCOPES if scope in wanted)
 
 
-def check_user_name(name: str) -> str:
-    if not _USER_NAME_PATTERN.fullmatch(name):
-        raise BadRequest(
-            "A user name is 1-64 characters: ASCII letters, digits and _ . @ - "
-            "(starting with a letter or digit)"
-        )
-    return name
-
-
-async def ensure_user(store: Store, name: str) -> User:
-    """The user with this name, created if missing."""
-    user = await store.get_user(check_user_name(name))
-    if user is None:
-        try:
-            user = await store.create_user(User(id=new_id(), name=name, created_at=now_us()))
-        except Conflict:  # another process created it in the meantime
-            user = await store.get_user(name)
-            if user is None:
-                raise
-    return user
-
-
-async def issue_key(
-    store: Store, user_name: str, *, name: str = "", scopes: Iterable[str] = ALL_SCOPES
-) -> tuple[ApiKey, str]:
-    """Create a key for the user (creating the user if needed): its record and the secret."""
-    checked_scopes = parse_scopes(scopes)
-    user = await ensure_user(store, user_name)
-    secret = generate_key()
-    record = ApiKey(
-        id=secrets.token_hex(6),
-        user_id=user.id,
-        user_name=user.name,
-        name=name,
-        prefix=secret[:SHOWN_PREFIX_CHARS],
-        scopes=checked_scopes,
-        created_at=now_us(),
-        last_used_at=None,
-        revoked_at=None,
-    )
-    await store.create_key(record, hash_key(secret))
-    return record, secret
-
-
 class Authenticator:
     """Turns an `Authorization` header into the key's record, or raises 401/403."""
 
@@ -118,10 +74,11 @@ class Authenticator:
         self._touching: dict[str, asyncio.Task[None]] = {}  # key id -> its pending write
 
     async def authenticate(
-        self, authorization: str | None, scope: str, lookup: Lookup | None = None
+        self, authorization: str | None, scope: str | None, lookup: Lookup | None = None
     ) -> ApiKey:
-        """`lookup`: how the key's hash is looked up (`Store.key_by_hash` unless a caller
-        reads something with the key in the same query: mnemo.api.fast)."""
+        """`scope`: the one the key needs (None: any). `lookup`: how the key's hash is
+        looked up (`Store.key_by_hash` unless a caller reads something with the key in
+        the same query: mnemo.api.fast)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(MISSING_HEADER)
@@ -133,7 +90,7 @@ class Authenticator:
         if found is None or not hmac.compare_digest(found[1], digest):
             raise Unauthorized(INVALID_KEY)
         key = found[0]
-        if scope not in key.scopes:
+        if scope is not None and scope not in key.scopes:
             raise Forbidden(f"Insufficient permissions. Required scope: {scope}")
         self._touch(key)
         return key

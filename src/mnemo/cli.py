@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from mnemo import __version__
-from mnemo.auth import check_user_name, issue_key, parse_scopes
+from mnemo import __version__, accounts
+from mnemo.accounts import check_key_name, check_user_name, issue_key
+from mnemo.auth import parse_scopes
 from mnemo.categorize.command import categorize
 from mnemo.cli_support import (
     EXIT_FAILED,
@@ -31,9 +32,9 @@ from mnemo.cli_support import (
     utf8_lines,
     with_store,
 )
-from mnemo.clock import now_us, to_datetime
+from mnemo.clock import to_datetime
 from mnemo.config import InvalidSettings, Settings, load_settings
-from mnemo.errors import MnemoError, NotFound
+from mnemo.errors import MnemoError
 from mnemo.mcp_command import HELP as MCP_HELP
 from mnemo.mcp_command import mcp_command
 from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
@@ -49,7 +50,7 @@ app = typer.Typer(
     add_completion=False,
 )
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-users_app = typer.Typer(help="List and create users.", no_args_is_help=True)
+users_app = typer.Typer(help="List, create and delete users.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.command("categorize")(categorize)
 app.add_typer(users_app, name="users")
@@ -85,13 +86,6 @@ def _checked(check: Callable[[], T]) -> T:
         return check()
     except MnemoError as error:
         raise CliError(error.detail, EXIT_USAGE) from None
-
-
-async def _user_id(store: Store, name: str) -> str:
-    found = await store.get_user(name)
-    if found is None:
-        raise NotFound(f"no user named '{name}'")
-    return found.id
 
 
 def _when(us: int | None) -> str:
@@ -206,6 +200,7 @@ def keys_create(
     settings = _settings(database_url=database_url)
     _checked(lambda: check_user_name(user))
     wanted = _checked(lambda: parse_scopes(scopes))
+    _checked(lambda: check_key_name(name))
     record, secret = with_store(
         settings, lambda store: issue_key(store, user, name=name, scopes=wanted)
     )
@@ -223,11 +218,9 @@ def keys_list(
 ) -> None:
     """List keys (never the secrets): id, user, name, scopes, created, last used, status."""
 
-    async def fetch(store: Store) -> list[Any]:
-        user_id = None if user is None else await _user_id(store, user)
-        return await store.list_keys(user_id)
-
-    keys = with_store(_settings(database_url=database_url), fetch)
+    keys = with_store(
+        _settings(database_url=database_url), lambda store: accounts.list_keys(store, user)
+    )
     _table(
         ["ID", "USER", "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "STATUS"],
         [
@@ -250,18 +243,16 @@ def keys_list(
 def keys_revoke(key_id: str, database_url: DatabaseUrl = None) -> None:
     """Revoke a key: it stops working at once, in every worker."""
 
-    async def revoke(store: Store) -> None:
-        if not await store.revoke_key(key_id, now_us()):
-            raise NotFound(f"no active key with id '{key_id}'")
-
-    with_store(_settings(database_url=database_url), revoke)
+    with_store(
+        _settings(database_url=database_url), lambda store: accounts.revoke_key(store, key_id)
+    )
     typer.echo(f"Revoked key {key_id}")
 
 
 @users_app.command("list")
 def users_list(database_url: DatabaseUrl = None) -> None:
     """List users with their memory counts."""
-    users = with_store(_settings(database_url=database_url), lambda store: store.list_users())
+    users = with_store(_settings(database_url=database_url), accounts.list_users)
     _table(
         ["NAME", "ID", "MEMORIES", "CREATED"],
         [[u.name, u.id, str(count), _when(u.created_at)] for u, count in users],
@@ -271,17 +262,30 @@ def users_list(database_url: DatabaseUrl = None) -> None:
 @users_app.command("create")
 def users_create(name: str, database_url: DatabaseUrl = None) -> None:
     """Create a user (without a key; `mnemo keys create --user NAME` makes one)."""
-    from mnemo.clock import new_id
-    from mnemo.store import User
-
     settings = _settings(database_url=database_url)
     checked = _checked(lambda: check_user_name(name))
-
-    def create(store: Store) -> Awaitable[User]:
-        return store.create_user(User(id=new_id(), name=checked, created_at=now_us()))
-
-    user = with_store(settings, create)
+    user = with_store(settings, lambda store: accounts.create_user(store, checked))
     typer.echo(f"Created user '{user.name}' ({user.id})")
+
+
+@users_app.command("delete")
+def users_delete(
+    name: str,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the user's data cannot be recovered.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Erase a user and everything of theirs: memories, search index, keys (needs --yes)."""
+    settings = _settings(database_url=database_url)
+    if not yes:
+        _fail(
+            f"deleting user '{name}' erases all their memories and keys for good:"
+            " add --yes to confirm",
+            EXIT_USAGE,
+        )
+    deleted = with_store(settings, lambda store: accounts.delete_user(store, name))
+    typer.echo(f"Deleted user '{name}' and {deleted} memories")
 
 
 @app.command("export")
@@ -300,7 +304,7 @@ def export_command(
 
     async def write(store: Store) -> int:
         if user is not None:
-            await _user_id(store, user)
+            await accounts.find_user(store, user)
         stream = sys.stdout if sink is None else sink.stream
         count = 0
         async for line in export_lines(store, user):
@@ -374,7 +378,7 @@ def search_command(
         _fail(f"unknown category '{bad}' in --categories: choose from {valid}", EXIT_USAGE)
 
     async def find(store: Store) -> list[tuple[Any, float]]:
-        user_id = await _user_id(store, user)
+        user_id = (await accounts.find_user(store, user)).id
         retrieval = Retrieval(store)
         found = await retrieval.search(user_id, query, limit, names)
         await retrieval.drain()  # the queued embeddings it computed, stored before closing
@@ -407,9 +411,10 @@ def reindex_command(
     from mnemo.jobs.embedder import embed_all_pending
 
     async def rebuild(store: Store) -> int:
-        users = [u for u, _ in await store.list_users() if user is None or u.name == user]
-        if user is not None and not users:
-            raise NotFound(f"no user named '{user}'")
+        if user is None:
+            users = [u for u, _ in await accounts.list_users(store)]
+        else:
+            users = [await accounts.find_user(store, user)]
         retrieval = Retrieval(store)
         if pending:
             return await embed_all_pending(retrieval, store, users[0].id if user else None)

@@ -182,6 +182,12 @@ class Settings(BaseSettings):
         description="Bearer token of the operator: the admin API (/v1/admin/...) and the web "
         "page's admin view; unset, both are off.",
     )
+    admin_import_max_bytes: int = Field(
+        67_108_864,
+        ge=1024,
+        description="Largest body of the admin API's import (POST /v1/admin/import); larger "
+        "is a 413.",
+    )
     redis_url: str | None = Field(
         None, description="redis://host:6379/0 to share rate-limit counters between workers."
     )

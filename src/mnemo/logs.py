@@ -90,6 +90,8 @@ def configure(level: str, stream: TextIO | None = None) -> None:
     chosen = logging.getLevelNamesMapping()[level.upper()]
     root.setLevel(max(chosen, logging.WARNING))
     logging.getLogger("mnemo").setLevel(chosen)
+    # The admin API's audit trail (mnemo.api.admin_route) is written at any level.
+    logging.getLogger("mnemo.audit").setLevel(min(chosen, logging.INFO))
 
 
 # 8 random hex digits for this process, then a counter: unique across processes and

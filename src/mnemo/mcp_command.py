@@ -99,7 +99,7 @@ def mcp_command(
 
 def _serve_database(name: str, database_url: str | None) -> None:
     """Direct mode: mnemo's app in this process, on the database (mnemo.mcp_local)."""
-    from mnemo.auth import check_user_name
+    from mnemo.accounts import check_user_name
     from mnemo.cli_support import EXIT_FAILED, store_failure, with_store
     from mnemo.config import InvalidSettings, load_settings
     from mnemo.errors import MnemoError

@@ -46,7 +46,7 @@ class OneUser(Authenticator):
         )
 
     async def authenticate(
-        self, authorization: str | None, scope: str, lookup: Lookup | None = None
+        self, authorization: str | None, scope: str | None, lookup: Lookup | None = None
     ) -> ApiKey:
         # `lookup` is never needed: the token is not key-shaped, so the fast path, the
         # only caller that passes one, leaves these requests to FastAPI's routes.

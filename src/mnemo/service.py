@@ -28,6 +28,7 @@ from mnemo.store.base import KeyAndRead
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
 _MAX_ID_CHARS = 128
+CONFIRM_DELETE_ALL = "Deleting every memory needs the parameter confirm=true"
 
 
 def parse_categories(raw: str | None) -> list[str]:
@@ -285,3 +286,9 @@ class MemoryService:
     async def delete_memory(self, user_id: str, memory_id: str) -> None:
         if not (_plausible_id(memory_id) and await self.store.delete_memory(user_id, memory_id)):
             raise NotFound()
+
+    async def delete_all_memories(self, user_id: str, confirm: str | None) -> int:
+        """Delete every memory of the user, if `confirm` is `true`; how many."""
+        if confirm != "true":
+            raise Unprocessable(CONFIRM_DELETE_ALL)
+        return await self.store.delete_all_memories(user_id)

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from mnemo.accounts import check_user_name
+from mnemo.auth import parse_scopes
 from mnemo.clock import to_datetime, to_us
 from mnemo.errors import BadRequest
 from mnemo.models import Memory
@@ -115,30 +117,67 @@ class ImportCounts:
         )
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
 def _parse(number: int, line: str) -> UserRecord | KeyRecord | MemoryRecord:
+    """One record; `BadRequest` naming the line if it is not JSON, not a record, holds
+    a NUL character (no database takes it in text), or names a user or scope that
+    `mnemo users create` and `mnemo keys create` would refuse."""
     try:
         data: Any = json.loads(line)
         kind = data.get("kind") if isinstance(data, dict) else None
+        if _holds_nul(data):
+            raise BadRequest(f"line {number}: a NUL character (\\u0000) is not allowed")
+        record: UserRecord | KeyRecord | MemoryRecord
         if kind == "user":
-            return UserRecord.model_validate(data)
-        if kind == "key":
-            return KeyRecord.model_validate(data)
-        if kind == "memory":
-            return MemoryRecord.model_validate(data)
-        raise BadRequest(f"line {number}: `kind` must be user, key or memory")
+            record = UserRecord.model_validate(data)
+            check_user_name(record.name)
+        elif kind == "key":
+            record = KeyRecord.model_validate(data)
+            check_user_name(record.user)
+            parse_scopes(record.scopes)
+        elif kind == "memory":
+            record = MemoryRecord.model_validate(data)
+            check_user_name(record.user)
+        else:
+            raise BadRequest(f"line {number}: `kind` must be user, key or memory")
+        return record
+    except BadRequest as error:
+        if error.detail.startswith(f"line {number}:"):
+            raise
+        raise BadRequest(f"line {number}: {error.detail}") from None
     except (ValueError, ValidationError) as error:
         raise BadRequest(f"line {number}: not a valid record: {error}") from None
+
+
+def check_lines(lines: Iterable[str]) -> int:
+    """Raise `BadRequest` at the first malformed line, as `import_lines` would, without
+    storing anything; how many records there are."""
+    records = 0
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            _parse(number, line)
+            records += 1
+    return records
 
 
 async def import_lines(
     store: Store,
     lines: Iterable[str],
     embed: Callable[[Sequence[str]], Awaitable[list[bytes]]] | None = None,
+    counts: ImportCounts | None = None,
 ) -> ImportCounts:
     """Import an export; safe to repeat. Stops with `BadRequest` at a malformed line
     (what came before it stays imported; importing the fixed file again completes it).
-    With `embed`, imported memories get their search embeddings at once."""
-    counts = ImportCounts()
+    With `embed`, imported memories get their search embeddings at once. `counts`: where
+    to count (so that a caller knows what was stored before a failure)."""
+    counts = ImportCounts() if counts is None else counts
     user_ids: dict[str, str] = {}
     pending: dict[str, list[Memory]] = {}
 
@@ -150,11 +189,11 @@ async def import_lines(
             counts.added["memory"] += added
             counts.existing["memory"] += len(batch) - added
 
-    async def user_id(name: str) -> str:
+    async def user_id(name: str, number: int) -> str:
         if name not in user_ids:
             existing = await store.get_user(name)
             if existing is None:
-                raise BadRequest(f"user '{name}' appears before its user record")
+                raise BadRequest(f"line {number}: user '{name}' appears before its user record")
             user_ids[name] = existing.id
         return user_ids[name]
 
@@ -176,11 +215,11 @@ async def import_lines(
         elif isinstance(record, KeyRecord):
             key = ApiKey(
                 id=record.id,
-                user_id=await user_id(record.user),
+                user_id=await user_id(record.user, number),
                 user_name=record.user,
                 name=record.name,
                 prefix=record.prefix,
-                scopes=tuple(record.scopes),
+                scopes=parse_scopes(record.scopes),
                 created_at=to_us(record.created_at),
                 last_used_at=_us(record.last_used_at),
                 revoked_at=_us(record.revoked_at),
@@ -189,7 +228,7 @@ async def import_lines(
             counts.added["key"] += int(added)
             counts.existing["key"] += int(not added)
         else:
-            await user_id(record.user)
+            await user_id(record.user, number)
             memory = Memory.model_validate(record.model_dump(exclude={"kind", "user"}))
             pending.setdefault(record.user, []).append(memory)
             if len(pending[record.user]) >= _PAGE:

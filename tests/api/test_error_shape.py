@@ -81,7 +81,7 @@ async def test_unexpected_exception_is_a_masked_500(
 ) -> None:
     app = create_app(settings, categorizer=_ExplodingCategorizer())
     async with app.router.lifespan_context(app):
-        from mnemo.auth import issue_key
+        from mnemo.accounts import issue_key
 
         _, secret = await issue_key(app.state.mnemo.store, "erin")
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

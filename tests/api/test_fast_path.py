@@ -27,8 +27,9 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from mnemo import Settings, create_app
+from mnemo.accounts import issue_key
 from mnemo.api.fast import FastPath
-from mnemo.auth import generate_key, issue_key
+from mnemo.auth import generate_key
 from mnemo.clock import now_us
 from mnemo.errors import MnemoError
 from mnemo.store import READ_SCOPE, WRITE_SCOPE

@@ -18,7 +18,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 async def test_openapi_documents_every_route_and_bearer_auth(client) -> None:
     document = (await client.get("/openapi.json")).json()
     paths = document["paths"]
-    assert set(paths[MEMORIES]) == {"get", "post"}
+    assert set(paths[MEMORIES]) == {"get", "post", "delete"}
     assert set(paths[f"{MEMORIES}/batch"]) == {"post"}
     assert set(paths[f"{MEMORIES}/{{memory_id}}"]) == {"get", "patch", "delete"}
     patch_body = paths[f"{MEMORIES}/{{memory_id}}"]["patch"]["requestBody"]

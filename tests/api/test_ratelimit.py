@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from mnemo import Settings, create_app
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from tests.helpers import MEMORIES, create
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")

@@ -15,7 +15,7 @@ import redis.asyncio as redis
 from fastapi import FastAPI
 
 from mnemo import Settings, create_app
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.ratelimit import DOWN_AFTER_TIMEOUTS, RedisCounter
 from tests.helpers import MEMORIES
 from tests.tcpproxy import TcpProxy

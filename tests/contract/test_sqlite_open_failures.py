@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from mnemo import Settings, create_app
-from mnemo.auth import issue_key
+from mnemo.accounts import issue_key
 from mnemo.errors import StoreUnavailable
 from mnemo.store import store_for
 from tests.helpers import MEMORIES

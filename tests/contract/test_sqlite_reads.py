@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlean import dbapi2 as sqlite3
 
-from mnemo.auth import hash_key, issue_key
+from mnemo.accounts import issue_key
+from mnemo.auth import hash_key
 from mnemo.store.bookmarks import MIN_OFFSET
 from mnemo.store.sqlite import SQLiteStore
 from tests.contract.support import memory

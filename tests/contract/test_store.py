@@ -151,7 +151,7 @@ async def test_keys_lookup_revoke_touch(store: Store) -> None:
 async def test_ensure_user_is_safe_when_processes_race(store: Store) -> None:
     import asyncio
 
-    from mnemo.auth import issue_key
+    from mnemo.accounts import issue_key
 
     results = await asyncio.gather(*(issue_key(store, "racer") for _ in range(8)))
     assert len({key.user_id for key, _ in results}) == 1
@@ -212,3 +212,42 @@ async def test_a_key_and_its_users_read_in_one_call(store: Store) -> None:
     assert await store.revoke_key("ka", now_us())
     assert await store.key_and_page("hash-a", 25, 0) == (None, None)
     assert await store.key_and_memory("hash-a", own) == (None, None)
+
+
+async def test_users_page_by_name_with_their_counts(store: Store) -> None:
+    for name in ("carol", "alice", "bob"):
+        await _user(store, name)
+    alice = await store.get_user("alice")
+    assert alice is not None
+    await store.insert_memories(alice.id, [_memory("a"), _memory("b")])
+    assert [u.name for u, _ in await store.list_users(2, 0)] == ["alice", "bob"]
+    assert [u.name for u, _ in await store.list_users(2, 2)] == ["carol"]
+    assert [u.name for u, _ in await store.list_users(0, 1)] == ["bob", "carol"]
+    assert await store.count_memories(alice.id) == 2
+    assert await store.count_memories("nobody") == 0
+
+
+async def test_delete_all_memories_and_delete_user_erase_one_user_only(store: Store) -> None:
+    alice, bob = await _user(store, "alice"), await _user(store, "bob")
+    vector = b"\x00\x00\x80\x3f" * 384
+    await store.insert_memories(alice.id, [_memory("a1"), _memory("a2")], [vector, vector])
+    await store.insert_memories(alice.id, [_memory("a3")])  # queued for its embedding
+    await store.insert_memories(bob.id, [_memory("b1")], [vector])
+    await store.create_key(_key(alice, "ka"), "a" * 64)
+    await store.create_key(_key(bob, "kb"), "b" * 64)
+    assert await store.delete_all_memories(alice.id) == 3
+    assert await listed(store, alice.id, [], 10, 0) == []
+    assert await store.pending_embeddings(alice.id) == []
+    assert await store.semantic_search(alice.id, vector, 10) == []
+    assert await store.keyword_search(alice.id, "a1", 10) == []
+    assert await store.key_by_hash("a" * 64) is not None  # the account stays
+    assert await store.delete_all_memories(alice.id) == 0
+    await store.insert_memories(alice.id, [_memory("again")], [vector])
+    assert await store.delete_user(alice.id) == 1
+    assert await store.get_user("alice") is None
+    assert await store.key_by_hash("a" * 64) is None
+    assert [k.id for k in await store.list_keys()] == ["kb"]
+    assert await store.delete_user(alice.id) is None
+    assert [m.content for m in await listed(store, bob.id, [], 10, 0)] == ["b1"]
+    assert [i for i, _ in await store.semantic_search(bob.id, vector, 10)] != []
+    assert await store.key_by_hash("b" * 64) is not None

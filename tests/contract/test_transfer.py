@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mnemo import Settings
-from mnemo.auth import hash_key, issue_key
+from mnemo.accounts import issue_key
+from mnemo.auth import hash_key
 from mnemo.clock import now_us
 from mnemo.errors import BadRequest
 from mnemo.models import MemoryCreate, new_memory

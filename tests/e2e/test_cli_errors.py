@@ -36,6 +36,7 @@ COMMANDS: dict[str, list[str]] = {
     "keys revoke": ["keys", "revoke", "0190c2a4-0000-7000-8000-000000000000"],
     "users list": ["users", "list"],
     "users create": ["users", "create", "bob"],
+    "users delete": ["users", "delete", "bob", "--yes"],
     "export": ["export", "-o", "{tmp}/out.jsonl"],
     "import": ["import", "{tmp}/empty.jsonl"],
     "search": ["search", "--user", "alice", "a query"],

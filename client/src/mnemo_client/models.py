@@ -50,6 +50,14 @@ __all__ = [
     "ErrorBody",
     "ValidationIssue",
     "UnprocessableBody",
+    "DeleteAllResult",
+    "ApiKeyInfo",
+    "ApiKeyCreated",
+    "KeyCreate",
+    "UserCreate",
+    "UserInfo",
+    "UserDeleted",
+    "ImportResult",
 ]
 
 MAX_CONTENT_CHARS = 500
@@ -244,3 +252,79 @@ class UnprocessableBody(BaseModel):
     """A 422: FastAPI's list of issues, or one of the contract's sentences."""
 
     detail: str | list[ValidationIssue]
+
+
+class DeleteAllResult(BaseModel):
+    """`DELETE /v1/dev/user/memories?confirm=true`: every memory of the user is gone."""
+
+    success: bool = True
+    deleted_count: int = Field(description="How many memories were deleted.")
+
+
+class ApiKeyInfo(BaseModel):
+    """An API key's record (Omi's `DevApiKey` fields, and `user`, `revoked_at`); never
+    the key itself nor its hash."""
+
+    id: str
+    user: str = Field(description="The name of the key's user.")
+    name: str
+    key_prefix: str = Field(description="The key's first characters, to recognise it.")
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None = Field(
+        description="When it last authenticated a request (recorded at most once a minute)."
+    )
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyInfo):
+    key: str = Field(description="The key: shown in this answer only, never again.")
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        "",
+        max_length=200,
+        description="A label for the key: no control characters.",
+        json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+    )
+    scopes: list[str] = Field(
+        default_factory=lambda: ["memories:read", "memories:write"],
+        max_length=8,
+        description="Of memories:read and memories:write (both by default).",
+        json_schema_extra={
+            "minItems": 1,
+            "items": {"type": "string", "enum": ["memories:read", "memories:write"]},
+        },
+    )
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        max_length=64,
+        description="1-64 ASCII letters, digits and _ . @ - (starting with a letter or digit).",
+        json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"},
+    )
+
+
+class UserInfo(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    memory_count: int
+
+
+class UserDeleted(BaseModel):
+    success: bool = True
+    deleted_memories: int = Field(description="How many memories were erased with the user.")
+
+
+class ImportResult(BaseModel):
+    """What an import added, and what it found already there, by kind of record."""
+
+    added: dict[str, int]
+    existing: dict[str, int]

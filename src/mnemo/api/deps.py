@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
@@ -20,6 +20,7 @@ from mnemo.ratelimit import AUTH_FAILURES, BATCHES, CHARACTERS, READS, WRITES, R
 from mnemo.service import MemoryService
 from mnemo.store import READ_SCOPE, WRITE_SCOPE, ApiKey, Store
 
+T = TypeVar("T")
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
 # Declares the bearer scheme in the OpenAPI document; authentication itself is
@@ -48,7 +49,7 @@ async def admit(
     found: Components,
     authorization: str | None,
     client: str,
-    scope: str,
+    scope: str | None,
     policy: str | None,
     state: dict[str, Any],
     lookup: Lookup | None = None,
@@ -67,24 +68,37 @@ async def admit(
     `lookup`: see `Authenticator.authenticate`.
     """
     limiter = found.limiter
-    if limiter is not None:
-        gate = await limiter.check(AUTH_FAILURES, client)
-        if not gate.allowed:
-            raise RateLimited(gate.reset_s, gate.headers())
-    try:
-        key = await found.authenticator.authenticate(authorization, scope, lookup)
-    except Unauthorized:
-        if limiter is not None:
-            failure = await limiter.take(AUTH_FAILURES, client)
-            if not failure.allowed:
-                raise RateLimited(failure.reset_s, failure.headers()) from None
-        raise
+    key = await counting_failures(
+        found, client, lambda: found.authenticator.authenticate(authorization, scope, lookup)
+    )
     if limiter is not None and policy is not None:
         decision = await limiter.take(policy, key.id)
         state["rate_limit"] = decision
         if not decision.allowed:
             raise RateLimited(decision.reset_s, decision.headers())
     return key
+
+
+async def counting_failures(
+    found: Components, client: str, authenticate: Callable[[], Awaitable[T]]
+) -> T:
+    """`authenticate()`, unless the client address is over its failed-authentication
+    limit (429 at once); its `Unauthorized` counted for the address, and answered only
+    within that limit, in one atomic step (else 429). API keys (`admit`) and the admin
+    token (mnemo.api.admin_route) share it, and so the same limit."""
+    limiter = found.limiter
+    if limiter is not None:
+        gate = await limiter.check(AUTH_FAILURES, client)
+        if not gate.allowed:
+            raise RateLimited(gate.reset_s, gate.headers())
+    try:
+        return await authenticate()
+    except Unauthorized:
+        if limiter is not None:
+            failure = await limiter.take(AUTH_FAILURES, client)
+            if not failure.allowed:
+                raise RateLimited(failure.reset_s, failure.headers()) from None
+        raise
 
 
 async def charge(found: Components, key: ApiKey, characters: int, state: dict[str, Any]) -> None:
@@ -106,21 +120,22 @@ class AuthenticatedRoute(APIRoute):
 
     GET routes need `memories:read` and count as reads; the batch route counts as a
     batch; every other method needs `memories:write` and counts as a write. Failed
-    authentications count per client address.
+    authentications count per client address. `any_scope`: a key of any scope may call.
     """
+
+    any_scope = False
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reading = (self.methods or set()) <= _READ_METHODS
-        scope = READ_SCOPE if reading else WRITE_SCOPE
+        scope = None if self.any_scope else READ_SCOPE if reading else WRITE_SCOPE
         policy = READS if reading else BATCHES if self.path.endswith("/batch") else WRITES
 
         async def authenticated(request: Request) -> Response:
-            client = request.client.host if request.client else "unknown"
             request.state.api_key = await admit(
                 components(request),
                 request.headers.get("authorization"),
-                client,
+                client_address(request),
                 scope,
                 policy,
                 request.scope.setdefault("state", {}),
@@ -128,6 +143,16 @@ class AuthenticatedRoute(APIRoute):
             return await handler(request)
 
         return authenticated
+
+
+class AnyScopeRoute(AuthenticatedRoute):
+    """An authenticated route any key may call, whatever its scopes (`GET /v1/dev/key`)."""
+
+    any_scope = True
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 # Dependencies are async: FastAPI runs plain functions in a thread pool, a thread hop

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from mnemo.auth import INVALID_KEY, MISSING_HEADER
+from mnemo.service import CONFIRM_DELETE_ALL
 
 Content = dict[str, Any]  # an OpenAPI response or request body object
 
@@ -59,7 +60,7 @@ def errors(*details: str | list[dict[str, Any]]) -> Content:
     )
 
 
-def _issue(kind: str, loc: list[str | int], msg: str, given: Any, **ctx: Any) -> dict[str, Any]:
+def issue(kind: str, loc: list[str | int], msg: str, given: Any, **ctx: Any) -> dict[str, Any]:
     """One item of FastAPI's validation body."""
     return {"type": kind, "loc": loc, "msg": msg, "input": given, **({"ctx": ctx} if ctx else {})}
 
@@ -139,6 +140,7 @@ UPDATED = named(
     )
 )
 DELETED = named(deleted=("Deleted", {"success": True}))
+ALL_DELETED = named(deleted=("Every memory deleted", {"success": True, "deleted_count": 42}))
 
 # Errors
 UNAUTHORIZED = errors(MISSING_HEADER, INVALID_KEY)
@@ -151,11 +153,12 @@ UNAVAILABLE = errors(
     "Database unavailable, try again shortly", "Rate limiter busy, try again shortly"
 )
 NOT_FOUND = errors("Memory not found")
+NOT_CONFIRMED = errors(CONFIRM_DELETE_ALL)
 BAD_FILTER = errors("Invalid category 'nope' is not a valid MemoryCategory")
 TOO_LARGE = errors("Request body too large: the limit is 1048576 bytes")
 BAD_QUERY = errors(
     [
-        _issue(
+        issue(
             "int_parsing",
             ["query", "limit"],
             "Input should be a valid integer, unable to parse string as an integer",
@@ -163,11 +166,11 @@ BAD_QUERY = errors(
         )
     ]
 )
-BAD_SEARCH = errors([_issue("missing", ["query", "query"], "Field required", None)])
+BAD_SEARCH = errors([issue("missing", ["query", "query"], "Field required", None)])
 BAD_CREATE = errors(
     "content cannot be empty",
     [
-        _issue(
+        issue(
             "enum",
             ["body", "category"],
             f"Input should be {_CATEGORY_NAMES}",
@@ -179,7 +182,7 @@ BAD_CREATE = errors(
 BAD_BATCH = errors(
     "All memories must have non-empty content",
     [
-        _issue(
+        issue(
             "too_long",
             ["body", "memories"],
             "List should have at most 25 items after validation, not 26",
@@ -195,7 +198,7 @@ BAD_UPDATE = errors(
     "visibility must be 'public' or 'private'",
     "content cannot be empty",
     [
-        _issue(
+        issue(
             "enum",
             ["body", "category"],
             f"Input should be {_CATEGORY_NAMES}",

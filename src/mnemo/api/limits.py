@@ -17,16 +17,22 @@ class RequestSizeLimits:
     limit (the rest is never read); 408 with `Connection: close` for a body not received
     whole within `body_timeout_s` of the app's first read of it (a client that sends
     less than its `Content-Length`, or trickles it). The HTTP server times out request
-    heads itself (mnemo.serve); it has no timeout for bodies, hence this one."""
+    heads itself (mnemo.serve); it has no timeout for bodies, hence this one.
+    `larger`: paths whose bodies have a limit of their own (the admin API's import)."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, max_header_bytes: int, body_timeout_s: float
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_header_bytes: int,
+        body_timeout_s: float,
+        larger: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
         self.body_timeout_s = body_timeout_s
-        self.detail = f"Request body too large: the limit is {max_bytes} bytes"
+        self.larger = larger or {}
         self.header_detail = f"Request headers too large: the limit is {max_header_bytes} bytes"
         self.timeout_detail = f"Request body not received within {body_timeout_s:g} s"
 
@@ -39,9 +45,11 @@ class RequestSizeLimits:
             response = JSONResponse({"detail": self.header_detail}, status_code=431)
             await response(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
+        too_large = {"detail": f"Request body too large: the limit is {max_bytes} bytes"}
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await JSONResponse({"detail": self.detail}, status_code=413)(scope, receive, send)
+        if declared is not None and declared > max_bytes:
+            await JSONResponse(too_large, status_code=413)(scope, receive, send)
             return
         received = 0
         deadline: float | None = None
@@ -59,8 +67,8 @@ class RequestSizeLimits:
                 ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(413, self.detail)
+                if received > max_bytes:
+                    raise HTTPException(413, too_large["detail"])
             return message
 
         await self.app(scope, limited, send)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, Security
+from fastapi import APIRouter, Body, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -24,6 +24,7 @@ from mnemo.models import (
     DEFAULT_LIST_LIMIT,
     DEFAULT_SEARCH_LIMIT,
     MAX_QUERY_CHARS,
+    DeleteAllResult,
     DeleteResult,
     ErrorBody,
     Integer,
@@ -60,6 +61,10 @@ _NOT_FOUND = _error("No such memory for this user", ex.NOT_FOUND)
 
 def _unprocessable(content: ex.Content) -> dict[str, Any]:
     return _error("The request breaks a rule", content, UnprocessableBody)
+
+
+# The same, for the other routers' documented answers (mnemo.api.admin, mnemo.api.key).
+error_answer, unprocessable_answer = _error, _unprocessable
 
 
 router = APIRouter(
@@ -179,6 +184,34 @@ async def create_memories(
     await budget(sum(len(item.content) for item in body.memories))
     answers, stored = await service.create_memories(key.user_id, body.memories, idempotency)
     return json_response(batch_json(answers, stored))
+
+
+_CONFIRM = {
+    "name": "confirm",
+    "in": "query",
+    "required": True,
+    "description": "Must be `true`: without it nothing is deleted (a 422).",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+
+@router.delete(
+    "",
+    response_model=DeleteAllResult,
+    responses={200: ex.ALL_DELETED, 422: _unprocessable(ex.NOT_CONFIRMED)},
+    summary="Delete every memory of the user",
+    operation_id="deleteAllMemories",
+    openapi_extra={"parameters": [_CONFIRM]},
+)
+async def delete_all_memories(
+    key: CurrentKey, service: Service, request: Request
+) -> DeleteAllResult:
+    """Permanent and immediate, in one transaction: every memory of the key's user,
+    with its search index entries, embedding and stored idempotent answers."""
+    # `confirm` is read here, so that any other value, or none, is the sentence above
+    # rather than a validation body.
+    confirm = request.query_params.get("confirm")
+    return DeleteAllResult(deleted_count=await service.delete_all_memories(key.user_id, confirm))
 
 
 _SEARCH_RESPONSES: Responses = {

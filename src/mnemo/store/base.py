@@ -18,6 +18,14 @@ READ_SCOPE = "memories:read"
 WRITE_SCOPE = "memories:write"
 ALL_SCOPES = (READ_SCOPE, WRITE_SCOPE)
 
+# Erasure (`Store.delete_all_memories`, `Store.delete_user`): the tables, each with a
+# `user_id` column, that hold rows of a user's memories (emptied before `memories`) and
+# those that hold the rest of their account (emptied after it, before `users`). A
+# migration's new table of a user's rows is one more name in one of them; the SQLite
+# store adds its own (`memory_vectors`).
+MEMORY_ROWS = ("idempotency_keys", "embedding_queue", "memory_keys")
+ACCOUNT_ROWS = ("vectors_changes", "api_keys")
+
 
 @dataclass(frozen=True)
 class User:
@@ -97,8 +105,21 @@ class Store(Protocol):
     async def get_user(self, name: str) -> User | None:
         """The user with this name, or None."""
 
-    async def list_users(self) -> list[tuple[User, int]]:
-        """Every user with their memory count, by name."""
+    async def list_users(self, limit: int = 0, offset: int = 0) -> list[tuple[User, int]]:
+        """Every user with their memory count, by name (`limit` of them after `offset`;
+        all with `limit` 0)."""
+
+    async def count_memories(self, user_id: str) -> int:
+        """How many memories the user has."""
+
+    async def delete_user(self, user_id: str) -> int | None:
+        """Erase the user and every row of theirs (`MEMORY_ROWS`, memories with their
+        full-text entries and vectors, `ACCOUNT_ROWS`, the user) in one transaction; how
+        many memories went, None if no such user. SQLite then purges the WAL soon."""
+
+    async def delete_all_memories(self, user_id: str) -> int:
+        """Delete every memory of the user (and `MEMORY_ROWS`, their vectors and
+        full-text entries) in one transaction; how many."""
 
     # keys
     async def create_key(self, key: ApiKey, key_hash: str) -> None:

@@ -21,6 +21,8 @@ from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
 from mnemo.store import vector_cache
 from mnemo.store.base import (
+    ACCOUNT_ROWS,
+    MEMORY_ROWS,
     ApiKey,
     KeyAndRead,
     MemoryChange,
@@ -175,15 +177,45 @@ class PostgresStore(PostgresDatabase):
         )
         return None if row is None else user_from_row(row)
 
-    async def list_users(self) -> list[tuple[User, int]]:
+    async def list_users(self, limit: int = 0, offset: int = 0) -> list[tuple[User, int]]:
         rows = await self._read(
             lambda conn: conn.fetch(
                 "SELECT u.id, u.name, u.created_at,"
                 " (SELECT count(*) FROM memories m WHERE m.user_id = u.id)"
-                " FROM users u ORDER BY u.name"
+                " FROM users u ORDER BY u.name LIMIT $1 OFFSET $2",
+                limit or None,
+                offset,
             )
         )
         return [(user_from_row(row), row[3]) for row in rows]
+
+    async def count_memories(self, user_id: str) -> int:
+        return int(
+            await self._read(
+                lambda conn: conn.fetchval(
+                    "SELECT count(*) FROM memories WHERE user_id = $1", user_id
+                )
+            )
+        )
+
+    async def delete_user(self, user_id: str) -> int | None:
+        async def delete(conn: Connection) -> int | None:
+            # The user's row first: a write of theirs racing this one waits for it (its
+            # foreign key check), then finds no user.
+            if await conn.fetchval("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id):
+                deleted = await _delete_memories(conn, user_id)
+                for table in ACCOUNT_ROWS:
+                    await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)
+                await conn.execute("DELETE FROM users WHERE id = $1", user_id)
+                return deleted
+            return None
+
+        deleted = await self._write(delete)
+        self._vector_cache.forget(user_id)
+        return deleted
+
+    async def delete_all_memories(self, user_id: str) -> int:
+        return await self._write(lambda conn: _delete_memories(conn, user_id))
 
     async def create_key(self, key: ApiKey, key_hash: str) -> None:
         await self._write(
@@ -549,6 +581,14 @@ class PostgresStore(PostgresDatabase):
             )
         )
         return _affected(status) > 0
+
+
+async def _delete_memories(conn: Connection, user_id: str) -> int:
+    """Delete the user's memories (their vectors and full-text entries are columns of
+    theirs) and every row derived from them; how many."""
+    for table in MEMORY_ROWS:
+        await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)
+    return _affected(await conn.execute("DELETE FROM memories WHERE user_id = $1", user_id))
 
 
 def _affected(status: str) -> int:

@@ -19,6 +19,8 @@ from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
 from mnemo.store import vector_blocks, vector_cache
 from mnemo.store.base import (
+    ACCOUNT_ROWS,
+    MEMORY_ROWS,
     ApiKey,
     KeyAndRead,
     MemoryChange,
@@ -91,15 +93,41 @@ class SQLiteStore(SQLiteDatabase):
         )
         return None if row is None else user_from_row(row)
 
-    async def list_users(self) -> list[tuple[User, int]]:
+    async def list_users(self, limit: int = 0, offset: int = 0) -> list[tuple[User, int]]:
         rows = await self._read(
             lambda conn: conn.execute(
                 "SELECT u.id, u.name, u.created_at,"
                 " (SELECT count(*) FROM memories m WHERE m.user_id = u.id)"
-                " FROM users u ORDER BY u.name"
+                " FROM users u ORDER BY u.name LIMIT ? OFFSET ?",
+                (limit or -1, offset),
             ).fetchall()
         )
         return [(user_from_row(row), row[3]) for row in rows]
+
+    async def count_memories(self, user_id: str) -> int:
+        row = await self._read(
+            _fetch_one, "SELECT count(*) FROM memories WHERE user_id = ?", (user_id,)
+        )
+        return int(row[0])
+
+    async def delete_user(self, user_id: str) -> int | None:
+        def delete(conn: sqlite3.Connection) -> int | None:
+            deleted = _delete_memories(conn, user_id)
+            for table in ACCOUNT_ROWS:
+                conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            gone = conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount
+            return deleted if gone else None
+
+        deleted = await self._write(delete)
+        self._vector_cache.forget(user_id)
+        self._purge_soon()
+        return deleted
+
+    async def delete_all_memories(self, user_id: str) -> int:
+        deleted = await self._write(_delete_memories, user_id)
+        if deleted:
+            self._purge_soon()
+        return deleted
 
     async def create_key(self, key: ApiKey, key_hash: str) -> None:
         await self._write(
@@ -629,6 +657,15 @@ def _put_vectors(
             written[row[0]] = vector
     vector_blocks.put(conn, user_id, written)
     _record_vector_change(conn, user_id, list(written))
+
+
+def _delete_memories(conn: sqlite3.Connection, user_id: str) -> int:
+    """Delete the user's memories and every row derived from them; how many. Each
+    memory's delete fires the triggers that empty its full-text entry and record the
+    change of the user's vectors (migration 0005); their blocks go at once."""
+    for table in (*MEMORY_ROWS, "memory_vectors"):
+        conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+    return int(conn.execute("DELETE FROM memories WHERE user_id = ?", (user_id,)).rowcount)
 
 
 def _record_vector_change(conn: sqlite3.Connection, user_id: str, rowids: Sequence[int]) -> None:

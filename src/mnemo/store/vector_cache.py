@@ -125,6 +125,13 @@ class VectorCache:
                 _, (_, evicted) = self._entries.popitem(last=False)
                 self._bytes -= evicted.nbytes
 
+    def forget(self, user_id: str) -> None:
+        """Drop the user's vectors (the user was deleted)."""
+        with self._lock:
+            old = self._entries.pop(user_id, None)
+            if old is not None:
+                self._bytes -= old[1].nbytes
+
     @property
     def nbytes(self) -> int:
         """Bytes of vectors kept now."""
