@@ -1,0 +1,120 @@
+"""The offline extractor: rules on text, deterministic, no network, no model.
+
+A turn whose speaker may be the user (`is_user` True or None) gives facts from its
+first-person statements and action items from its tasks. A turn of someone else's
+(`is_user` False) gives a fact about the user only when it speaks of the user in the
+second person ("your sister Sarah moved to Portland, right?") and the next turn, the
+user's, agrees ("Yeah, ..."); and an action item when it asks something of the user
+("can you send me the slides by Friday?") that the user does not decline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from mnemo.extract.facts import to_fact
+from mnemo.extract.grammar import expand_contractions
+from mnemo.extract.tasks import is_task, to_action
+from mnemo.extract.text import agrees, clauses, clean, declines, sentences, strip_opener
+from mnemo.extract.types import ActionItemDraft, Extraction, Turn
+
+__all__ = ["extract_offline", "fact_key"]
+
+_QUESTION_TO_STATEMENT = [
+    (re.compile(r"^(?:so\s+)?(?:are|were) you\s+", re.I), "I am "),
+    (re.compile(r"^(?:so\s+)?do you\s+", re.I), "I "),
+    (re.compile(r"^(?:so\s+)?have you (?=been|got|never|always)", re.I), "I have "),
+    (re.compile(r"^(?:so\s+)?is your\s+", re.I), "my \x00"),
+]
+_TAG_QUESTION = re.compile(
+    r"\s*,?\s*(?:right|correct|yeah|no|huh|isn't it|aren't you|don't you|didn't you|didn't she"
+    r"|didn't he|doesn't she|doesn't he|isn't she|isn't he|haven't you|or not|true)\s*\?*$",
+    re.I,
+)
+
+
+def fact_key(fact: str) -> str:
+    """A fact's identity for duplicate detection: lower case, letters and digits only."""
+    return " ".join(re.findall(r"[a-z0-9]+", fact.lower()))
+
+
+def _second_to_first(sentence: str) -> str:
+    """Someone's words about the user, as the user would say them."""
+    text = expand_contractions(strip_opener(sentence.translate({0x2019: "'"})))
+    text = re.sub(r"\byou're\b", "you are", text, flags=re.I)
+    text = re.sub(r"\byou've\b", "you have", text, flags=re.I)
+    text = _TAG_QUESTION.sub("", text).rstrip(" ?")
+    for pattern, replacement in _QUESTION_TO_STATEMENT:
+        if pattern.match(text):
+            text = pattern.sub(replacement, text, count=1)
+            if "\x00" in text:  # "is your X Y" -> "my X is Y"
+                head, _, tail = text.partition("\x00")
+                words = tail.split()
+                text = head + (f"{words[0]} is {' '.join(words[1:])}" if words else "")
+            break
+    text = re.sub(r"^you are\b", "I am", text, flags=re.I)
+    text = re.sub(r"^you have\b", "I have", text, flags=re.I)
+    text = re.sub(r"^you\b", "I", text, flags=re.I)
+    text = re.sub(r"\byour\b", "my", text, flags=re.I)
+    text = re.sub(r"\byours\b", "mine", text, flags=re.I)
+    text = re.sub(r"\byourself\b", "myself", text, flags=re.I)
+    return re.sub(r"\byou\b", "me", text, flags=re.I)
+
+
+def _user_clauses(text: str) -> Iterable[str]:
+    for sentence in sentences(text):
+        if sentence.rstrip().endswith("?"):
+            continue  # a question states nothing
+        yield from clauses(sentence)
+
+
+def extract_offline(turns: Sequence[Turn], started_at_us: int) -> Extraction:
+    """Facts and action items from `turns` by the rules above; deterministic."""
+    facts: list[str] = []
+    actions: list[ActionItemDraft] = []
+    seen_facts: set[str] = set()
+    seen_actions: set[str] = set()
+
+    def add_fact(fact: str | None) -> None:
+        if fact and (key := fact_key(fact)) not in seen_facts:
+            seen_facts.add(key)
+            facts.append(fact)
+
+    def add_action(item: ActionItemDraft | None) -> None:
+        if item and (key := fact_key(item.description)) not in seen_actions:
+            seen_actions.add(key)
+            actions.append(item)
+
+    cleaned = [clean(turn.text) for turn in turns]
+    for index, turn in enumerate(turns):
+        text = cleaned[index]
+        if turn.is_user is not False:
+            for clause in _user_clauses(text):
+                if is_task(clause):
+                    add_action(to_action(clause, started_at_us))
+                else:
+                    add_fact(to_fact(clause))
+            continue
+        reply = next(
+            (
+                (cleaned[j], turns[j])
+                for j in range(index + 1, len(turns))
+                if turns[j].speaker != turn.speaker or turns[j].is_user is True
+            ),
+            None,
+        )
+        user_reply = reply[0] if reply and reply[1].is_user is not False else None
+        for sentence in sentences(text):
+            body = strip_opener(sentence)
+            if user_reply is None or not declines(user_reply):
+                add_action(to_action(body, started_at_us, asked_by_other=True))
+            if (
+                user_reply is not None
+                and agrees(user_reply)
+                and re.search(r"\byou|your\b", body, re.I)
+            ):
+                statement = _second_to_first(body)
+                if not is_task(statement):
+                    add_fact(to_fact(statement))
+    return Extraction(facts, actions)
