@@ -128,7 +128,7 @@ def test_a_5000_character_transcript_is_fast_and_deterministic() -> None:
         "Um, so yeah, I've been vegan since 2019 and I work at a bakery. "
         "We went to the beach yesterday, it was lovely. I need to email Priya by Monday. "
         "My brother Tom lives in Oslo. Honestly I think it might rain. "
-    ) * 24
+    ) * 26
     assert len(text) >= 5000
     turns = [Turn(text[i : i + 250], f"SPEAKER_0{i % 3}", None) for i in range(0, len(text), 250)]
     started = time.process_time()
