@@ -134,7 +134,11 @@ def _resolve(kind: str, match: re.Match[str], now: datetime) -> datetime | None:
             return now + timedelta(hours=n)
         day = today + timedelta(days=n * {"day": 1, "week": 7, "month": 30}[unit])
     elif kind == "weekday":
-        day = _next_weekday(today, _WEEKDAYS.index(match["wd"].lower()))
+        weekday = _WEEKDAYS.index(match["wd"].lower())
+        if re.search(r"\bnext\s+\w+$", match.group(0).strip(), re.I):  # "next Friday": next week's
+            day = today + timedelta(days=7 - today.weekday() + weekday)
+        else:
+            day = _next_weekday(today, weekday)
     else:  # month_day
         month = _month_number(match["mo"] or match["mo2"])
         number = int(match["d"] or match["d2"])

@@ -29,13 +29,14 @@ __all__ = ["to_fact"]
 
 _ADVERBS = re.compile(
     r"^(?:also|really|just|still|definitely|absolutely|genuinely|truly|totally|pretty much"
-    r"|very much|now|currently|personally|do(?!\s+not\b))\s+",
+    r"|very much|now|currently|personally)\s+",
     re.I,
 )
 _HABIT = re.compile(
     r"\b(?:usually|always|never|often|sometimes|normally|generally|rarely|typically|mostly"
     r"|regularly|every|each|daily|weekly|on weekends|on (?:mondays|tuesdays|wednesdays|thursdays"
-    r"|fridays|saturdays|sundays)|twice a|once a|three times a|in (?:my|our) (?:free|spare) time)\b",  # noqa: E501
+    r"|fridays|saturdays|sundays)|twice a|once a|three times a|in (?:my|our) (?:free|spare) time"
+    r"|(?:most |on )?weekends|weekdays|\w+day (?:mornings|evenings|nights|afternoons)|a lot)\b",  # noqa: E501
     re.I,
 )
 _DURATION = re.compile(
@@ -49,14 +50,14 @@ _DURATION = re.compile(
 )
 _TAIL = re.compile(
     r"\s*(?:,\s*|\s+)(?:because|'cause|cause|but|so|which|although|though|whereas|and so|and then"
-    r"|and that's|and it's|and honestly|haha|lol)\b.*$|\s*,?\s*(?:right|you know|huh|isn't it"
+    r"|and that's|and it's|and honestly|haha|lol|who|which)\b.*$|,\s*(?:she|he|they|it)\b.*$|\s*,?\s*(?:right|you know|huh|isn't it"
     r"|don't you think|if that makes sense|or something|or whatever|and stuff|and all that)\s*$",
     re.I,
 )
 _TRANSIENT = frozenset(
     words(
         "tired hungry thirsty sorry glad good fine okay ok great sure excited nervous late here "
-        "back done busy free ready off in out on so home stuck starving exhausted bored curious "
+        "back done busy free ready off in out so home stuck starving exhausted bored curious "
         "happy sad stressed worried lost confused kidding joking serious listening afraid going "
         "about trying still just also really totally not gonna coming leaving heading almost "
         "there sick full awake up down thinking wondering hoping looking waiting running getting "
@@ -66,10 +67,13 @@ _TRANSIENT = frozenset(
         "doing feeling having making taking telling saying calling asking talking trying "
     )
 )
-_KEEP_WITH = frozenset({"of", "to", "with", "about", "at", "in", "for", "from"})
+_KEEP_WITH = frozenset({"of", "with", "at", "in", "from"})
+_INTENSIFIERS = re.compile(r"^(?:(?:really|also|still|pretty|quite|super|totally|definitely|so|very|such|a huge|huge|big|kind of|a bit|always)\s+)+", re.I)
+_NOT_ON = re.compile(r"^on\s+(?:my|the|a)\s+(?:way|phone|call|break|vacation|holiday|train|bus)|^on\s+(?:it|time|call|board)\b", re.I)
 _PROGRESSIVE_FACTS = {
     "learning": None, "studying": None, "training": None, "dating": None, "raising": None,
-    "majoring": None, "renting": None, "expecting": None, "living": "lives",
+    "majoring": None, "renting": None, "expecting": None, "saving": None, "restoring": None,
+    "renovating": None, "writing": None, "building": None, "practicing": None, "living": "lives",
     "working": "works", "teaching": "teaches", "freelancing": "freelances",
 }  # fmt: skip
 _SMALL_TALK_OBJECT = re.compile(
@@ -108,7 +112,7 @@ _RELATIONS = (
 )
 _RELATION_SUBJECT = re.compile(
     rf"^(?:my|our)\s+(?P<rel>(?:(?:little|older|younger|big|baby|twin|eldest|oldest|youngest"
-    rf"|middle|two|three|late)\s+)*(?:{_RELATIONS}))\b(?P<name>(?:,?\s+[A-Z][a-z]+){{0,1}})"
+    rf"|middle|two|three|late|whole|entire|extended|immediate)\s+)*(?:{_RELATIONS}))\b(?P<name>(?:,?\s+(?-i:[A-Z][a-z]+)){{0,1}})"
     rf"(?:,)?\s+(?P<rest>.+)$",
     re.I,
 )
@@ -118,7 +122,8 @@ _ATTRIBUTE_SUBJECT = re.compile(
     r"|star sign|go-to [\w-]+|dream job|dream|goal|specialty|native language|first language"
     r"|mother tongue|background|degree|profession|occupation|religion|shoe size|height"
     r"|love language|comfort food|guilty pleasure|weakness|pronouns|diet|allergy|allergies"
-    r"|commute|day job|side hustle|hobby|hobbies|passion)\s+(?P<verb>is|are|was)\s+(?P<rest>.+)$",
+    r"|commute|day job|side hustle|hobby|hobbies|passion|research|novel|book|business|company|thesis"
+    r"|podcast|band|blog|family|heritage|house|apartment|office|school|[a-z]+ist|doctor)\s+(?P<verb>is|are|was)\s+(?P<rest>.+)$",
     re.I,
 )
 
@@ -129,6 +134,8 @@ def _finish(fact: str) -> str | None:
     fact = re.sub(r"\s+,", ",", fact)
     if re.search(r"\b(?:you|your|yours|yourself)\b", fact, re.I):
         return None  # said to the listener: small talk, not a fact about the user
+    if re.search(r"\b(?:he|him|his|she|her|hers|them|it's|of (?:these|those))\b", fact, re.I):
+        return None  # someone unnamed: the fact would not stand on its own
     words = fact.split()
     if len(words) < 3 or len(fact) > MAX_FACT_CHARS:
         return None
@@ -149,6 +156,8 @@ def _strip_duration(text: str) -> tuple[str, bool]:
 
 def _state(rest: str, subject: str = "User") -> str | None:
     """'<subject> is X' for `rest` = the X of "I am X", or None when X is transient."""
+    habitual = _HABIT.search(rest) is not None
+    rest = _INTENSIFIERS.sub("", rest.strip())
     words = rest.split()
     if not words:
         return None
@@ -168,10 +177,13 @@ def _state(rest: str, subject: str = "User") -> str | None:
         if negated:
             return None
         return _finish(f"{subject} {verb} {to_third_person(' '.join(words[1:]))}")
-    if first.endswith("ing") or first in {"going", "gonna", "about", "supposed", "on"}:
+    if first.endswith("ing") and habitual and first not in {"going", "getting", "thinking"}:
+        verb3 = third_person(base_of_gerund(first))
+        return _finish(f"{subject} {verb3} {to_third_person(' '.join(words[1:]))}")
+    if first.endswith("ing") or first in {"going", "gonna", "about", "supposed"} or _NOT_ON.match(rest):
         return None
     following = words[1].lower() if len(words) > 1 else ""
-    if first in _TRANSIENT and following not in _KEEP_WITH:
+    if first in _TRANSIENT and following not in _KEEP_WITH and not habitual:
         return None
     if first in {"so", "very", "really", "super", "too"}:
         return None
@@ -285,6 +297,23 @@ def _i_past(verb: str, rest: str) -> str | None:
     return None
 
 
+_HABIT_ADVERBS = frozenset(
+    words("usually always never often sometimes normally generally rarely typically mostly regularly")
+)
+# Present-tense verbs that, after "I", are talk about the conversation, not a fact.
+_NOT_FACT_VERBS = frozenset(
+    words(
+        "mean know think guess see agree hope feel want need wonder remember believe bet "
+        "suppose get promise forget understand doubt wish appreciate apologize say tell hear "
+        "try figure care swear miss recommend suggest call let put ask check send find give "
+        "bring leave start stop keep pay buy owe reckon realize assume imagine expect trust "
+        "look come thank mind admit insist notice wanna gotta gonna sound seem ran saw "
+        "promise hate guarantee love like prefer enjoy just kinda sorta only still even "
+        "totally literally think reckon figure doubt can't cannot gotta got owe heard"
+    )
+)
+
+
 def _i_present(verb: str, rest: str) -> str | None:
     lower = verb.lower()
     if lower in {"want", "hope", "plan", "dream"}:
@@ -296,32 +325,21 @@ def _i_present(verb: str, rest: str) -> str | None:
         if not _object_ok(rest):
             return None
         return _finish(f"User {third_person(lower)} {to_third_person(rest)}")
-    if lower in {
-        "usually",
-        "always",
-        "never",
-        "often",
-        "sometimes",
-        "normally",
-        "generally",
-        "rarely",
-        "typically",
-        "mostly",
-        "regularly",
-    }:
-        words = rest.split()
-        if not words or is_past(words[0]):
+    if lower in _HABIT_ADVERBS:
+        parts = rest.split()
+        if not parts or is_past(parts[0]) or parts[0].lower() in _NOT_FACT_VERBS - _PREFERENCES:
             return None
-        inner = _i_present(words[0], " ".join(words[1:]))
-        if inner is None and words[0].lower() not in _STATIVE | _PREFERENCES:
-            return None
-        verb3 = third_person(words[0])
-        return _finish(f"User {lower} {verb3} {to_third_person(' '.join(words[1:]))}")
-    if lower not in _STATIVE:
+        if parts[0].lower() in {"am", "is", "are"}:
+            return _state(f"{lower} {' '.join(parts[1:])}")
+        verb3 = third_person(parts[0])
+        return _finish(f"User {lower} {verb3} {to_third_person(' '.join(parts[1:]))}")
+    if lower in _NOT_FACT_VERBS or not lower.isalpha():
         return None
     if lower in _NEEDS_HABIT and not _HABIT.search(rest):
         return None
-    if not rest.strip() or has_relative_time(rest):
+    if not _object_ok(rest) and not _HABIT.search(rest):
+        return None
+    if has_relative_time(rest) and not _HABIT.search(rest):
         return None
     core, _ = _strip_duration(rest)
     return _finish(f"User {third_person(lower)} {to_third_person(core)}")
@@ -348,6 +366,9 @@ def _first_person(text: str) -> str | None:
     if lower in {"am", "are"}:
         if we:
             return None
+        name = re.match(r"^(?-i:([A-Z][a-z]+))(?:\s+(?-i:[A-Z][a-z]+))?$", tail)
+        if name:
+            return _finish(f"User's name is {tail}")
         return _i_am(tail)
     if lower == "have" and tail.lower().startswith("been "):
         return _i_have_been(tail[5:])
@@ -400,6 +421,12 @@ def _relation(match: re.Match[str]) -> str | None:
     words = rest.split()
     if not words:
         return None
+    adverb = ""
+    while len(words) > 1 and words[0].lower() in _HABIT_ADVERBS | {"only", "also", "still", "really", "now"}:
+        if words[0].lower() in _HABIT_ADVERBS | {"only"}:
+            adverb = words[0].lower() + " "
+        words = words[1:]
+        rest = " ".join(words)
     verb = words[0].lower()
     if name and verb == "and":
         return None

@@ -32,6 +32,7 @@ _CONTRACTIONS = [
     (r"\bhaven't\b", "have not"), (r"\bhasn't\b", "has not"), (r"\bwouldn't\b", "would not"),
     (r"\bshouldn't\b", "should not"), (r"\bcouldn't\b", "could not"),
     (r"\b(she|he|it|that)'s\b", r"\1 is"),
+    (r"\b(\w+)'s\s+(?=(?:a|an|the|from|in|into|allergic|still|also|not|very|really)\b)", r"\1 is "),
 ]  # fmt: skip
 _COMPILED = [(re.compile(p, re.I), r) for p, r in _CONTRACTIONS]
 

@@ -41,10 +41,10 @@ def fact_key(fact: str) -> str:
 
 def _second_to_first(sentence: str) -> str:
     """Someone's words about the user, as the user would say them."""
-    text = expand_contractions(strip_opener(sentence.translate({0x2019: "'"})))
+    text = _TAG_QUESTION.sub("", strip_opener(sentence)).rstrip(" ?")
+    text = expand_contractions(text)
     text = re.sub(r"\byou're\b", "you are", text, flags=re.I)
     text = re.sub(r"\byou've\b", "you have", text, flags=re.I)
-    text = _TAG_QUESTION.sub("", text).rstrip(" ?")
     for pattern, replacement in _QUESTION_TO_STATEMENT:
         if pattern.match(text):
             text = pattern.sub(replacement, text, count=1)

@@ -25,10 +25,11 @@ _STUTTER = re.compile(r"\b(\w+)(?:[\s,-]+\1\b)+", re.I)
 _OPENERS = re.compile(
     r"^(?:(?:so|well|oh|ah|yeah|yes|yep|yup|no|nah|okay|ok|right|anyway|anyways|and|but|also"
     r"|plus|btw|by the way|fun fact|funny enough|haha|lol|wow|hey|hi|hello|sure|honestly"
-    r"|exactly|true|cool|great|nice|oh man|man|dude|listen|look|see|then|now)\b[\s,:!.-]*)+",
+    r"|exactly|true|cool|great|nice|oh man|man|dude|listen|look|see|then|now|wait|oh wait|aw|ha|ugh"
+    r"|hmm|mostly|fine|thanks|thank you|sorry|ok so|anyhow|also|anyway)\b[\s,:!.-]*)+",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+|\s+-\s+|;\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+|\s+-\s+|;\s*|:\s+")
 _CLAUSE_JOIN = re.compile(
     r",?\s+(?:and|but|so|plus|though)\s+(?:also\s+)?(?=(?:i|i'm|i've|i'd|i'll|my|we|we're|our)\b)"
     r"|,\s+(?=(?:i|i'm|i've|my)\b)",
@@ -60,9 +61,9 @@ def clean(text: str) -> str:
     text = text.translate(_APOSTROPHES).replace("\x00", " ")
     text = _FILLERS.sub(" ", text)
     text = _STUTTER.sub(r"\1", text)
-    text = re.sub(r"\s+([,.!?])", r"\1", text)
-    text = re.sub(r"([,.!?])(?:\s*[,.])+", r"\1", text)
-    return " ".join(text.split())
+    text = re.sub(r"[ \t]+([,.!?])", r"\1", text)
+    text = re.sub(r"([,.!?])(?:[ \t]*[,.])+", r"\1", text)
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
 
 
 def sentences(text: str) -> list[str]:
@@ -75,10 +76,25 @@ def strip_opener(sentence: str) -> str:
     return _OPENERS.sub("", sentence).strip()
 
 
+_SUBJECTLESS_JOIN = re.compile(
+    r",?\s+(?:and|but)\s+(?=(?:grew|moved|live|work|speak|play|teach|have|love|own|go|still)\b)",
+    re.I,
+)
+
+
 def clauses(sentence: str) -> list[str]:
-    """A sentence cut where a new first-person clause starts ("..., and I work nights")."""
-    parts = [strip_opener(p) for p in _CLAUSE_JOIN.split(sentence)]
-    return [p for p in parts if p]
+    """A sentence cut where a new first-person clause starts ("..., and I work nights");
+    a first-person clause continued without its subject ("I was born in Nairobi but
+    grew up in Toronto") gets it back."""
+    parts: list[str] = []
+    for part in _CLAUSE_JOIN.split(sentence):
+        part = strip_opener(part)
+        pieces = _SUBJECTLESS_JOIN.split(part)
+        if len(pieces) > 1 and re.match(r"^(?:i|i'm|i've)\b", part, re.I):
+            parts += [pieces[0], *("I " + piece for piece in pieces[1:])]
+        elif part:
+            parts.append(part)
+    return parts
 
 
 def is_hedged(text: str) -> bool:
@@ -91,7 +107,11 @@ def mentions_speaker_label(text: str) -> bool:
 
 def agrees(text: str) -> bool:
     """Whether a reply starts by agreeing ("Yeah, ...", "That's right")."""
-    return _AGREE.match(strip_leading_fillers(text)) is not None
+    start = strip_leading_fillers(text)
+    if _AGREE.match(start):
+        return True
+    head = " ".join(start.split()[:3]).lower()
+    return re.search(r"\b(?:yes|yeah|yep|yup)\b", head) is not None
 
 
 def declines(text: str) -> bool:
