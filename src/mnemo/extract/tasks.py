@@ -23,7 +23,7 @@ _OWN = re.compile(
     r"|am gonna|are gonna|plan to|am planning to|are planning to|promised to|would better|had better"  # noqa: E501
     r"|ought to)"
     r"|remind me to|remind me that i need to|do not forget to|do not let me forget to"
-    r"|note to self:?|todo:?|to-do:?|reminder:?|make sure (?:i|we|to)|remember to"
+    r"|note to self:?|todo:?|to-do:?|reminder:|make sure (?:i|we|to)|remember to"
     r"|(?:i|we) (?:must|need to|have to) remember to|i want to remember to)\s+(?P<v>.+)$",
     re.I,
 )
@@ -48,7 +48,9 @@ _FILLER_TAIL = re.compile(
     re.I,
 )
 _REASON_TAIL = re.compile(
-    r"\s*,?\s*\b(?:because|'cause|cause|since|so that|so we|so i|or else)\b.*$", re.I
+    r"\s*,?\s*\b(?:because|'cause|cause|since|so that|so we|so i|or else|when i am|when i get"
+    r"|once i|as soon as)\b.*$|,\s*(?:it|she|he|they|that|this|which)\b.*$",
+    re.I,
 )
 _HEDGE_WORDS = re.compile(r"\b(?:probably|maybe|perhaps|definitely|really|actually)\s+", re.I)
 
@@ -107,6 +109,8 @@ def to_action(
         return None
     verb = words[0].lower()
     if verb in _VAGUE_VERBS and (verb not in _NEEDS_OBJECT or len(words) < 3):
+        return None
+    if len(words) <= 4 and " ".join(words[:3]).lower() in {"take a look", "have a look", "look into it"}:
         return None
     if len(words) <= 3 and words[-1].lower() in {
         "it",
