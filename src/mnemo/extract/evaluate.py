@@ -42,11 +42,9 @@ __all__ = [
 DEFAULT_SET = Path(__file__).resolve().parents[3] / "data" / "extraction" / "conversations.jsonl"
 MATCH_THRESHOLD = 0.6
 STOPWORDS = frozenset(
-    (
-        "user user's users a an the is are am be been being was were has have had does do "
-        "did to of in on at for with and or their they them theirs themselves s i my me "
-        "very really also all about as by from it its that this there"
-    ).split()
+    """user user's users a an the is are am be been being was were has have had does do
+    did to of in on at for with and or their they them theirs themselves s i my me
+    very really also all about as by from it its that this there""".split()  # noqa: SIM905
 )
 
 
@@ -121,14 +119,13 @@ def similarity(a: str, b: str) -> float:
 def matches(expected: Sequence[str], got: Sequence[str]) -> list[tuple[int, int]]:
     """One-to-one (expected index, got index) pairs at or above the threshold."""
     pairs = sorted(
-        ((similarity(e, g), i, j) for i, e in enumerate(expected) for j, g in enumerate(got)),
-        reverse=True,
+        (-similarity(e, g), i, j) for i, e in enumerate(expected) for j, g in enumerate(got)
     )
     used_e: set[int] = set()
     used_g: set[int] = set()
     chosen: list[tuple[int, int]] = []
-    for score, i, j in pairs:
-        if score < MATCH_THRESHOLD:
+    for negative, i, j in pairs:
+        if -negative < MATCH_THRESHOLD:
             break
         if i not in used_e and j not in used_g:
             used_e.add(i)
@@ -189,7 +186,8 @@ class Report:
                 f"({self.matched_actions}/{self.expected_actions})",
                 f"due-date accuracy    {self.due_accuracy:.3f}  "
                 f"({self.due_correct}/{self.matched_actions} matched items)",
-                f"empty kept empty     {self._ratio(self.empty_kept_empty, self.empty_conversations):.3f}"
+                f"empty kept empty     "
+                f"{self._ratio(self.empty_kept_empty, self.empty_conversations):.3f}"
                 f"  ({self.empty_kept_empty}/{self.empty_conversations})",
             ]
         )

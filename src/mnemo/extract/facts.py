@@ -50,7 +50,7 @@ _DURATION = re.compile(
 )
 _TAIL = re.compile(
     r"\s*(?:,\s*|\s+)(?:because|'cause|cause|but|so|which|although|though|whereas|and so|and then"
-    r"|and that's|and it's|and honestly|haha|lol|who|which)\b.*$|,\s*(?:she|he|they|it)\b.*$|\s*,?\s*(?:right|you know|huh|isn't it"
+    r"|and that's|and it's|and honestly|haha|lol|who|which)\b.*$|,\s*(?:she|he|they|it)\b.*$|\s*,?\s*(?:right|you know|huh|isn't it"  # noqa: E501
     r"|don't you think|if that makes sense|or something|or whatever|and stuff|and all that)\s*$",
     re.I,
 )
@@ -68,8 +68,14 @@ _TRANSIENT = frozenset(
     )
 )
 _KEEP_WITH = frozenset({"of", "with", "at", "in", "from"})
-_INTENSIFIERS = re.compile(r"^(?:(?:really|also|still|pretty|quite|super|totally|definitely|so|very|such|a huge|huge|big|kind of|a bit|always)\s+)+", re.I)
-_NOT_ON = re.compile(r"^on\s+(?:my|the|a)\s+(?:way|phone|call|break|vacation|holiday|train|bus)|^on\s+(?:it|time|call|board)\b", re.I)
+_INTENSIFIERS = re.compile(
+    r"^(?:(?:really|also|still|pretty|quite|super|totally|definitely|so|very|such|a huge|huge|big|kind of|a bit|always)\s+)+",  # noqa: E501
+    re.I,
+)
+_NOT_ON = re.compile(
+    r"^on\s+(?:my|the|a)\s+(?:way|phone|call|break|vacation|holiday|train|bus)|^on\s+(?:it|time|call|board)\b",
+    re.I,
+)
 _PROGRESSIVE_FACTS = {
     "learning": None, "studying": None, "training": None, "dating": None, "raising": None,
     "majoring": None, "renting": None, "expecting": None, "saving": None, "restoring": None,
@@ -122,7 +128,7 @@ _ATTRIBUTE_SUBJECT = re.compile(
     r"|star sign|go-to [\w-]+|dream job|dream|goal|specialty|native language|first language"
     r"|mother tongue|background|degree|profession|occupation|religion|shoe size|height"
     r"|love language|comfort food|guilty pleasure|weakness|pronouns|diet|allergy|allergies"
-    r"|commute|day job|side hustle|hobby|hobbies|passion|research|novel|book|business|company|thesis"
+    r"|commute|day job|side hustle|hobby|hobbies|passion|research|novel|book|business|company|thesis"  # noqa: E501
     r"|podcast|band|blog|family|heritage|house|apartment|office|school|[a-z]+ist|doctor)\s+(?P<verb>is|are|was)\s+(?P<rest>.+)$",
     re.I,
 )
@@ -180,7 +186,9 @@ def _state(rest: str, subject: str = "User") -> str | None:
     if first.endswith("ing") and habitual and first not in {"going", "getting", "thinking"}:
         verb3 = third_person(base_of_gerund(first))
         return _finish(f"{subject} {verb3} {to_third_person(' '.join(words[1:]))}")
-    if first.endswith("ing") or first in {"going", "gonna", "about", "supposed"} or _NOT_ON.match(rest):
+    if first.endswith("ing") or first in {"going", "gonna", "about", "supposed"}:
+        return None
+    if _NOT_ON.match(rest):
         return None
     following = words[1].lower() if len(words) > 1 else ""
     if first in _TRANSIENT and following not in _KEEP_WITH and not habitual:
@@ -298,7 +306,8 @@ def _i_past(verb: str, rest: str) -> str | None:
 
 
 _HABIT_ADVERBS = frozenset(
-    words("usually always never often sometimes normally generally rarely typically mostly regularly")
+    words("usually always never often sometimes normally generally rarely typically mostly")
+    + ["regularly"]
 )
 # Present-tense verbs that, after "I", are talk about the conversation, not a fact.
 _NOT_FACT_VERBS = frozenset(
@@ -422,7 +431,8 @@ def _relation(match: re.Match[str]) -> str | None:
     if not words:
         return None
     adverb = ""
-    while len(words) > 1 and words[0].lower() in _HABIT_ADVERBS | {"only", "also", "still", "really", "now"}:
+    skippable = _HABIT_ADVERBS | {"only", "also", "still", "really", "now"}
+    while len(words) > 1 and words[0].lower() in skippable:
         if words[0].lower() in _HABIT_ADVERBS | {"only"}:
             adverb = words[0].lower() + " "
         words = words[1:]
@@ -478,18 +488,11 @@ def _relation(match: re.Match[str]) -> str | None:
         "needs",
     }:
         return None
-    if verb.endswith("s") or verb in {
-        "live",
-        "work",
-        "love",
-        "hate",
-        "own",
-        "play",
-        "speak",
-        "teach",
-    }:
+    plural = relation.endswith(("s", "children", "family")) and relation != "boss"
+    base_ok = verb.isalpha() and verb not in _NOT_FACT_VERBS - _PREFERENCES
+    if (verb.endswith("s") and not plural) or (plural and base_ok):
         core, _ = _strip_duration(" ".join(words[1:]))
-        return _finish(f"{subject} {verb} {to_third_person(core)}")
+        return _finish(f"{subject} {adverb}{verb} {to_third_person(core)}")
     return None
 
 

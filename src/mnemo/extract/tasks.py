@@ -110,7 +110,8 @@ def to_action(
     verb = words[0].lower()
     if verb in _VAGUE_VERBS and (verb not in _NEEDS_OBJECT or len(words) < 3):
         return None
-    if len(words) <= 4 and " ".join(words[:3]).lower() in {"take a look", "have a look", "look into it"}:
+    vague = {"take a look", "have a look", "look into it"}
+    if len(words) <= 4 and " ".join(words[:3]).lower() in vague:
         return None
     if len(words) <= 3 and words[-1].lower() in {
         "it",

@@ -29,7 +29,9 @@ _OPENERS = re.compile(
     r"|hmm|mostly|fine|thanks|thank you|sorry|ok so|anyhow|also|anyway)\b[\s,:!.-]*)+",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+|\s+-\s+|;\s*|(?<!self)(?<!todo)(?<!to-do)(?<!TODO):\s+")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])[\"')\]]*\s+|\n+|\s+-\s+|;\s*|(?<!self)(?<!todo)(?<!to-do)(?<!TODO):\s+"
+)
 _CLAUSE_JOIN = re.compile(
     r",?\s+(?:and|but|so|plus|though)\s+(?:also\s+)?(?=(?:i|i'm|i've|i'd|i'll|my|we|we're|our)\b)"
     r"|,\s+(?=(?:i|i'm|i've|my)\b)",
