@@ -11,6 +11,7 @@ __all__ = [
     "base_of_participle",
     "expand_contractions",
     "is_past",
+    "swap_words",
     "third_person",
     "to_third_person",
 ]
@@ -79,6 +80,15 @@ _PRONOUNS = [
 ]  # fmt: skip
 _PRONOUNS_COMPILED = [(re.compile(p, re.I if p != r"\bI\b" else 0), r) for p, r in _PRONOUNS]
 _US_COUNTRY = re.compile(r"\bthe US\b|\bUS\b(?=\s|$|[.,])")
+
+
+def swap_words(text: str, mapping: dict[str, str]) -> str:
+    """Each whole word (any case) that is a key of `mapping` (lower case) replaced by its
+    value, all at once: {"me": "you", "you": "me"} swaps them."""
+    pattern = (
+        r"\b(?:" + "|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)) + r")\b"
+    )
+    return re.sub(pattern, lambda m: mapping[m.group(0).lower()], text, flags=re.I)
 
 
 def expand_contractions(text: str) -> str:

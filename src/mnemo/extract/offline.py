@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from mnemo.extract.facts import to_fact
-from mnemo.extract.grammar import expand_contractions
+from mnemo.extract.grammar import expand_contractions, swap_words
 from mnemo.extract.tasks import is_task, to_action
 from mnemo.extract.text import agrees, clauses, clean, declines, sentences, strip_opener
 from mnemo.extract.types import ActionItemDraft, Extraction, Turn
@@ -56,10 +56,7 @@ def _second_to_first(sentence: str) -> str:
     text = re.sub(r"^you are\b", "I am", text, flags=re.I)
     text = re.sub(r"^you have\b", "I have", text, flags=re.I)
     text = re.sub(r"^you\b", "I", text, flags=re.I)
-    text = re.sub(r"\byour\b", "my", text, flags=re.I)
-    text = re.sub(r"\byours\b", "mine", text, flags=re.I)
-    text = re.sub(r"\byourself\b", "myself", text, flags=re.I)
-    return re.sub(r"\byou\b", "me", text, flags=re.I)
+    return swap_words(text, {"your": "my", "yours": "mine", "yourself": "myself", "you": "me"})
 
 
 def _user_clauses(text: str) -> Iterable[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from mnemo.extract.dates import find_due
-from mnemo.extract.grammar import expand_contractions, words
+from mnemo.extract.grammar import expand_contractions, swap_words, words
 from mnemo.extract.types import MAX_ACTION_CHARS, ActionItemDraft
 
 __all__ = ["is_task", "to_action"]
@@ -66,15 +66,19 @@ def is_task(clause: str) -> bool:
     return _match(expand_contractions(clause.strip()), asked_by_other=False) is not None
 
 
+_REQUESTER = {
+    "your": "my",
+    "yours": "mine",
+    "yourself": "myself",
+    "you": "them",
+    "me": "them",
+    "my": "their",
+}
+
+
 def _shift_requester(text: str) -> str:
     """Someone's request seen from the user: "send me your notes" -> "send them my notes"."""
-    text = re.sub(r"\byour\b", "\x01", text, flags=re.I)
-    text = re.sub(r"\byours\b", "\x02", text, flags=re.I)
-    text = re.sub(r"\bme\b", "them", text, flags=re.I)
-    text = re.sub(r"\bmy\b", "their", text, flags=re.I)
-    text = re.sub(r"\byourself\b", "myself", text, flags=re.I)
-    text = re.sub(r"\byou\b", "them", text, flags=re.I)
-    return text.replace("\x01", "my").replace("\x02", "mine")
+    return swap_words(text, _REQUESTER)
 
 
 def to_action(
