@@ -36,6 +36,9 @@ def facts(text: str) -> list[str]:
         ("I usually swim before work.", "User usually swims before work"),
         ("I've been playing the cello for twenty years.", "User plays the cello"),
         ("My daughter Ana just turned nine.", "User's daughter Ana is nine"),
+        ("I bring my lunch to work every day.", "User brings their lunch to work every day"),
+        ("I come from a big family.", "User comes from a big family"),
+        ("Hi, I'm Tove.", "User's name is Tove"),
     ],
 )
 def test_first_person_statements_become_third_person_facts(said: str, fact: str | None) -> None:
@@ -57,6 +60,10 @@ def test_first_person_statements_become_third_person_facts(said: str, fact: str 
         "Do you like sushi?",  # a question
         "I've attached the agenda.",  # an email's event
         "I need to renew my passport.",  # a task: an action item, not a fact
+        "I have a dentist appointment at 4.",  # an event
+        "I'm happy to help.",  # small talk
+        "My mom called yesterday.",  # dated relative to now
+        "I still have his old watch.",  # someone unnamed: does not stand alone
     ],
 )
 def test_what_omi_rejects_is_not_a_fact(said: str) -> None:
@@ -108,6 +115,13 @@ def test_a_request_to_the_user_is_an_action_item_unless_declined() -> None:
     ]
     declined = [asked[0], Turn("Sorry, I can't this week.", user, True)]
     assert extract_offline(declined, STARTED).action_items == []
+
+
+def test_a_clause_continued_without_its_subject_gets_it_back() -> None:
+    assert facts("I was born in Nairobi but grew up in Toronto.") == [
+        "User was born in Nairobi",
+        "User grew up in Toronto",
+    ]
 
 
 def test_fillers_and_stutters_do_not_hide_a_fact() -> None:

@@ -36,7 +36,7 @@ _HABIT = re.compile(
     r"\b(?:usually|always|never|often|sometimes|normally|generally|rarely|typically|mostly"
     r"|regularly|every|each|daily|weekly|on weekends|on (?:mondays|tuesdays|wednesdays|thursdays"
     r"|fridays|saturdays|sundays)|twice a|once a|three times a|in (?:my|our) (?:free|spare) time"
-    r"|(?:most |on )?weekends|weekdays|\w+day (?:mornings|evenings|nights|afternoons)|a lot)\b",  # noqa: E501
+    r"|(?:most |on )?weekends|weekdays|most (?:days|mornings|nights|evenings)|\w+day (?:mornings|evenings|nights|afternoons)|a lot)\b",  # noqa: E501
     re.I,
 )
 _DURATION = re.compile(
@@ -101,7 +101,16 @@ _STATIVE = frozenset(
         "volunteer root cheer identify"
     )
 )
-_NEEDS_HABIT = frozenset({"go", "do", "read", "watch", "make", "listen", "eat", "drink", "use"})
+_NEEDS_HABIT = frozenset({"go", "do", "read", "watch", "make", "listen", "eat", "drink"})
+# Verbs of doing that, with a habit stated, make a fact ("I bring my lunch every day").
+_HABIT_ACTIONS = frozenset(
+    words("bring call send buy pay check start stop keep give find leave look come put ask try")
+)
+_EVENT_NOUNS = re.compile(
+    r"\b(?:appointment|meeting|call|interview|exam|test|deadline|flight|reservation|party"
+    r"|surgery|date|class|session|presentation|errand|game|match)s?\b|\bat \d",
+    re.I,
+)
 _GOAL_VERBS = frozenset(
     words(
         "learn become visit travel move start open write run retire buy build own live study "
@@ -129,7 +138,7 @@ _ATTRIBUTE_SUBJECT = re.compile(
     r"|mother tongue|background|degree|profession|occupation|religion|shoe size|height"
     r"|love language|comfort food|guilty pleasure|weakness|pronouns|diet|allergy|allergies"
     r"|commute|day job|side hustle|hobby|hobbies|passion|research|novel|book|business|company|thesis"  # noqa: E501
-    r"|podcast|band|blog|family|heritage|house|apartment|office|school|[a-z]+ist|doctor)\s+(?P<verb>is|are|was)\s+(?P<rest>.+)$",
+    r"|podcast|band|blog|family|heritage|house|apartment|office|school|[a-z]+ist|doctor|car|bike)\s+(?P<verb>is|are|was)\s+(?P<rest>.+)$",
     re.I,
 )
 
@@ -246,8 +255,9 @@ def _i_have(rest: str) -> str | None:
     first = rest.split()[0].lower() if rest.split() else ""
     if first in {"to", "been"} or is_past(first) or first.endswith("en"):
         return None
-    if not _object_ok(rest) or has_relative_time(rest):
-        return None
+    rest = _TAIL.sub("", rest)
+    if not _object_ok(rest) or has_relative_time(rest) or _EVENT_NOUNS.search(rest):
+        return None  # "I have a dentist appointment at 4": an event
     return _finish("User has " + to_third_person(rest))
 
 
@@ -342,7 +352,12 @@ def _i_present(verb: str, rest: str) -> str | None:
             return _state(f"{lower} {' '.join(parts[1:])}")
         verb3 = third_person(parts[0])
         return _finish(f"User {lower} {verb3} {to_third_person(' '.join(parts[1:]))}")
-    if lower in _NOT_FACT_VERBS or not lower.isalpha():
+    if lower == "come" and rest.lower().startswith("from "):
+        return _finish("User comes " + to_third_person(rest))
+    habitual = _HABIT.search(rest) is not None
+    if (
+        lower in _NOT_FACT_VERBS and not (habitual and lower in _HABIT_ACTIONS)
+    ) or not lower.isalpha():
         return None
     if lower in _NEEDS_HABIT and not _HABIT.search(rest):
         return None
