@@ -90,6 +90,14 @@ def test_tasks_become_action_items_with_due_dates_resolved_against_the_start() -
     ]
 
 
+def test_two_tasks_joined_by_and_are_two_action_items() -> None:
+    said = "Note to self: renew the car insurance before March 20 and call mum on Sunday."
+    assert extract_offline([Turn(said)], STARTED).action_items == [
+        ActionItemDraft("Renew the car insurance", _us(2026, 3, 20)),
+        ActionItemDraft("Call mum", _us(2026, 3, 8)),
+    ]
+
+
 def test_what_a_friend_says_about_the_user_counts_when_the_user_agrees() -> None:
     friend, user = "SPEAKER_01", "SPEAKER_00"
     agreed = [

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from mnemo.extract.facts import to_fact
 from mnemo.extract.grammar import expand_contractions, swap_words
-from mnemo.extract.tasks import is_task, to_action
+from mnemo.extract.tasks import is_task, to_actions
 from mnemo.extract.text import agrees, clauses, clean, declines, sentences, strip_opener
 from mnemo.extract.types import ActionItemDraft, Extraction, Turn
 
@@ -78,10 +78,11 @@ def extract_offline(turns: Sequence[Turn], started_at_us: int) -> Extraction:
             seen_facts.add(key)
             facts.append(fact)
 
-    def add_action(item: ActionItemDraft | None) -> None:
-        if item and (key := fact_key(item.description)) not in seen_actions:
-            seen_actions.add(key)
-            actions.append(item)
+    def add_actions(items: list[ActionItemDraft]) -> None:
+        for item in items:
+            if (key := fact_key(item.description)) not in seen_actions:
+                seen_actions.add(key)
+                actions.append(item)
 
     cleaned = [clean(turn.text) for turn in turns]
     for index, turn in enumerate(turns):
@@ -89,7 +90,7 @@ def extract_offline(turns: Sequence[Turn], started_at_us: int) -> Extraction:
         if turn.is_user is not False:
             for clause in _user_clauses(text):
                 if is_task(clause):
-                    add_action(to_action(clause, started_at_us))
+                    add_actions(to_actions(clause, started_at_us))
                 else:
                     add_fact(to_fact(clause))
             continue
@@ -105,7 +106,7 @@ def extract_offline(turns: Sequence[Turn], started_at_us: int) -> Extraction:
         for sentence in sentences(text):
             body = strip_opener(sentence)
             if user_reply is None or not declines(user_reply):
-                add_action(to_action(body, started_at_us, asked_by_other=True))
+                add_actions(to_actions(body, started_at_us, asked_by_other=True))
             if (
                 user_reply is not None
                 and agrees(user_reply)

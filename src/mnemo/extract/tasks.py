@@ -1,9 +1,9 @@
 """Action items: what the user says they must do, and what someone asks of the user.
 
-`to_action(clause, started_at_us, asked_by_other=...)` answers an `ActionItemDraft`
-(its description in the imperative, "Call the dentist", the stated due date resolved
-by `mnemo.extract.dates`) or None. `is_task(clause)` tells whether a clause reads as
-a task at all, so that it is never also taken for a fact.
+`to_actions(clause, started_at_us, asked_by_other=...)` answers `ActionItemDraft`s
+(each description in the imperative, "Call the dentist", the stated due date resolved
+by `mnemo.extract.dates`), none when the clause is not a task. `is_task(clause)` tells
+whether a clause reads as a task at all, so that it is never also taken for a fact.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from mnemo.extract.dates import find_due
 from mnemo.extract.grammar import expand_contractions, swap_words, words
 from mnemo.extract.types import MAX_ACTION_CHARS, ActionItemDraft
 
-__all__ = ["is_task", "to_action"]
+__all__ = ["is_task", "to_actions"]
 
 _OWN = re.compile(
     r"^(?:(?:i|we)\s+(?:really\s+|still\s+|also\s+|definitely\s+|absolutely\s+|seriously\s+"
@@ -81,18 +81,36 @@ def _shift_requester(text: str) -> str:
     return swap_words(text, _REQUESTER)
 
 
-def to_action(
+# "renew the insurance and call mum": two tasks, cut where a common task verb follows "and"
+_SECOND_TASK = re.compile(
+    r",?\s+and\s+(?:then\s+|also\s+)?(?=(?:call|email|text|send|buy|book|pick|get|pay|renew"
+    r"|schedule|finish|cancel|return|clean|fix|write|order|submit|sign|reply|ask|bring|drop"
+    r"|grab|print|review|update|check|water|feed|walk|take|make|set|file|read|call)\b)",
+    re.I,
+)
+
+
+def to_actions(
     clause: str, started_at_us: int, *, asked_by_other: bool = False
-) -> ActionItemDraft | None:
-    """An action item for the user from one clause, or None."""
+) -> list[ActionItemDraft]:
+    """The action items for the user in one clause (none, one, or several joined by "and")."""
     text = expand_contractions(clause.strip()).rstrip(" ?.!,;:")
     match = _match(text, asked_by_other)
     if match is None:
-        return None
+        return []
     soft = (asked_by_other and _SOFT.match(text) is not None) or (
         not asked_by_other and _LETS.match(text) is not None
     )
-    phrase = _HEDGE_WORDS.sub("", match["v"]).strip()
+    drafts = (
+        _draft(p, started_at_us, soft, asked_by_other) for p in _SECOND_TASK.split(match["v"])
+    )
+    return [d for d in drafts if d is not None]
+
+
+def _draft(
+    phrase: str, started_at_us: int, soft: bool, asked_by_other: bool
+) -> ActionItemDraft | None:
+    phrase = _HEDGE_WORDS.sub("", phrase).strip()
     phrase = re.sub(
         r"^(?:go and|go ahead and|try to|try and|make sure to|make sure i|also)\s+",
         "",
