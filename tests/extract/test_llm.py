@@ -115,13 +115,17 @@ async def test_a_good_answer_is_used_and_the_prompt_states_rules_and_existing(
     assert "2026-03-04T10:00:00+00:00" in user
 
 
-async def test_a_fenced_answer_and_an_unreadable_due_date_are_accepted(llm: ExtractionLLM) -> None:
+async def test_a_fenced_answer_is_accepted_and_bad_or_known_facts_dropped(
+    llm: ExtractionLLM,
+) -> None:
     llm.mode = "fenced"
     llm.reply = {
-        "facts": ["User is vegan"],
+        "facts": ["User is vegan", "Speaker 1 is a nurse", "x" * 501, "User has a cat named Io"],
         "action_items": [{"description": "Call", "due_at": "soon"}],
     }
-    found = await extract(TURNS, existing=[], settings=_settings(llm), started_at_us=STARTED)
+    found = await extract(
+        TURNS, existing=["User has a cat named io."], settings=_settings(llm), started_at_us=STARTED
+    )
     assert found == Extraction(["User is vegan"], [ActionItemDraft("Call", None)])
 
 

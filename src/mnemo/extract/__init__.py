@@ -26,12 +26,16 @@ __all__ = ["ActionItemDraft", "Extraction", "Turn", "extract", "extract_offline"
 log = logging.getLogger("mnemo.extract")
 
 
-def _offline(turns: Sequence[Turn], existing: Sequence[str], started_at_us: int) -> Extraction:
+def _offline(turns: Sequence[Turn], started_at_us: int) -> Extraction:
     try:
-        found = extract_offline(turns, started_at_us)
+        return extract_offline(turns, started_at_us)
     except Exception:  # a bug in a rule must not fail the request that stores the conversation
         log.exception("the offline extractor failed; nothing was extracted")
         return Extraction()
+
+
+def _new(found: Extraction, existing: Sequence[str]) -> Extraction:
+    """Without the facts already stored word for word (case and punctuation aside)."""
     known = {fact_key(memory) for memory in existing}
     return Extraction([f for f in found.facts if fact_key(f) not in known], found.action_items)
 
@@ -52,12 +56,12 @@ async def extract(
     if not turns:
         return Extraction()
     if not settings.llm_base_url:
-        return _offline(turns, existing, started_at_us)
+        return _new(_offline(turns, started_at_us), existing)
     try:
         async with asyncio.timeout(settings.llm_timeout_s):
-            return await ask_llm(turns, existing, settings, started_at_us)
+            return _new(await ask_llm(turns, existing, settings, started_at_us), existing)
     except Exception as error:  # noqa: BLE001 - any failure: the offline extractor answers
         log.warning(
             "LLM extraction failed (%s); the offline extractor answered", describe_error(error)
         )
-        return _offline(turns, existing, started_at_us)
+        return _new(_offline(turns, started_at_us), existing)

@@ -14,6 +14,7 @@ import httpx
 
 from mnemo.categorize.llm import LLMAnswerError, chat_json
 from mnemo.config import Settings
+from mnemo.extract.text import mentions_speaker_label
 from mnemo.extract.types import (
     MAX_ACTION_CHARS,
     MAX_FACT_CHARS,
@@ -91,6 +92,8 @@ def parse_extraction(answer: Any) -> Extraction:
         if not isinstance(fact, str):
             raise LLMAnswerError("a fact is not a string")
         fact = " ".join(fact.split())
+        if mentions_speaker_label(fact):
+            continue  # the prompt forbids them; a fact naming "Speaker 1" is useless
         if fact and len(fact) <= MAX_FACT_CHARS and fact not in clean_facts:
             clean_facts.append(fact)
     drafts: list[ActionItemDraft] = []
