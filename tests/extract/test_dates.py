@@ -30,6 +30,8 @@ STARTED = int(datetime(2026, 3, 4, 10, 0, tzinfo=UTC).timestamp()) * 1_000_000
         ("meet Jo tomorrow at 9:30 am", "2026-03-05T09:30", "meet Jo"),
         ("meet at 9", "2026-03-05T09:00", "meet"),  # 9 has passed today
         ("lunch at noon", "2026-03-04T12:00", "lunch"),
+        ("order jerseys by the 20th", "2026-03-20T23:59", "order jerseys"),
+        ("pay it on the 3rd", "2026-04-03T23:59", "pay it"),  # passed this month
     ],
 )
 def test_due_dates(said: str, due: str, rest: str) -> None:

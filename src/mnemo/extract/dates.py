@@ -66,6 +66,7 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    ("day_only", re.compile(rf"\s*\b{_LEAD}the\s+(?P<d3>\d{{1,2}})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:{_MO}))", re.I)),  # noqa: E501
 ]  # fmt: skip
 
 # Words that date a statement relative to the conversation: such a statement is an
@@ -139,6 +140,19 @@ def _resolve(kind: str, match: re.Match[str], now: datetime) -> datetime | None:
             day = today + timedelta(days=7 - today.weekday() + weekday)
         else:
             day = _next_weekday(today, weekday)
+    elif kind == "day_only":  # "by the 20th": this month, or the next once passed
+        number = int(match["d3"])
+        month, year = today.month, today.year
+        for _ in range(3):  # the 31st skips months without one
+            try:
+                day = date(year, month, number)
+            except ValueError:
+                day = today - timedelta(days=1)
+            if day >= today:
+                break
+            month, year = (1, year + 1) if month == 12 else (month + 1, year)
+        else:
+            return None
     else:  # month_day
         month = _month_number(match["mo"] or match["mo2"])
         number = int(match["d"] or match["d2"])

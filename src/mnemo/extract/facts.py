@@ -172,6 +172,8 @@ def _strip_duration(text: str) -> tuple[str, bool]:
 def _state(rest: str, subject: str = "User") -> str | None:
     """'<subject> is X' for `rest` = the X of "I am X", or None when X is transient."""
     habitual = _HABIT.search(rest) is not None
+    if has_relative_time(rest) and not habitual:
+        return None  # "I'm so done with this week": a moment, not a fact
     rest = _INTENSIFIERS.sub("", rest.strip())
     words = rest.split()
     if not words:
