@@ -112,6 +112,30 @@ def test_what_a_friend_says_about_the_user_counts_when_the_user_agrees() -> None
     assert extract_offline(own, STARTED).facts == []
 
 
+@pytest.mark.parametrize(
+    ("asked", "answer", "fact"),
+    [
+        ("Where do you work these days?", "A bakery on Elm Street.", None),  # dated question
+        ("Where do you work?", "Mostly the Boeing plant.", "User works at the Boeing plant"),
+        ("So where are you from?", "Ghana, originally.", "User is from Ghana, originally"),
+        (
+            "What are you allergic to?",
+            "Shellfish and latex.",
+            "User is allergic to Shellfish and latex",
+        ),
+        ("What's your favorite food?", "Pho.", "User's favorite food is Pho"),
+        ("How old are you?", "Thirty-one.", "User is Thirty-one"),
+        ("Where do you live?", "No idea, ha.", None),
+        ("Where do you live?", "Why do you ask?", None),
+    ],
+)
+def test_a_short_answer_to_a_question_about_the_user(
+    asked: str, answer: str, fact: str | None
+) -> None:
+    turns = [Turn(asked, "SPEAKER_01", False), Turn(answer, "SPEAKER_00", True)]
+    assert extract_offline(turns, STARTED).facts == ([fact] if fact else [])
+
+
 def test_a_request_to_the_user_is_an_action_item_unless_declined() -> None:
     friend, user = "SPEAKER_01", "SPEAKER_00"
     asked = [

@@ -11,7 +11,7 @@ user's, agrees ("Yeah, ..."); and an action item when it asks something of the u
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from mnemo.extract.facts import to_fact
 from mnemo.extract.grammar import expand_contractions, swap_words
@@ -57,6 +57,55 @@ def _second_to_first(sentence: str) -> str:
     text = re.sub(r"^you have\b", "I have", text, flags=re.I)
     text = re.sub(r"^you\b", "I", text, flags=re.I)
     return swap_words(text, {"your": "my", "yours": "mine", "yourself": "myself", "you": "me"})
+
+
+_PREPOSITION = re.compile(r"^(?:in|at|on|near|for|with|by|from|outside|around|downtown)\b", re.I)
+# A question to the user and how its short answer reads as the user's own statement.
+_QUESTIONS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
+    (
+        re.compile(r"^where do you (live|work|teach|study)\b(.*)$", re.I),
+        lambda m, a: (
+            f"I {m[1]}{m[2]} "
+            + (a if _PREPOSITION.match(a) else ("in " if m[1].lower() == "live" else "at ") + a)
+        ),
+    ),
+    (re.compile(r"^where are you from$", re.I), lambda m, a: f"I am from {a}"),
+    (
+        re.compile(r"^what are you (allergic to|afraid of|scared of|into)$", re.I),
+        lambda m, a: f"I am {m[1]} {a}",
+    ),
+    (
+        re.compile(r"^what (?:kind of |sort of |type of )?\w+ are you into$", re.I),
+        lambda m, a: f"I am into {a}",
+    ),
+    (
+        re.compile(r"^what(?: is|'s) your (favou?rite [\w ]+|name|job|major)$", re.I),
+        lambda m, a: f"my {m[1]} is {a}",
+    ),
+    (re.compile(r"^how old are you$", re.I), lambda m, a: f"I am {a}"),
+    (
+        re.compile(r"^what do you do(?: for (?:work|a living))?$", re.I),
+        lambda m, a: f"I am {a}" if re.match(r"^(?:a|an)\b", a, re.I) else "",
+    ),
+]
+_HEDGED_ANSWER = re.compile(r"^(?:mostly|mainly|usually|probably|just|only|um|uh)\s+", re.I)
+
+
+def _answered(question: str, reply: str) -> str | None:
+    """The user's short answer to a question about them, as a first-person statement."""
+    asked = strip_opener(question).rstrip(" ?")
+    first = next(iter(sentences(reply)), "")
+    if declines(first) or re.match(r"^(?:no idea|dunno|who knows|not sure)\b", first, re.I):
+        return None
+    answer = _HEDGED_ANSWER.sub("", strip_opener(first)).rstrip(" .!")
+    if not answer or answer.endswith("?") or len(answer.split()) > 8:
+        return None
+    if re.match(r"^(?:i|i'm|my|we|no|not|nope|never)\b", answer, re.I):
+        return None  # a whole statement (read as one) or a refusal
+    for pattern, statement in _QUESTIONS:
+        if match := pattern.match(asked):
+            return statement(match, answer) or None
+    return None
 
 
 def _user_clauses(text: str) -> Iterable[str]:
@@ -105,6 +154,10 @@ def extract_offline(turns: Sequence[Turn], started_at_us: int) -> Extraction:
         user_reply = reply[0] if reply and reply[1].is_user is not False else None
         for sentence in sentences(text):
             body = strip_opener(sentence)
+            if user_reply is not None and sentence.rstrip().endswith("?"):
+                statement = _answered(sentence, user_reply)
+                if statement:
+                    add_fact(to_fact(statement))
             if user_reply is None or not declines(user_reply):
                 add_actions(to_actions(body, started_at_us, asked_by_other=True))
             if (
