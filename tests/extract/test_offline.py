@@ -64,6 +64,11 @@ def test_first_person_statements_become_third_person_facts(said: str, fact: str 
         "I'm happy to help.",  # small talk
         "My mom called yesterday.",  # dated relative to now
         "I still have his old watch.",  # someone unnamed: does not stand alone
+        "I am writing to ask about the invoice.",  # an email's phrases
+        "I am out of office until Monday.",
+        "I have two concerns about the contract.",
+        "I am cautiously optimistic.",
+        "I am the point of contact for this account.",  # "this": meaningless later
     ],
 )
 def test_what_omi_rejects_is_not_a_fact(said: str) -> None:

@@ -75,7 +75,8 @@ _RELATIVE = re.compile(
     rf"\b(?:yesterday|today|tonight|tomorrow|this (?:morning|afternoon|evening|week|weekend)"
     rf"|last (?:night|week|weekend|month|year|time|{_WD})|next (?:week|weekend|month|year|time|{_WD})"  # noqa: E501
     rf"|ago|the other day|earlier|later today|right now|just now|at the moment|this year"
-    rf"|on (?:{_WD})(?!s)|recently|lately|these days|so far|in a (?:bit|minute|second|while))\b",
+    rf"|on (?:{_WD})(?!s)|recently|lately|these days|so far|in a (?:bit|minute|second|while)"
+    rf"|(?:until|till|through) (?:{_WD}|tomorrow|next|the end|further notice))\b",
     re.I,
 )
 

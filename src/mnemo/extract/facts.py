@@ -67,6 +67,20 @@ _TRANSIENT = frozenset(
         "doing feeling having making taking telling saying calling asking talking trying "
     )
 )
+_FEELINGS = frozenset(
+    words(
+        "optimistic pessimistic hopeful confident positive certain convinced keen eager "
+        "delighted pleased disappointed sad sorry unsure available unavailable reachable "
+        "copied attaching reaching following"
+    )
+    + ["out-of-office"]
+)
+
+
+def following_word(parts: list[str]) -> str:
+    return parts[1].lower() if len(parts) > 1 else ""
+
+
 _KEEP_WITH = frozenset({"of", "with", "at", "in", "from"})
 _INTENSIFIERS = re.compile(
     r"^(?:(?:really|also|still|pretty|quite|super|totally|definitely|so|very|such|a huge|huge|big|kind of|a bit|always)\s+)+",  # noqa: E501
@@ -108,7 +122,8 @@ _HABIT_ACTIONS = frozenset(
 )
 _EVENT_NOUNS = re.compile(
     r"\b(?:appointment|meeting|call|interview|exam|test|deadline|flight|reservation|party"
-    r"|surgery|date|class|session|presentation|errand|game|match)s?\b|\bat \d",
+    r"|surgery|date|class|session|presentation|errand|game|match|concern|question|thought"
+    r"|comment|point|update|idea|suggestion|option|issue|problem|favou?r|request)s?\b|\bat \d",
     re.I,
 )
 _GOAL_VERBS = frozenset(
@@ -149,7 +164,7 @@ def _finish(fact: str) -> str | None:
     fact = re.sub(r"\s+,", ",", fact)
     if re.search(r"\b(?:you|your|yours|yourself)\b", fact, re.I):
         return None  # said to the listener: small talk, not a fact about the user
-    if re.search(r"\b(?:he|him|his|she|her|hers|them|it's|of (?:these|those))\b", fact, re.I):
+    if re.search(r"\b(?:he|him|his|she|her|hers|them|it's|this|these|those)\b", fact, re.I):
         return None  # someone unnamed: the fact would not stand on its own
     words = fact.split()
     if len(words) < 3 or len(fact) > MAX_FACT_CHARS:
@@ -185,6 +200,12 @@ def _state(rest: str, subject: str = "User") -> str | None:
         if not words:
             return None
         first = words[0].lower()
+    if first.endswith("ly") and len(words) > 1 and words[1].lower() in _TRANSIENT | _FEELINGS:
+        return None  # "I'm cautiously optimistic"
+    if first in _FEELINGS:
+        return None
+    if first in _PROGRESSIVE_FACTS and following_word(words) == "to" and first != "learning":
+        return None  # "I'm writing to ask ..."
     if first in _PROGRESSIVE_FACTS:
         verb = _PROGRESSIVE_FACTS[first]
         if verb is None:
