@@ -95,6 +95,23 @@ def test_tasks_become_action_items_with_due_dates_resolved_against_the_start() -
     ]
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I'll let you know.",
+        "I'll think about it.",
+        "I have to say, that was fun.",
+        "I must admit it is good.",
+        "We should hang out sometime.",
+        "I'm gonna head out.",
+        "I will never forget that day.",
+        "I'll be there.",
+    ],
+)
+def test_phrases_of_conversation_are_not_tasks(said: str) -> None:
+    assert extract_offline([Turn(said)], STARTED) == extract_offline([], STARTED)
+
+
 def test_two_tasks_joined_by_and_are_two_action_items() -> None:
     said = "Note to self: renew the car insurance before March 20 and call mum on Sunday."
     assert extract_offline([Turn(said)], STARTED).action_items == [

@@ -34,11 +34,13 @@ _ASKED = re.compile(
     r"|i need you to|i would like you to|we need you to)\s+(?P<v>.+)$",
     re.I,
 )
+_WE_SHOULD = re.compile(r"^we\s+(?:\w+\s+)?should\b", re.I)  # "we should hang out": a wish
 _SOFT = re.compile(r"^(?:you should)\b", re.I)  # advice: a task only with a due date
 _VAGUE_VERBS = frozenset(
     words(
         "be see think try wait guess bet love like miss survive talk have keep know hope wish "
-        "get leave stay sleep rest relax chill head figure check continue let do go"
+        "get leave stay sleep rest relax chill head figure check continue let do go say admit "
+        "confess never not breathe hang mention note"
     )
 )
 _NEEDS_OBJECT = frozenset({"do", "go", "check", "get", "figure", "let"})
@@ -99,7 +101,7 @@ def to_actions(
     if match is None:
         return []
     soft = (asked_by_other and _SOFT.match(text) is not None) or (
-        not asked_by_other and _LETS.match(text) is not None
+        not asked_by_other and (_LETS.match(text) or _WE_SHOULD.match(text)) is not None
     )
     drafts = (
         _draft(p, started_at_us, soft, asked_by_other) for p in _SECOND_TASK.split(match["v"])
@@ -111,6 +113,7 @@ def _draft(
     phrase: str, started_at_us: int, soft: bool, asked_by_other: bool
 ) -> ActionItemDraft | None:
     phrase = _HEDGE_WORDS.sub("", phrase).strip()
+    phrase = re.sub(r"^remember to\s+", "", phrase, flags=re.I)
     phrase = re.sub(
         r"^(?:go and|go ahead and|try to|try and|make sure to|make sure i|also)\s+",
         "",
