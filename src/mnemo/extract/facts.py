@@ -167,6 +167,8 @@ def _finish(fact: str) -> str | None:
     if re.search(r"\b(?:he|him|his|she|her|hers|them|it's|this|these|those)\b", fact, re.I):
         return None  # someone unnamed: the fact would not stand on its own
     words = fact.split()
+    if fact.lower().endswith(("the one", " one", " ones")):
+        return None  # "User is the one (who ...)": the rest was cut
     if len(words) < 3 or len(fact) > MAX_FACT_CHARS:
         return None
     if words[-1].lower() in {"a", "an", "the", "to", "of", "in", "at", "and", "is", "with", "my"}:
@@ -223,7 +225,8 @@ def _state(rest: str, subject: str = "User") -> str | None:
     if _NOT_ON.match(rest):
         return None
     following = words[1].lower() if len(words) > 1 else ""
-    if first in _TRANSIENT and following not in _KEEP_WITH and not habitual:
+    place = first in {"in", "at", "from"} and len(words) > 1 and words[1][:1].isupper()
+    if first in _TRANSIENT and following not in _KEEP_WITH and not habitual and not place:
         return None
     if first in {"so", "very", "really", "super", "too"}:
         return None
@@ -369,7 +372,8 @@ def _i_present(verb: str, rest: str) -> str | None:
         return _finish(f"User {third_person(lower)} {to_third_person(rest)}")
     if lower in _HABIT_ADVERBS:
         parts = rest.split()
-        if not parts or is_past(parts[0]) or parts[0].lower() in _NOT_FACT_VERBS - _PREFERENCES:
+        blocked = _NOT_FACT_VERBS - _PREFERENCES - _HABIT_ACTIONS
+        if not parts or is_past(parts[0]) or parts[0].lower() in blocked:
             return None
         if parts[0].lower() in {"am", "is", "are"}:
             return _state(f"{lower} {' '.join(parts[1:])}")

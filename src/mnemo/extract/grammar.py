@@ -74,9 +74,9 @@ _PARTICIPLE_BASE = {
 # First person (after the subject) to the third: "my job" -> "their job".
 _PRONOUNS = [
     (r"\bI am\b", "they are"), (r"\bI was\b", "they were"), (r"\bI\b", "they"),
-    (r"\bme\b", "them"), (r"\bmy\b", "their"), (r"\bmine\b", "theirs"),
+    (r"\bme\b", "User"), (r"\bmy\b", "their"), (r"\bmine\b", "theirs"),
     (r"\bmyself\b", "themselves"), (r"\bwe\b", "they"), (r"\bour\b", "their"),
-    (r"\bus\b", "them"), (r"\bours\b", "theirs"), (r"\bourselves\b", "themselves"),
+    (r"\bus\b", "User"), (r"\bours\b", "theirs"), (r"\bourselves\b", "themselves"),
 ]  # fmt: skip
 _PRONOUNS_COMPILED = [(re.compile(p, re.I if p != r"\bI\b" else 0), r) for p, r in _PRONOUNS]
 _US_COUNTRY = re.compile(r"\bthe US\b|\bUS\b(?=\s|$|[.,])")

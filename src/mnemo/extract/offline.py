@@ -93,7 +93,7 @@ _HEDGED_ANSWER = re.compile(r"^(?:mostly|mainly|usually|probably|just|only|um|uh
 
 def _answered(question: str, reply: str) -> str | None:
     """The user's short answer to a question about them, as a first-person statement."""
-    asked = strip_opener(question).rstrip(" ?")
+    asked = re.sub(r"\s+(?:again|exactly|then|now)$", "", strip_opener(question).rstrip(" ?"))
     first = next(iter(sentences(reply)), "")
     if declines(first) or re.match(r"^(?:no idea|dunno|who knows|not sure)\b", first, re.I):
         return None
