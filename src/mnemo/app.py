@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import admin, fast, key, memories, ops
+from mnemo.api import admin, fast, key, memories, omi_mcp, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -152,6 +152,11 @@ issues (422). A body over the size limit (1 MiB by default) is a 413, headers ov
 """
 _TAGS = [
     {"name": "memories", "description": "A user's memories (the Omi Developer API, and more)"},
+    {
+        "name": "omi-mcp",
+        "description": "The routes Omi's own MCP server calls, in Omi's shapes"
+        " (docs/omi-mcp.md); the same keys and scopes",
+    },
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
     {"name": "keys", "description": "The calling key's own record (any scope)"},
     {
@@ -223,7 +228,7 @@ def create_app(
         # `/v1/dev/user/memories/` is a 404, not a redirect built from the Host header.
         redirect_slashes=False,
     )
-    routers = (memories.router, key.router, admin.router, ops.router)
+    routers = (memories.router, omi_mcp.router, key.router, admin.router, ops.router)
     for router in routers:
         app.include_router(router)
     app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))

@@ -35,6 +35,7 @@ from mnemo.cli_support import (
 from mnemo.clock import to_datetime
 from mnemo.config import InvalidSettings, Settings, load_settings
 from mnemo.errors import MnemoError
+from mnemo.extract.command import extract_command
 from mnemo.mcp_command import HELP as MCP_HELP
 from mnemo.mcp_command import mcp_command
 from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
@@ -53,6 +54,7 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 users_app = typer.Typer(help="List, create and delete users.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.command("categorize")(categorize)
+app.command("extract")(extract_command)
 app.add_typer(users_app, name="users")
 app.command("mcp", help=MCP_HELP)(mcp_command)
 

@@ -208,12 +208,16 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) used to "
-        "categorise memories; unset: the offline classifier alone.",
+        "categorise memories and extract them from conversations; unset: the offline "
+        "classifier and extractor alone.",
     )
     llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM endpoint.")
     llm_timeout_s: float = Field(
-        5.0, gt=0, le=120, description="After this, the offline classifier answers instead."
+        5.0,
+        gt=0,
+        le=120,
+        description="After this, the offline classifier (or extractor) answers instead.",
     )
 
     @field_validator("database_url")

@@ -34,6 +34,11 @@ EXPECTED_IDS = {
     "searchMemories": ("get", f"{MEMORIES}/search"),
     "vectorSearchMemories": ("get", f"{MEMORIES}/vector/search"),
     "deleteAllMemories": ("delete", MEMORIES),
+    "mcpListMemories": ("get", "/v1/mcp/memories"),
+    "mcpCreateMemory": ("post", "/v1/mcp/memories"),
+    "mcpSearchMemories": ("get", "/v1/mcp/memories/search"),
+    "mcpEditMemory": ("patch", "/v1/mcp/memories/{memory_id}"),
+    "mcpDeleteMemory": ("delete", "/v1/mcp/memories/{memory_id}"),
     "getCurrentKey": ("get", "/v1/dev/key"),
     "createUser": ("post", "/v1/admin/users"),
     "listUsers": ("get", "/v1/admin/users"),
@@ -69,6 +74,7 @@ def test_the_document_describes_the_api() -> None:
     assert info["title"] == "mnemo" and "docs/api.md" in info["description"]
     assert {tag["name"] for tag in DOCUMENT["tags"]} == {
         "memories",
+        "omi-mcp",
         "keys",
         "admin",
         "operations",

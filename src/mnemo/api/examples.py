@@ -142,7 +142,31 @@ UPDATED = named(
 DELETED = named(deleted=("Deleted", {"success": True}))
 ALL_DELETED = named(deleted=("Every memory deleted", {"success": True, "deleted_count": 42}))
 
-# Errors
+# Omi's MCP routes (mnemo.api.omi_mcp): memories as Omi's MCP server reads them
+MCP_LISTED = named(
+    page=(
+        "A page, most important first",
+        [{key: m[key] for key in ("id", "content", "category")} for m in (MEMORY, _WORK)],
+    )
+)
+MCP_SEARCHED = named(
+    found=(
+        "Best first",
+        [
+            {
+                "id": MEMORY["id"],
+                "content": MEMORY["content"],
+                "category": "system",
+                "relevance_score": 0.61455,
+            },
+        ],
+    )
+)
+MCP_DONE = named(done=("Done", {"status": "ok"}))
+MCP_CREATE_BODY = named(
+    fact=("The category is always chosen by the server", {"content": "User is vegetarian"})
+)
+
 UNAUTHORIZED = errors(MISSING_HEADER, INVALID_KEY)
 FORBIDDEN = errors(
     "Insufficient permissions. Required scope: memories:read",

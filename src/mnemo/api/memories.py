@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response, Security
@@ -47,16 +48,16 @@ def _error(description: str, content: ex.Content, model: type = ErrorBody) -> di
     return {"model": model, "description": description, **content}
 
 
-_ERRORS: Responses = {
+ERRORS: Responses = {
     401: _error("Missing, unknown or revoked key", ex.UNAUTHORIZED),
     403: _error("The key lacks the scope", ex.FORBIDDEN),
     422: {"model": UnprocessableBody, "description": "The request breaks a rule"},
     429: _error("Rate limit exceeded (see `Retry-After`)", ex.RATE_LIMITED),
     503: _error("The database or the rate limiter cannot answer now", ex.UNAVAILABLE),
 }
-_TOO_LARGE = _error("The body is over the size limit", ex.TOO_LARGE)
-_BAD_FILTER = _error("An unknown category in `categories`", ex.BAD_FILTER)
-_NOT_FOUND = _error("No such memory for this user", ex.NOT_FOUND)
+TOO_LARGE = _error("The body is over the size limit", ex.TOO_LARGE)
+BAD_FILTER = _error("An unknown category in `categories`", ex.BAD_FILTER)
+NOT_FOUND = _error("No such memory for this user", ex.NOT_FOUND)
 
 
 def _unprocessable(content: ex.Content) -> dict[str, Any]:
@@ -72,7 +73,7 @@ router = APIRouter(
     tags=["memories"],
     route_class=AuthenticatedRoute,
     dependencies=[Security(bearer_scheme)],
-    responses=_ERRORS,
+    responses=ERRORS,
 )
 
 CategoriesFilter = Annotated[
@@ -94,10 +95,16 @@ def json_response(body: bytes) -> Response:
 
 
 _UPDATE_FIELDS = ("content", "visibility", "tags", "category")
+Location = Callable[[tuple[int | str, ...]], tuple[int | str, ...]]
 
 
-def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
-    """Validate a PATCH body with the contract's checks, in the contract's order."""
+def _in_body(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    return ("body", *loc)
+
+
+def parse_update(raw: dict[str, Any], *, where: Location = _in_body) -> MemoryUpdate:
+    """Validate a PATCH body with the contract's checks, in the contract's order; `where`
+    places a field's validation issue (`("body", "content")` by default)."""
     given = {name: raw[name] for name in _UPDATE_FIELDS if raw.get(name) is not None}
     if not given:
         raise Unprocessable(
@@ -112,7 +119,7 @@ def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
         return MemoryUpdate.model_validate(given)
     except ValidationError as error:
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)],
+            [{**e, "loc": where(e["loc"])} for e in error.errors(include_url=False)],
             body=raw,
         ) from None
 
@@ -120,7 +127,7 @@ def parse_update(raw: dict[str, Any]) -> MemoryUpdate:
 @router.get(
     "",
     response_model=list[Memory],
-    responses={200: ex.LISTED, 400: _BAD_FILTER, 422: _unprocessable(ex.BAD_QUERY)},
+    responses={200: ex.LISTED, 400: BAD_FILTER, 422: _unprocessable(ex.BAD_QUERY)},
     summary="List memories",
     operation_id="listMemories",
 )
@@ -139,7 +146,7 @@ async def list_memories(
 @router.post(
     "",
     response_model=MemoryCreated,
-    responses={200: ex.CREATED, 413: _TOO_LARGE, 422: _unprocessable(ex.BAD_CREATE)},
+    responses={200: ex.CREATED, 413: TOO_LARGE, 422: _unprocessable(ex.BAD_CREATE)},
     summary="Create a memory",
     operation_id="createMemory",
     openapi_extra={"requestBody": ex.CREATE_BODY},
@@ -164,7 +171,7 @@ async def create_memory(
 @router.post(
     "/batch",
     response_model=MemoryBatchResult,
-    responses={200: ex.BATCH_CREATED, 413: _TOO_LARGE, 422: _unprocessable(ex.BAD_BATCH)},
+    responses={200: ex.BATCH_CREATED, 413: TOO_LARGE, 422: _unprocessable(ex.BAD_BATCH)},
     summary="Create up to 25 memories",
     operation_id="createMemories",
     openapi_extra={"requestBody": ex.BATCH_BODY},
@@ -216,7 +223,7 @@ async def delete_all_memories(
 
 _SEARCH_RESPONSES: Responses = {
     200: ex.SEARCHED,
-    400: _BAD_FILTER,
+    400: BAD_FILTER,
     422: _unprocessable(ex.BAD_SEARCH),
 }
 
@@ -251,7 +258,7 @@ async def search_memories(
 @router.get(
     "/{memory_id}",
     response_model=Memory,
-    responses={200: ex.FOUND, 404: _NOT_FOUND},
+    responses={200: ex.FOUND, 404: NOT_FOUND},
     summary="Get one memory",
     operation_id="getMemory",
 )
@@ -264,8 +271,8 @@ async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Respo
     response_model=Memory,
     responses={
         200: ex.UPDATED,
-        404: _NOT_FOUND,
-        413: _TOO_LARGE,
+        404: NOT_FOUND,
+        413: TOO_LARGE,
         422: _unprocessable(ex.BAD_UPDATE),
     },
     summary="Update a memory",
@@ -291,7 +298,7 @@ async def update_memory(
 @router.delete(
     "/{memory_id}",
     response_model=DeleteResult,
-    responses={200: ex.DELETED, 404: _NOT_FOUND},
+    responses={200: ex.DELETED, 404: NOT_FOUND},
     summary="Delete a memory",
     operation_id="deleteMemory",
 )

@@ -25,7 +25,16 @@ import httpx
 from mnemo.categorize.base import AutoCategory, Categorization, Categorizer
 from mnemo.config import Settings
 
-__all__ = ["AGREE_CONFIDENCE", "DISAGREE_CONFIDENCE", "SYSTEM_PROMPT", "LLMCategorizer"]
+__all__ = [
+    "AGREE_CONFIDENCE",
+    "DISAGREE_CONFIDENCE",
+    "SYSTEM_PROMPT",
+    "LLMAnswerError",
+    "LLMCategorizer",
+    "answer_json",
+    "chat_json",
+    "describe_error",
+]
 
 log = logging.getLogger("mnemo.categorize")
 
@@ -57,8 +66,9 @@ def _user_prompt(contents: Sequence[str]) -> str:
     )
 
 
-def parse_labels(body: Any, expected: int) -> list[AutoCategory]:
-    """Labels from a chat-completions response body; LLMAnswerError if unusable."""
+def answer_json(body: Any) -> Any:
+    """The JSON a chat-completions response body carries in `choices[0].message.content`
+    (a fenced ```json block is unwrapped); LLMAnswerError if there is none."""
     try:
         text = body["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
@@ -71,9 +81,37 @@ def parse_labels(body: Any, expected: int) -> list[AutoCategory]:
         if text.lower().startswith("json"):
             text = text[4:]
     try:
-        answer = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError:
         raise LLMAnswerError("message content is not JSON") from None
+
+
+async def chat_json(
+    client: httpx.AsyncClient, url: str, system: str, user: str, model: str | None
+) -> Any:
+    """One `POST {url}` (temperature 0, a system and a user message); the JSON of the
+    answer (`answer_json`). HTTP errors raise `httpx.HTTPStatusError`."""
+    payload: dict[str, Any] = {
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+        "temperature": 0,
+    }
+    if model:
+        payload["model"] = model
+    response = await client.post(url, json=payload)
+    response.raise_for_status()
+    try:
+        body = response.json()
+    except ValueError:
+        raise LLMAnswerError("response body is not JSON") from None
+    return answer_json(body)
+
+
+def parse_labels(body: Any, expected: int) -> list[AutoCategory]:
+    """Labels from a chat-completions response body; LLMAnswerError if unusable."""
+    return _labels(answer_json(body), expected)
+
+
+def _labels(answer: Any, expected: int) -> list[AutoCategory]:
     if isinstance(answer, dict) and len(answer) == 1:  # {"labels": [...]}
         answer = next(iter(answer.values()))
     if not isinstance(answer, list):
@@ -138,7 +176,7 @@ class LLMCategorizer:
             log.warning(
                 "LLM categoriser failed for a batch of %d (%s); the offline classifier answered",
                 len(contents),
-                _describe(error),
+                describe_error(error),
             )
             return offline
         return [
@@ -151,22 +189,10 @@ class LLMCategorizer:
     async def _ask(self, contents: Sequence[str]) -> list[AutoCategory]:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout_s, headers=self._headers)
-        payload: dict[str, Any] = {
-            "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": _user_prompt(contents)},
-            ],
-            "temperature": 0,
-        }
-        if self.model:
-            payload["model"] = self.model
-        response = await self._client.post(self.url, json=payload)
-        response.raise_for_status()
-        try:
-            body = response.json()
-        except ValueError:
-            raise LLMAnswerError("response body is not JSON") from None
-        return parse_labels(body, len(contents))
+        answer = await chat_json(
+            self._client, self.url, SYSTEM_PROMPT, _user_prompt(contents), self.model
+        )
+        return _labels(answer, len(contents))
 
     async def aclose(self) -> None:
         """Close the HTTP client (if one was opened)."""
@@ -175,7 +201,7 @@ class LLMCategorizer:
             self._client = None
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     """A short reason for the log: the error's type and, for HTTP errors, the status."""
     if isinstance(error, TimeoutError | httpx.TimeoutException):
         return "timeout"
