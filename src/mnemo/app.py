@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import fast, memories, ops
+from mnemo.api import action_items, fast, memories, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -208,10 +208,16 @@ def create_app(
         redirect_slashes=False,
     )
     app.include_router(memories.router)
+    app.include_router(action_items.router)
     app.include_router(ops.router)
     app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))
     # Every route, for the `Allow` header of a 405.
-    app.state.routes = [*app.routes, *memories.router.routes, *ops.router.routes]
+    app.state.routes = [
+        *app.routes,
+        *memories.router.routes,
+        *action_items.router.routes,
+        *ops.router.routes,
+    ]
     app.add_exception_handler(MnemoError, _project_error)
     app.add_exception_handler(Replay, _replay)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -104,15 +104,19 @@ async def charge(found: Components, key: ApiKey, characters: int, state: dict[st
 class AuthenticatedRoute(APIRoute):
     """Checks the key, its scope and its rate limit before FastAPI reads the body.
 
-    GET routes need `memories:read` and count as reads; the batch route counts as a
-    batch; every other method needs `memories:write` and counts as a write. Failed
-    authentications count per client address.
+    GET routes need `read_scope` (`memories:read`) and count as reads; the batch route
+    counts as a batch; every other method needs `write_scope` (`memories:write`) and
+    counts as a write. Failed authentications count per client address. The routes of
+    another resource use a subclass naming its scopes (`scoped_route`).
     """
+
+    read_scope = READ_SCOPE
+    write_scope = WRITE_SCOPE
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reading = (self.methods or set()) <= _READ_METHODS
-        scope = READ_SCOPE if reading else WRITE_SCOPE
+        scope = self.read_scope if reading else self.write_scope
         policy = READS if reading else BATCHES if self.path.endswith("/batch") else WRITES
 
         async def authenticated(request: Request) -> Response:
@@ -128,6 +132,11 @@ class AuthenticatedRoute(APIRoute):
             return await handler(request)
 
         return authenticated
+
+
+def scoped_route(read: str, write: str) -> type[AuthenticatedRoute]:
+    """`AuthenticatedRoute` for a resource whose reads need `read` and writes `write`."""
+    return type("ScopedRoute", (AuthenticatedRoute,), {"read_scope": read, "write_scope": write})
 
 
 # Dependencies are async: FastAPI runs plain functions in a thread pool, a thread hop

@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mnemo.idempotency import IdempotentWrite
-from mnemo.models import Memory
+from mnemo.models import ActionItem, Memory
 
 READ_SCOPE = "memories:read"
 WRITE_SCOPE = "memories:write"
-ALL_SCOPES = (READ_SCOPE, WRITE_SCOPE)
+CONVERSATIONS_READ_SCOPE = "conversations:read"
+CONVERSATIONS_WRITE_SCOPE = "conversations:write"
+ACTION_ITEMS_READ_SCOPE = "action_items:read"
+ACTION_ITEMS_WRITE_SCOPE = "action_items:write"
+# In canonical order (how a key's scopes are stored and shown).
+ALL_SCOPES = (
+    READ_SCOPE,
+    WRITE_SCOPE,
+    CONVERSATIONS_READ_SCOPE,
+    CONVERSATIONS_WRITE_SCOPE,
+    ACTION_ITEMS_READ_SCOPE,
+    ACTION_ITEMS_WRITE_SCOPE,
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,19 @@ class Queued:
     content: str
 
 
+@dataclass(frozen=True)
+class ActionItemFilter:
+    """Which of a user's action items a list shows: each field None means any. Dates
+    bound `created_at`, inclusive (microseconds since the epoch)."""
+
+    conversation_id: str | None = None
+    completed: bool | None = None
+    start_us: int | None = None
+    end_us: int | None = None
+
+
 MemoryChange = Callable[[Memory], Memory]
+ActionItemChange = Callable[[ActionItem], ActionItem]
 FoundKey = tuple[ApiKey, str]  # a key's record and its stored hash
 KeyAndRead = tuple[FoundKey | None, bytes | None]  # a key and what was read with it
 
@@ -177,6 +201,27 @@ class Store(Protocol):
         removed and the memory queued for a new one, in the same transaction."""
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
+        """Delete permanently; False if not found."""
+
+    # action items (docs/api.md "Action items")
+    async def insert_action_items(self, user_id: str, items: Sequence[ActionItem]) -> None:
+        """Insert them in one transaction."""
+
+    async def list_action_items(
+        self, user_id: str, where: ActionItemFilter, limit: int, offset: int
+    ) -> list[ActionItem]:
+        """A page of the user's action items matching `where`, newest first
+        (`created_at`, then `id`, descending)."""
+
+    async def get_action_item(self, user_id: str, item_id: str) -> ActionItem | None:
+        """One of the user's action items, or None."""
+
+    async def update_action_item(
+        self, user_id: str, item_id: str, change: ActionItemChange
+    ) -> ActionItem | None:
+        """Atomically replace the item with `change(current)`; None if not found."""
+
+    async def delete_action_item(self, user_id: str, item_id: str) -> bool:
         """Delete permanently; False if not found."""
 
     # search
