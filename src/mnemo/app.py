@@ -142,6 +142,7 @@ issues (422). A body over the size limit (1 MiB by default) is a 413, headers ov
 """
 _TAGS = [
     {"name": "memories", "description": "A user's memories (the Omi Developer API, and more)"},
+    {"name": "action items", "description": "A user's action items (the Omi Developer API)"},
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
 ]
 

@@ -14,6 +14,8 @@ import httpx
 from mnemo import Settings, create_app
 from tests.helpers import MEMORIES, create
 
+ACTION_ITEMS = "/v1/dev/user/action-items"
+
 DOCUMENT = create_app(Settings()).openapi()
 REFERENCE = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
 OPERATIONS = [
@@ -33,6 +35,11 @@ EXPECTED_IDS = {
     "deleteMemory": ("delete", f"{MEMORIES}/{{memory_id}}"),
     "searchMemories": ("get", f"{MEMORIES}/search"),
     "vectorSearchMemories": ("get", f"{MEMORIES}/vector/search"),
+    "listActionItems": ("get", ACTION_ITEMS),
+    "createActionItem": ("post", ACTION_ITEMS),
+    "createActionItems": ("post", f"{ACTION_ITEMS}/batch"),
+    "updateActionItem": ("patch", f"{ACTION_ITEMS}/{{action_item_id}}"),
+    "deleteActionItem": ("delete", f"{ACTION_ITEMS}/{{action_item_id}}"),
     "healthz": ("get", "/healthz"),
     "readyz": ("get", "/readyz"),
     "metrics": ("get", "/metrics"),
@@ -55,7 +62,7 @@ def test_operation_ids_are_unique_lower_camel_case_and_stable() -> None:
 def test_the_document_describes_the_api() -> None:
     info = DOCUMENT["info"]
     assert info["title"] == "mnemo" and "docs/api.md" in info["description"]
-    assert {tag["name"] for tag in DOCUMENT["tags"]} == {"memories", "operations"}
+    assert {tag["name"] for tag in DOCUMENT["tags"]} == {"memories", "action items", "operations"}
     for _, _, operation in OPERATIONS:
         assert operation.get("summary"), operation["operationId"]
 
