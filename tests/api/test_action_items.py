@@ -22,7 +22,9 @@ async def _create(client, headers, **body):
 
 
 async def test_create_get_update_delete(client, alice) -> None:
-    item = await _create(client, alice, description="  Pay rent  ", due_at="2026-12-04T09:00:00+02:00")
+    item = await _create(
+        client, alice, description="  Pay rent  ", due_at="2026-12-04T09:00:00+02:00"
+    )
     assert item["description"] == "Pay rent"
     assert item["completed"] is False and item["completed_at"] is None
     assert item["due_at"] == "2026-12-04T07:00:00Z" and item["conversation_id"] is None
@@ -35,7 +37,9 @@ async def test_create_get_update_delete(client, alice) -> None:
     assert done.json()["completed"] is True
     assert done.json()["completed_at"] == done.json()["updated_at"] > item["updated_at"]
     again = await client.patch(
-        f"{URL}/{item['id']}", json={"completed": False, "description": "Pay the rent"}, headers=alice
+        f"{URL}/{item['id']}",
+        json={"completed": False, "description": "Pay the rent"},
+        headers=alice,
     )
     assert again.json()["completed_at"] is None and again.json()["description"] == "Pay the rent"
     assert again.json()["due_at"] == item["due_at"]  # not given: unchanged
@@ -58,7 +62,9 @@ async def test_batch_is_all_or_nothing(client, alice) -> None:
     made = await client.post(f"{URL}/batch", json={"action_items": bodies}, headers=alice)
     assert made.status_code == 200
     assert made.json()["created_count"] == MAX_ACTION_ITEM_BATCH
-    assert [i["description"] for i in made.json()["action_items"]] == [b["description"] for b in bodies]
+    assert [i["description"] for i in made.json()["action_items"]] == [
+        b["description"] for b in bodies
+    ]
 
     over = await client.post(
         f"{URL}/batch", json={"action_items": [*bodies, {"description": "one more"}]}, headers=alice

@@ -626,9 +626,7 @@ _INSERT_MEMORY = (
 _INSERT_ACTION_ITEM = (
     f"INSERT INTO action_items (user_id, {ACTION_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_SELECT_ACTION_ITEM = (
-    f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = ? AND id = ?"
-)
+_SELECT_ACTION_ITEM = f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = ? AND id = ?"
 
 
 def page_json_sql(in_categories: str = "") -> str:
