@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import admin, fast, key, memories, omi_mcp, ops
+from mnemo.api import action_items, admin, fast, key, memories, omi_mcp, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -155,8 +155,9 @@ _TAGS = [
     {
         "name": "omi-mcp",
         "description": "The routes Omi's own MCP server calls, in Omi's shapes"
-        " (docs/omi-mcp.md); the same keys and scopes",
+        " (docs/api.md); the same keys and scopes",
     },
+    {"name": "action items", "description": "A user's action items (the Omi Developer API)"},
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
     {"name": "keys", "description": "The calling key's own record (any scope)"},
     {
@@ -228,7 +229,14 @@ def create_app(
         # `/v1/dev/user/memories/` is a 404, not a redirect built from the Host header.
         redirect_slashes=False,
     )
-    routers = (memories.router, omi_mcp.router, key.router, admin.router, ops.router)
+    routers = (
+        memories.router,
+        action_items.router,
+        omi_mcp.router,
+        key.router,
+        admin.router,
+        ops.router,
+    )
     for router in routers:
         app.include_router(router)
     app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))

@@ -64,7 +64,7 @@ def _not_applied(body: MemoryCreate, content: str, original: Memory) -> list[str
     return [name for name, changed in differ.items() if changed]
 
 
-def _plausible_id(memory_id: str) -> bool:
+def plausible_id(memory_id: str) -> bool:
     """Ids are short printable ASCII; anything else cannot exist, so it is a 404."""
     return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
 
@@ -120,7 +120,7 @@ class MemoryService:
         has no such memory."""
         found = (
             await self.store.get_memory_json(user_id, memory_id)
-            if _plausible_id(memory_id)
+            if plausible_id(memory_id)
             else None
         )
         return memory_or_404(found)
@@ -128,7 +128,7 @@ class MemoryService:
     async def key_and_memory(self, key_hash: str, memory_id: str) -> KeyAndRead:
         """The key with this hash and, if found, its user's memory as `get_memory_json`
         reads it (None: no such memory; `memory_or_404`), in one store call."""
-        if not _plausible_id(memory_id):
+        if not plausible_id(memory_id):
             return await self.store.key_by_hash(key_hash), None
         return await self.store.key_and_memory(key_hash, memory_id)
 
@@ -271,7 +271,7 @@ class MemoryService:
                 )
             return current.model_copy(update=fields)
 
-        if not _plausible_id(memory_id):
+        if not plausible_id(memory_id):
             raise NotFound()
         if patch.content is not None:
             self.store.admit_early(user_id)
@@ -284,7 +284,7 @@ class MemoryService:
         return updated
 
     async def delete_memory(self, user_id: str, memory_id: str) -> None:
-        if not (_plausible_id(memory_id) and await self.store.delete_memory(user_id, memory_id)):
+        if not (plausible_id(memory_id) and await self.store.delete_memory(user_id, memory_id)):
             raise NotFound()
 
     async def delete_all_memories(self, user_id: str, confirm: str | None) -> int:

@@ -17,6 +17,8 @@ from mnemo.retrieval import Retrieval
 from tests.api.test_secure_delete import _assert_gone, _holds
 from tests.helpers import MEMORIES, create, list_all
 
+ACTION_ITEMS = "/v1/dev/user/action-items"
+
 TOKEN = "e" * 40
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -117,15 +119,25 @@ async def test_deleting_a_user_leaves_no_byte_of_theirs_in_the_files(
     created = await client.post(f"/v1/admin/users/{name}/keys", json={"name": label}, headers=ADMIN)
     headers = {"Authorization": f"Bearer {created.json()['key']}"}
     gone = await _markers(client, headers, "doomed")
+    task = f"Call the dentist {uuid.uuid4().hex}"
+    made = await client.post(ACTION_ITEMS, json={"description": task}, headers=headers)
+    assert made.status_code == 200, made.text
     kept = await _markers(client, bob, "bob")
     retrieval = Retrieval(client._transport.app.state.mnemo.store)  # type: ignore[attr-defined]
     (vector,) = await retrieval.vectors([f"User secret {gone[0].decode()}"])
     assert _holds(settings, name.encode()) and _holds(settings, label.encode())
     response = await client.delete(f"/v1/admin/users/{name}", headers=ADMIN)
     assert response.json() == {"success": True, "deleted_memories": 2}
-    await _assert_gone(settings, [*gone, name.encode(), label.encode(), vector[:64]])
+    await _assert_gone(settings, [*gone, name.encode(), label.encode(), task.encode(), vector[:64]])
     assert all(_holds(settings, marker) for marker in kept)
-    tables = ("memories", "api_keys", "idempotency_keys", "vectors_changes", "memory_keys")
+    tables = (
+        "memories",
+        "api_keys",
+        "idempotency_keys",
+        "vectors_changes",
+        "memory_keys",
+        "action_items",
+    )
     for table in (*tables, "memory_vectors", "embedding_queue"):
         orphans = f"SELECT count(*) FROM {table} WHERE user_id NOT IN (SELECT id FROM users)"
         assert _rows(settings, orphans) == 0, table

@@ -14,6 +14,8 @@ import httpx
 from mnemo import Settings, create_app
 from tests.helpers import MEMORIES, create
 
+ACTION_ITEMS = "/v1/dev/user/action-items"
+
 DOCUMENT = create_app(Settings()).openapi()
 REFERENCE = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
 OPERATIONS = [
@@ -50,6 +52,11 @@ EXPECTED_IDS = {
     "revokeUserKey": ("delete", "/v1/admin/users/{name}/keys/{key_id}"),
     "exportData": ("get", "/v1/admin/export"),
     "importData": ("post", "/v1/admin/import"),
+    "listActionItems": ("get", ACTION_ITEMS),
+    "createActionItem": ("post", ACTION_ITEMS),
+    "createActionItems": ("post", f"{ACTION_ITEMS}/batch"),
+    "updateActionItem": ("patch", f"{ACTION_ITEMS}/{{action_item_id}}"),
+    "deleteActionItem": ("delete", f"{ACTION_ITEMS}/{{action_item_id}}"),
     "healthz": ("get", "/healthz"),
     "readyz": ("get", "/readyz"),
     "metrics": ("get", "/metrics"),
@@ -75,6 +82,7 @@ def test_the_document_describes_the_api() -> None:
     assert {tag["name"] for tag in DOCUMENT["tags"]} == {
         "memories",
         "omi-mcp",
+        "action items",
         "keys",
         "admin",
         "operations",

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_OFFSET",
     "MAX_QUERY_CHARS",
     "MAX_SEARCH_LIMIT",
+    "SCOPES",
     "DEFAULT_SEARCH_LIMIT",
     "TEXT_PATTERN",
     "CATEGORIES_PATTERN",
@@ -58,6 +59,15 @@ __all__ = [
     "UserInfo",
     "UserDeleted",
     "ImportResult",
+    "MAX_ACTION_ITEM_CHARS",
+    "MAX_ACTION_ITEM_BATCH",
+    "MAX_ACTION_ITEM_LIMIT",
+    "DEFAULT_ACTION_ITEM_LIMIT",
+    "ActionItem",
+    "ActionItemCreate",
+    "ActionItemBatchCreate",
+    "ActionItemBatchResult",
+    "ActionItemUpdate",
 ]
 
 MAX_CONTENT_CHARS = 500
@@ -73,7 +83,22 @@ DEFAULT_LIST_LIMIT = 25
 MAX_OFFSET = 2**62
 MAX_QUERY_CHARS = 1000
 MAX_SEARCH_LIMIT = 100
+# Every scope a key can have, in canonical order (the server's `ALL_SCOPES`).
+SCOPES = (
+    "memories:read",
+    "memories:write",
+    "conversations:read",
+    "conversations:write",
+    "action_items:read",
+    "action_items:write",
+)
 DEFAULT_SEARCH_LIMIT = 10
+# Action items (Omi's limits): a description of 1-500 characters, 50 a batch, lists of
+# 100 by default and at most 1000.
+MAX_ACTION_ITEM_CHARS = 500
+MAX_ACTION_ITEM_BATCH = 50
+MAX_ACTION_ITEM_LIMIT = 1000
+DEFAULT_ACTION_ITEM_LIMIT = 100
 
 
 class MemoryCategory(StrEnum):
@@ -291,12 +316,12 @@ class KeyCreate(BaseModel):
         json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
     )
     scopes: list[str] = Field(
-        default_factory=lambda: ["memories:read", "memories:write"],
+        default_factory=lambda: list(SCOPES),
         max_length=8,
-        description="Of memories:read and memories:write (both by default).",
+        description="Of " + ", ".join(SCOPES) + " (all of them by default).",
         json_schema_extra={
             "minItems": 1,
-            "items": {"type": "string", "enum": ["memories:read", "memories:write"]},
+            "items": {"type": "string", "enum": list(SCOPES)},
         },
     )
 
@@ -328,3 +353,52 @@ class ImportResult(BaseModel):
 
     added: dict[str, int]
     existing: dict[str, int]
+
+
+Description = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ACTION_ITEM_CHARS),
+    AfterValidator(_storable),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
+]
+
+
+class ActionItem(BaseModel):
+    """A stored action item (Omi's shape); times in UTC, null when not set."""
+
+    id: str
+    description: str
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None = None
+    completed_at: datetime | None = Field(None, description="Set while `completed`.")
+    conversation_id: str | None = Field(
+        None, description="The conversation it was extracted from; null: standalone."
+    )
+
+
+class ActionItemCreate(BaseModel):
+    """Body of `POST /v1/dev/user/action-items` and of each batch item."""
+
+    description: Description = Field(description="1-500 characters as sent; stored stripped.")
+    completed: bool = False
+    due_at: datetime | None = Field(None, description="ISO 8601; without a zone: UTC.")
+
+
+class ActionItemBatchCreate(BaseModel):
+    action_items: list[ActionItemCreate] = Field(max_length=MAX_ACTION_ITEM_BATCH)
+
+
+class ActionItemBatchResult(BaseModel):
+    action_items: list[ActionItem]
+    created_count: int
+
+
+class ActionItemUpdate(BaseModel):
+    """Body of `PATCH /v1/dev/user/action-items/{id}`; a field sent as null is not given
+    (Omi's rule: a due date cannot be removed, only replaced)."""
+
+    description: Description | None = None
+    completed: bool | None = None
+    due_at: datetime | None = None

@@ -65,7 +65,10 @@ BAD_NAME = errors(
     "A user name is 1-64 characters: ASCII letters, digits and _ . @ - "
     "(starting with a letter or digit)"
 )
-BAD_SCOPE = errors("Unknown scope(s) ['admin']; choose from memories:read, memories:write")
+BAD_SCOPE = errors(
+    "Unknown scope(s) ['admin']; choose from memories:read, memories:write,"
+    " conversations:read, conversations:write, action_items:read, action_items:write"
+)
 BAD_USER_BODY = errors(
     [
         issue(

@@ -118,17 +118,21 @@ async def charge(found: Components, key: ApiKey, characters: int, state: dict[st
 class AuthenticatedRoute(APIRoute):
     """Checks the key, its scope and its rate limit before FastAPI reads the body.
 
-    GET routes need `memories:read` and count as reads; the batch route counts as a
-    batch; every other method needs `memories:write` and counts as a write. Failed
-    authentications count per client address. `any_scope`: a key of any scope may call.
+    GET routes need `read_scope` (`memories:read`) and count as reads; the batch route
+    counts as a batch; every other method needs `write_scope` (`memories:write`) and
+    counts as a write. Failed authentications count per client address. The routes of
+    another resource use a subclass naming its scopes (`scoped_route`); `any_scope`: a
+    key of any scope may call.
     """
 
+    read_scope = READ_SCOPE
+    write_scope = WRITE_SCOPE
     any_scope = False
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reading = (self.methods or set()) <= _READ_METHODS
-        scope = None if self.any_scope else READ_SCOPE if reading else WRITE_SCOPE
+        scope = None if self.any_scope else self.read_scope if reading else self.write_scope
         policy = READS if reading else BATCHES if self.path.endswith("/batch") else WRITES
 
         async def authenticated(request: Request) -> Response:
@@ -149,6 +153,11 @@ class AnyScopeRoute(AuthenticatedRoute):
     """An authenticated route any key may call, whatever its scopes (`GET /v1/dev/key`)."""
 
     any_scope = True
+
+
+def scoped_route(read: str, write: str) -> type[AuthenticatedRoute]:
+    """`AuthenticatedRoute` for a resource whose reads need `read` and writes `write`."""
+    return type("ScopedRoute", (AuthenticatedRoute,), {"read_scope": read, "write_scope": write})
 
 
 def client_address(request: Request) -> str:

@@ -1,4 +1,4 @@
-"""`/v1/mcp/memories`: the REST routes Omi's own MCP server calls (docs/omi-mcp.md).
+"""`/v1/mcp/memories`: the REST routes Omi's own MCP server calls (docs/api.md).
 
 The same keys, scopes, rate limits and service as `/v1/dev/user/memories`; only the
 shapes are Omi's: a list and a search answer `{id, content, category}` items (the search

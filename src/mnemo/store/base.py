@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mnemo.idempotency import IdempotentWrite
-from mnemo.models import Memory
+from mnemo.models import SCOPES, ActionItem, Memory
 
 READ_SCOPE = "memories:read"
 WRITE_SCOPE = "memories:write"
-ALL_SCOPES = (READ_SCOPE, WRITE_SCOPE)
+CONVERSATIONS_READ_SCOPE = "conversations:read"
+CONVERSATIONS_WRITE_SCOPE = "conversations:write"
+ACTION_ITEMS_READ_SCOPE = "action_items:read"
+ACTION_ITEMS_WRITE_SCOPE = "action_items:write"
+# In canonical order (how a key's scopes are stored and shown); defined once, with the
+# API's schemas (the admin API's key body documents them).
+ALL_SCOPES = SCOPES
 
 # Erasure (`Store.delete_all_memories`, `Store.delete_user`): the tables, each with a
 # `user_id` column, that hold rows of a user's memories (emptied before `memories`) and
@@ -24,7 +30,7 @@ ALL_SCOPES = (READ_SCOPE, WRITE_SCOPE)
 # migration's new table of a user's rows is one more name in one of them; the SQLite
 # store adds its own (`memory_vectors`).
 MEMORY_ROWS = ("idempotency_keys", "embedding_queue", "memory_keys")
-ACCOUNT_ROWS = ("vectors_changes", "api_keys")
+ACCOUNT_ROWS = ("vectors_changes", "action_items", "api_keys")
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,19 @@ class Queued:
     content: str
 
 
+@dataclass(frozen=True)
+class ActionItemFilter:
+    """Which of a user's action items a list shows: each field None means any. Dates
+    bound `created_at`, inclusive (microseconds since the epoch)."""
+
+    conversation_id: str | None = None
+    completed: bool | None = None
+    start_us: int | None = None
+    end_us: int | None = None
+
+
 MemoryChange = Callable[[Memory], Memory]
+ActionItemChange = Callable[[ActionItem], ActionItem]
 FoundKey = tuple[ApiKey, str]  # a key's record and its stored hash
 KeyAndRead = tuple[FoundKey | None, bytes | None]  # a key and what was read with it
 
@@ -198,6 +216,27 @@ class Store(Protocol):
         removed and the memory queued for a new one, in the same transaction."""
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
+        """Delete permanently; False if not found."""
+
+    # action items (docs/api.md "Action items")
+    async def insert_action_items(self, user_id: str, items: Sequence[ActionItem]) -> None:
+        """Insert them in one transaction."""
+
+    async def list_action_items(
+        self, user_id: str, where: ActionItemFilter, limit: int, offset: int
+    ) -> list[ActionItem]:
+        """A page of the user's action items matching `where`, newest first
+        (`created_at`, then `id`, descending)."""
+
+    async def get_action_item(self, user_id: str, item_id: str) -> ActionItem | None:
+        """One of the user's action items, or None."""
+
+    async def update_action_item(
+        self, user_id: str, item_id: str, change: ActionItemChange
+    ) -> ActionItem | None:
+        """Atomically replace the item with `change(current)`; None if not found."""
+
+    async def delete_action_item(self, user_id: str, item_id: str) -> bool:
         """Delete permanently; False if not found."""
 
     # search

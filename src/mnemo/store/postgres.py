@@ -14,15 +14,23 @@ from mnemo.admission import EmbeddingAdmission, QueueBounds
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
-from mnemo.models import Memory
+from mnemo.models import ActionItem, Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import pg_tsquery_text
 from mnemo.store import vector_cache
+from mnemo.store.action_item_rows import (
+    ACTION_ITEM_COLUMNS,
+    action_item_from_row,
+    action_item_list_sql,
+    action_item_values,
+)
 from mnemo.store.base import (
     ACCOUNT_ROWS,
     MEMORY_ROWS,
+    ActionItemChange,
+    ActionItemFilter,
     ApiKey,
     KeyAndRead,
     MemoryChange,
@@ -124,6 +132,13 @@ KEY_AND_MEMORY_SQL = (
     f"SELECT {KEY_COLUMNS}, k.key_hash, (SELECT m.json FROM memories m"
     " WHERE m.user_id = k.user_id AND m.id = $2) FROM api_keys k"
     " JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+)
+_INSERT_ACTION_ITEM = (
+    f"INSERT INTO action_items (user_id, {ACTION_ITEM_COLUMNS})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+_SELECT_ACTION_ITEM = (
+    f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = $1 AND id = $2"
 )
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
 
@@ -382,6 +397,54 @@ class PostgresStore(PostgresDatabase):
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
         status = await self._write(lambda conn: conn.execute(DELETE_SQL, user_id, memory_id))
+        return _affected(status) > 0
+
+    # -- action items ------------------------------------------------------
+
+    async def insert_action_items(self, user_id: str, items: Sequence[ActionItem]) -> None:
+        rows = [(user_id, *action_item_values(item)) for item in items]
+        if rows:
+            await self._write(lambda conn: conn.executemany(_INSERT_ACTION_ITEM, rows))
+
+    async def list_action_items(
+        self, user_id: str, where: ActionItemFilter, limit: int, offset: int
+    ) -> list[ActionItem]:
+        sql, params = action_item_list_sql(user_id, where, lambda n: f"${n}")
+        rows = await self._read(lambda conn: conn.fetch(sql, *params, limit, offset))
+        return [action_item_from_row(row) for row in rows]
+
+    async def get_action_item(self, user_id: str, item_id: str) -> ActionItem | None:
+        row = await self._read(lambda conn: conn.fetchrow(_SELECT_ACTION_ITEM, user_id, item_id))
+        return None if row is None else action_item_from_row(row)
+
+    async def update_action_item(
+        self, user_id: str, item_id: str, change: ActionItemChange
+    ) -> ActionItem | None:
+        async def update(conn: Connection) -> ActionItem | None:
+            row = await conn.fetchrow(_SELECT_ACTION_ITEM + " FOR UPDATE", user_id, item_id)
+            if row is None:
+                return None
+            new = change(action_item_from_row(row))
+            v = action_item_values(new)
+            await conn.execute(
+                "UPDATE action_items SET description = $1, completed = $2, updated_at = $3,"
+                " due_at = $4, completed_at = $5 WHERE user_id = $6 AND id = $7",
+                v[2],
+                v[3],
+                *v[5:],
+                user_id,
+                item_id,
+            )
+            return new
+
+        return await self._write(update)
+
+    async def delete_action_item(self, user_id: str, item_id: str) -> bool:
+        status = await self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM action_items WHERE user_id = $1 AND id = $2", user_id, item_id
+            )
+        )
         return _affected(status) > 0
 
     # -- search --------------------------------------------------------------

@@ -12,15 +12,23 @@ from mnemo.admission import EmbeddingAdmission
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
-from mnemo.models import Memory
+from mnemo.models import ActionItem, Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
 from mnemo.search.keyword import fts5_query
 from mnemo.store import vector_blocks, vector_cache
+from mnemo.store.action_item_rows import (
+    ACTION_ITEM_COLUMNS,
+    action_item_from_row,
+    action_item_list_sql,
+    action_item_values,
+)
 from mnemo.store.base import (
     ACCOUNT_ROWS,
     MEMORY_ROWS,
+    ActionItemChange,
+    ActionItemFilter,
     ApiKey,
     KeyAndRead,
     MemoryChange,
@@ -354,6 +362,61 @@ class SQLiteStore(SQLiteDatabase):
             self._purge_soon()
         return deleted
 
+    # -- action items ------------------------------------------------------
+
+    async def insert_action_items(self, user_id: str, items: Sequence[ActionItem]) -> None:
+        rows = [(user_id, *action_item_values(item)) for item in items]
+        if rows:
+            await self._write(
+                lambda conn: conn.executemany(_INSERT_ACTION_ITEM, rows).close(), user_id=user_id
+            )
+
+    async def list_action_items(
+        self, user_id: str, where: ActionItemFilter, limit: int, offset: int
+    ) -> list[ActionItem]:
+        sql, params = action_item_list_sql(user_id, where, lambda _: "?")
+        rows = await self._read(_fetch_all, sql, (*params, limit, offset))
+        return [action_item_from_row(row) for row in rows]
+
+    async def get_action_item(self, user_id: str, item_id: str) -> ActionItem | None:
+        row = await self._read(_fetch_one, _SELECT_ACTION_ITEM, (user_id, item_id))
+        return None if row is None else action_item_from_row(row)
+
+    async def update_action_item(
+        self, user_id: str, item_id: str, change: ActionItemChange
+    ) -> ActionItem | None:
+        def update(conn: sqlite3.Connection) -> ActionItem | None:
+            row = conn.execute(_SELECT_ACTION_ITEM, (user_id, item_id)).fetchone()
+            if row is None:
+                return None
+            new = change(action_item_from_row(row))
+            v = action_item_values(new)
+            conn.execute(
+                "UPDATE action_items SET description = ?, completed = ?, updated_at = ?,"
+                " due_at = ?, completed_at = ? WHERE user_id = ? AND id = ?",
+                (v[2], v[3], *v[5:], user_id, item_id),
+            )
+            return new
+
+        new = await self._write(update, user_id=user_id)
+        if new is not None:
+            self._purge_soon()  # the old description leaves the WAL too
+        return new
+
+    async def delete_action_item(self, user_id: str, item_id: str) -> bool:
+        deleted = await self._write(
+            lambda conn: (
+                conn.execute(
+                    "DELETE FROM action_items WHERE user_id = ? AND id = ?", (user_id, item_id)
+                ).rowcount
+                > 0
+            ),
+            user_id=user_id,
+        )
+        if deleted:
+            self._purge_soon()
+        return bool(deleted)
+
     # -- search --------------------------------------------------------------
 
     async def keyword_search(
@@ -586,6 +649,12 @@ _INSERT_MEMORY = (
     f"INSERT INTO memories (user_id, {WRITE_COLUMNS})"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+_INSERT_ACTION_ITEM = (
+    f"INSERT INTO action_items (user_id, {ACTION_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_ACTION_ITEM = f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = ? AND id = ?"
 
 
 def page_json_sql(in_categories: str = "") -> str:
