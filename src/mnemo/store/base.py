@@ -13,6 +13,7 @@ from typing import Protocol
 
 from mnemo.idempotency import IdempotentWrite
 from mnemo.models import Memory
+from mnemo.store.changes import HistoryRow
 
 READ_SCOPE = "memories:read"
 WRITE_SCOPE = "memories:write"
@@ -178,6 +179,14 @@ class Store(Protocol):
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
         """Delete permanently; False if not found."""
+
+    # history (mnemo.store.changes, docs/history.md)
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:
+        """The user's history rows of this memory, oldest first ([] if none)."""
+
+    async def prune_history(self, before_us: int, limit: int) -> int:
+        """Delete up to `limit` history rows recorded before `before_us`, oldest first;
+        how many."""
 
     # search
     async def keyword_search(
