@@ -6,11 +6,11 @@ once: a row already deleted is not found again)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from mnemo.clock import now_us
 from mnemo.errors import MnemoError
+from mnemo.jobs import cancelled
 from mnemo.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,8 @@ class HistoryPruner:
             self._task = loop.create_task(self._run(), name="mnemo-history-pruner")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
