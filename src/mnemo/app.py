@@ -31,6 +31,7 @@ from mnemo.config import Settings
 from mnemo.errors import MnemoError, StoreError
 from mnemo.idempotency import REPLAYED_HEADER, Replay
 from mnemo.jobs.embedder import QUIET_S, Embedder
+from mnemo.jobs.history import HistoryPruner
 from mnemo.logs import RequestId
 from mnemo.logs import configure as configure_logs
 from mnemo.metrics import Metrics, MetricsMiddleware
@@ -195,6 +196,8 @@ def create_app(
             store, chosen, retrieval, dedup=settings.dedup_enabled, on_queued=embedder.wake
         )
         embedder.start()
+        pruner = HistoryPruner(store, settings.history_retention_days)
+        pruner.start()
         app.state.mnemo = Components(
             settings=settings,
             store=store,
@@ -207,6 +210,7 @@ def create_app(
             async with mcp.running():
                 yield
         finally:
+            await pruner.stop()
             await embedder.stop()
             await retrieval.drain()
             if categorizer is None:  # only what the app made itself

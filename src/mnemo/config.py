@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         description="How long a create sent with an Idempotency-Key keeps its answer "
         'for a retry with the same key (docs/api.md, "Idempotency").',
     )
+    history_retention_days: int = Field(
+        365,
+        ge=0,
+        le=36500,
+        description="How long the history of memories' changes is kept (days; 0: forever); "
+        "older rows are pruned in the background (docs/history.md).",
+    )
     embed_lease_s: float = Field(
         60,
         gt=0,

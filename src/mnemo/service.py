@@ -13,6 +13,8 @@ from mnemo.idempotency import Idempotency, IdempotentWrite, answer_again, answer
 from mnemo.models import (
     MAX_LIST_LIMIT,
     MAX_OFFSET,
+    FieldChange,
+    HistoryEntry,
     Memory,
     MemoryBatchResult,
     MemoryCategory,
@@ -25,6 +27,7 @@ from mnemo.retrieval import Retrieval
 from mnemo.search.dedup import find_duplicate
 from mnemo.store import Store
 from mnemo.store.base import KeyAndRead
+from mnemo.store.changes import changed_fields
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
 _MAX_ID_CHARS = 128
@@ -282,6 +285,27 @@ class MemoryService:
         if patch.content is not None:
             self._on_queued()
         return updated
+
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryEntry]:
+        """The memory's changes, oldest first (docs/history.md); a deleted memory's are
+        its tombstone (no values). 404 if the user has no such memory and no history
+        of one."""
+        if not plausible_id(memory_id):
+            raise NotFound()
+        rows = await self.store.memory_history(user_id, memory_id)
+        if not rows:
+            memory_or_404(await self.store.get_memory_json(user_id, memory_id))
+        return [
+            HistoryEntry(
+                action=row.action,
+                actor=row.actor,
+                at=to_datetime(row.at),
+                changes={
+                    name: FieldChange(**change) for name, change in changed_fields(row).items()
+                },
+            )
+            for row in rows
+        ]
 
     async def delete_memory(self, user_id: str, memory_id: str) -> None:
         if not (plausible_id(memory_id) and await self.store.delete_memory(user_id, memory_id)):

@@ -23,6 +23,7 @@ from mnemo.clock import to_datetime, to_us
 from mnemo.errors import BadRequest
 from mnemo.models import Memory
 from mnemo.store import ApiKey, Store, User
+from mnemo.store.changes import IMPORT, acting_as
 
 _PAGE = 500
 
@@ -185,7 +186,8 @@ async def import_lines(
         batch = pending.pop(name, [])
         if batch:
             vectors = await embed([m.content for m in batch]) if embed else []
-            added = await store.import_memories(user_ids[name], batch, vectors)
+            with acting_as(IMPORT):
+                added = await store.import_memories(user_ids[name], batch, vectors)
             counts.added["memory"] += added
             counts.existing["memory"] += len(batch) - added
 

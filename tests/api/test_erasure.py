@@ -137,6 +137,7 @@ async def test_deleting_a_user_leaves_no_byte_of_theirs_in_the_files(
         "vectors_changes",
         "memory_keys",
         "action_items",
+        "memory_history",
     )
     for table in (*tables, "memory_vectors", "embedding_queue"):
         orphans = f"SELECT count(*) FROM {table} WHERE user_id NOT IN (SELECT id FROM users)"

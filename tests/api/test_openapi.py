@@ -33,6 +33,7 @@ EXPECTED_IDS = {
     "getMemory": ("get", f"{MEMORIES}/{{memory_id}}"),
     "updateMemory": ("patch", f"{MEMORIES}/{{memory_id}}"),
     "deleteMemory": ("delete", f"{MEMORIES}/{{memory_id}}"),
+    "getMemoryHistory": ("get", f"{MEMORIES}/{{memory_id}}/history"),
     "searchMemories": ("get", f"{MEMORIES}/search"),
     "vectorSearchMemories": ("get", f"{MEMORIES}/vector/search"),
     "deleteAllMemories": ("delete", MEMORIES),

@@ -1,16 +1,19 @@
 """Against a real server on SQLite: every change that removes text (a delete, and a
 PATCH of any one field: content, tags, category, visibility) leaves none of the old
 bytes in the database file or its write-ahead log, each change on its own (so one
-change's purge cannot hide another's missing one)."""
+change's purge cannot hide another's missing one). A PATCH's old values stay in the
+memory's history only (docs/history.md) until the memory is deleted, which erases them."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlean import dbapi2 as sqlite3
 
 from tests.e2e.server import start_server
 from tests.helpers import MEMORIES
@@ -31,6 +34,17 @@ def _files(database: Path) -> list[Path]:
 
 def _holds(database: Path, marker: bytes) -> bool:
     return any(marker in path.read_bytes() for path in _files(database))
+
+
+def _only_in_history(database: Path, memory_id: str, old_json: str) -> bool:
+    """The memory's old stored JSON is in its history and no longer in its row."""
+    with closing(sqlite3.connect(database)) as conn:
+        (row,) = conn.execute("SELECT json FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        kept = conn.execute(
+            "SELECT count(*) FROM memory_history WHERE memory_id = ? AND old_json = ?",
+            (memory_id, old_json),
+        ).fetchone()[0]
+    return bool(row != old_json and kept == 1)
 
 
 def _gone_within(database: Path, markers: list[bytes], seconds: float) -> list[bytes]:
@@ -74,15 +88,15 @@ def test_no_change_that_removes_text_leaves_its_bytes(tmp_path) -> None:
                 else:
                     answer = client.patch(f"{MEMORIES}/{memory_id}", json=body)
                 assert answer.status_code == 200, (what, answer.text)
-                removed = [before]  # the old JSON: every field as it was
-                if what in ("content", "delete"):
-                    removed.append(marker.encode())
-                if what in ("tags", "delete"):
-                    removed.append(tag.encode())
-                left = _gone_within(database, removed, 10)
-                assert not left, (what, left)
                 if body is not None:  # what replaced it is there (the check sees JSON)
                     assert _holds(database, client.get(f"{MEMORIES}/{memory_id}").content)
+                    # The old values are kept by the memory's history alone (its
+                    # purpose, docs/history.md), until the memory is deleted.
+                    assert _only_in_history(database, memory_id, before.decode())
+                    assert client.delete(f"{MEMORIES}/{memory_id}").status_code == 200
+                removed = [before, marker.encode(), tag.encode()]  # every field as it was
+                left = _gone_within(database, removed, 10)
+                assert not left, (what, left)
             assert _holds(database, kept.encode())  # the check can see content at all
     finally:
         server.stop()

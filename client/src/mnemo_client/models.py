@@ -48,6 +48,8 @@ __all__ = [
     "SearchItem",
     "SearchResult",
     "DeleteResult",
+    "FieldChange",
+    "HistoryEntry",
     "ErrorBody",
     "ValidationIssue",
     "UnprocessableBody",
@@ -257,6 +259,22 @@ class SearchResult(BaseModel):
 
 class DeleteResult(BaseModel):
     success: bool = True
+
+
+class FieldChange(BaseModel):
+    old: Any = None  # null when the field had no value (a create)
+    new: Any = None
+
+
+class HistoryEntry(BaseModel):
+    """One change of a memory (docs/history.md): what, by whom, when, and the fields it
+    set with their old and new values (none for a deletion, nor for any change of a
+    memory since deleted)."""
+
+    action: str  # created, updated, deleted
+    actor: str  # the key's id, or admin, import, extraction, system
+    at: datetime
+    changes: dict[str, FieldChange]
 
 
 class ErrorBody(BaseModel):

@@ -19,6 +19,7 @@ from mnemo.metrics import Metrics
 from mnemo.ratelimit import AUTH_FAILURES, BATCHES, CHARACTERS, READS, WRITES, RateLimiter
 from mnemo.service import MemoryService
 from mnemo.store import READ_SCOPE, WRITE_SCOPE, ApiKey, Store
+from mnemo.store.changes import acting_as
 
 T = TypeVar("T")
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -144,7 +145,8 @@ class AuthenticatedRoute(APIRoute):
                 policy,
                 request.scope.setdefault("state", {}),
             )
-            return await handler(request)
+            with acting_as(request.state.api_key.id):  # the actor of its writes' history
+                return await handler(request)
 
         return authenticated
 

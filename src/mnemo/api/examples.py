@@ -167,6 +167,38 @@ MCP_CREATE_BODY = named(
     fact=("The category is always chosen by the server", {"content": "User is vegetarian"})
 )
 
+_CREATED_AT = MEMORY["created_at"]
+HISTORY = named(
+    edited=(
+        "Created by a key, then its content edited by another",
+        [
+            {
+                "action": "created",
+                "actor": "4f1c2a9b7d3e",
+                "at": _CREATED_AT,
+                "changes": {name: {"old": None, "new": value} for name, value in MEMORY.items()},
+            },
+            {
+                "action": "updated",
+                "actor": "9a8b7c6d5e4f",
+                "at": "2026-12-02T08:00:00.000000Z",
+                "changes": {
+                    "content": {"old": MEMORY["content"], "new": "User is vegan"},
+                    "edited": {"old": False, "new": True},
+                    "updated_at": {"old": _CREATED_AT, "new": "2026-12-02T08:00:00.000000Z"},
+                },
+            },
+        ],
+    ),
+    deleted=(
+        "A deleted memory: only the facts remain",
+        [
+            {"action": "created", "actor": "4f1c2a9b7d3e", "at": _CREATED_AT, "changes": {}},
+            {"action": "deleted", "actor": "admin", "at": _CREATED_AT, "changes": {}},
+        ],
+    ),
+)
+
 UNAUTHORIZED = errors(MISSING_HEADER, INVALID_KEY)
 FORBIDDEN = errors(
     "Insufficient permissions. Required scope: memories:read",

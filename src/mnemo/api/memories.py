@@ -28,6 +28,7 @@ from mnemo.models import (
     DeleteAllResult,
     DeleteResult,
     ErrorBody,
+    HistoryEntry,
     Integer,
     Memory,
     MemoryBatchCreate,
@@ -264,6 +265,21 @@ async def search_memories(
 )
 async def get_memory(key: CurrentKey, service: Service, memory_id: str) -> Response:
     return json_response(await service.get_memory_json(key.user_id, memory_id))
+
+
+@router.get(
+    "/{memory_id}/history",
+    response_model=list[HistoryEntry],
+    responses={200: ex.HISTORY, 404: NOT_FOUND},
+    summary="A memory's history",
+    operation_id="getMemoryHistory",
+)
+async def memory_history(key: CurrentKey, service: Service, memory_id: str) -> list[HistoryEntry]:
+    """Every recorded create, update and delete of the memory, oldest first: when, by
+    which key (its id, or `admin`, `import`, `extraction`, `system`), and the fields it
+    set with their old and new values. A deleted memory's history keeps only the facts
+    (no values); kept for `MNEMO_HISTORY_RETENTION_DAYS` (docs/history.md)."""
+    return await service.memory_history(key.user_id, memory_id)
 
 
 @router.patch(

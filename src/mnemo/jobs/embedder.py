@@ -24,11 +24,11 @@ does not wait for it: it embeds its user's queued memories itself first
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from mnemo.errors import MnemoError
+from mnemo.jobs import cancelled
 from mnemo.retrieval import Retrieval
 from mnemo.search.batching import MAX_TEXTS
 from mnemo.store import Store
@@ -71,11 +71,8 @@ class Embedder:
 
     async def stop(self) -> None:
         """Stop after the current batch is abandoned (its rows stay queued)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
 
     async def run_once(self) -> int:
         """Lease, embed and store one batch; how many memories got their embedding."""

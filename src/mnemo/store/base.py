@@ -13,6 +13,7 @@ from typing import Protocol
 
 from mnemo.idempotency import IdempotentWrite
 from mnemo.models import SCOPES, ActionItem, Memory
+from mnemo.store.changes import HistoryRow
 
 READ_SCOPE = "memories:read"
 WRITE_SCOPE = "memories:write"
@@ -30,7 +31,7 @@ ALL_SCOPES = SCOPES
 # migration's new table of a user's rows is one more name in one of them; the SQLite
 # store adds its own (`memory_vectors`).
 MEMORY_ROWS = ("idempotency_keys", "embedding_queue", "memory_keys")
-ACCOUNT_ROWS = ("vectors_changes", "action_items", "api_keys")
+ACCOUNT_ROWS = ("vectors_changes", "action_items", "memory_history", "api_keys")
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,14 @@ class Store(Protocol):
 
     async def delete_action_item(self, user_id: str, item_id: str) -> bool:
         """Delete permanently; False if not found."""
+
+    # history (mnemo.store.changes, docs/history.md)
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:
+        """The user's history rows of this memory, oldest first ([] if none)."""
+
+    async def prune_history(self, before_us: int, limit: int) -> int:
+        """Delete up to `limit` history rows recorded before `before_us`, oldest first;
+        how many."""
 
     # search
     async def keyword_search(

@@ -4,7 +4,7 @@ prepares and caches them), one transaction per write. `PostgresDatabase`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -39,7 +39,8 @@ from mnemo.store.base import (
     key_then_page,
 )
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
-from mnemo.store.postgres_db import Connection, PostgresDatabase
+from mnemo.store.changes import HistoryRow, current_actor
+from mnemo.store.postgres_db import Connection, PostgresDatabase, T
 from mnemo.store.postgres_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicates
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
@@ -355,7 +356,7 @@ class PostgresStore(PostgresDatabase):
                 await _store_answer(conn, user_id, idempotent, memories, found)
             return found
 
-        return await self._write(insert) if memories else []
+        return await self._write(_acting(insert)) if memories else []
 
     async def stored_answer(
         self, user_id: str, key: str, now_us: int
@@ -393,10 +394,12 @@ class PostgresStore(PostgresDatabase):
                     await _enqueue(conn, self._embeddings, user_id, [memory_id])
             return new
 
-        return await self._write(update)
+        return await self._write(_acting(update))
 
     async def delete_memory(self, user_id: str, memory_id: str) -> bool:
-        status = await self._write(lambda conn: conn.execute(DELETE_SQL, user_id, memory_id))
+        status = await self._write(
+            _acting(lambda conn: conn.execute(DELETE_SQL, user_id, memory_id))
+        )
         return _affected(status) > 0
 
     # -- action items ------------------------------------------------------
@@ -446,6 +449,14 @@ class PostgresStore(PostgresDatabase):
             )
         )
         return _affected(status) > 0
+
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:
+        rows = await self._read(lambda conn: conn.fetch(_HISTORY, user_id, memory_id))
+        return [HistoryRow(*row) for row in rows]
+
+    async def prune_history(self, before_us: int, limit: int) -> int:
+        status = await self._write(lambda conn: conn.execute(_PRUNE_HISTORY, before_us, limit))
+        return _affected(status)
 
     # -- search --------------------------------------------------------------
 
@@ -618,7 +629,7 @@ class PostgresStore(PostgresDatabase):
             await put_keys(conn, user_id, [(i, dedup_keys(c)) for i, c in added])
             return len(added)
 
-        return await self._write(insert)
+        return await self._write(_acting(insert))
 
     async def analyze(self) -> None:
         # VACUUM cannot run in a transaction: on a pooled connection of its own.
@@ -652,6 +663,30 @@ async def _delete_memories(conn: Connection, user_id: str) -> int:
     for table in MEMORY_ROWS:
         await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)
     return _affected(await conn.execute("DELETE FROM memories WHERE user_id = $1", user_id))
+
+
+_HISTORY = (
+    "SELECT action, actor, at, old_json, new_json FROM memory_history"
+    " WHERE user_id = $1 AND memory_id = $2 ORDER BY id"
+)
+_PRUNE_HISTORY = (
+    "DELETE FROM memory_history WHERE id IN"
+    " (SELECT id FROM memory_history WHERE at < $1 ORDER BY at LIMIT $2)"
+)
+
+
+def _acting(work: Callable[[Connection], Awaitable[T]]) -> Callable[[Connection], Awaitable[T]]:
+    """`work` run with the current actor (mnemo.store.changes) as the transaction's
+    setting `mnemo.actor`, read by the history triggers (gone when it ends)."""
+    actor = current_actor()
+    if actor is None:
+        return work
+
+    async def run(conn: Connection) -> T:
+        await conn.execute("SELECT set_config('mnemo.actor', $1, true)", actor)
+        return await work(conn)
+
+    return run
 
 
 def _affected(status: str) -> int:

@@ -3,8 +3,8 @@ holds the connections, threads and transactions; see store/sqlite_db.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlean import dbapi2 as sqlite3
 
@@ -38,6 +38,7 @@ from mnemo.store.base import (
     key_then_page,
 )
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
+from mnemo.store.changes import HistoryRow, current_actor
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -56,6 +57,7 @@ from mnemo.store.sqlite_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, sto
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
 _ORDER = "scoring DESC, created_at DESC, id DESC"
+T = TypeVar("T")
 
 
 class SQLiteStore(SQLiteDatabase):
@@ -303,7 +305,7 @@ class SQLiteStore(SQLiteDatabase):
                 _store_answer(conn, user_id, idempotent, memories, found)
             return found
 
-        return await self._write(insert, user_id=user_id) if memories else []
+        return await self._write(_acting(insert), user_id=user_id) if memories else []
 
     async def stored_answer(
         self, user_id: str, key: str, now_us: int
@@ -339,7 +341,7 @@ class SQLiteStore(SQLiteDatabase):
                     _enqueue(conn, user_id, memory_id, now_us())
             return new
 
-        new = await self._write(update, user_id=user_id)
+        new = await self._write(_acting(update), user_id=user_id)
         if new is None:
             return None
         # Every update rewrites the row and its stored JSON: whatever it replaced (old
@@ -357,7 +359,7 @@ class SQLiteStore(SQLiteDatabase):
                 vector_blocks.drop(conn, user_id, [row[0]])
             return row is not None
 
-        deleted = await self._write(delete, user_id=user_id)
+        deleted = await self._write(_acting(delete), user_id=user_id)
         if deleted:
             self._purge_soon()
         return deleted
@@ -416,6 +418,18 @@ class SQLiteStore(SQLiteDatabase):
         if deleted:
             self._purge_soon()
         return bool(deleted)
+
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:
+        rows = await self._read(_fetch_all, _HISTORY, (user_id, memory_id))
+        return [HistoryRow(*row) for row in rows]
+
+    async def prune_history(self, before_us: int, limit: int) -> int:
+        pruned = await self._write(
+            lambda conn: conn.execute(_PRUNE_HISTORY, (before_us, limit)).rowcount
+        )
+        if pruned:
+            self._purge_soon()
+        return int(pruned)
 
     # -- search --------------------------------------------------------------
 
@@ -615,7 +629,7 @@ class SQLiteStore(SQLiteDatabase):
                 _put_vectors(conn, user_id, [i for i, _ in added], [v for _, v in added])
             return len(added)
 
-        return await self._write(insert) if rows else 0
+        return await self._write(_acting(insert)) if rows else 0
 
     async def analyze(self) -> None:
         # Gathers statistics only where the planner lacks them (cheap when up to date).
@@ -655,6 +669,32 @@ _INSERT_ACTION_ITEM = (
     f"INSERT INTO action_items (user_id, {ACTION_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_ACTION_ITEM = f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = ? AND id = ?"
+
+_HISTORY = (
+    "SELECT action, actor, at, old_json, new_json FROM memory_history"
+    " WHERE user_id = ? AND memory_id = ? ORDER BY id"
+)
+_PRUNE_HISTORY = (
+    "DELETE FROM memory_history WHERE id IN"
+    " (SELECT id FROM memory_history WHERE at < ? ORDER BY at LIMIT ?)"
+)
+_SET_ACTOR = "UPDATE change_actor SET actor = ? WHERE only = 1"
+
+
+def _acting(fn: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    """`fn` run with the current actor (mnemo.store.changes) in `change_actor` for the
+    history triggers, reset before the transaction commits (a failed one rolls it back)."""
+    actor = current_actor()
+    if actor is None:
+        return fn
+
+    def run(conn: sqlite3.Connection) -> T:
+        conn.execute(_SET_ACTOR, (actor,))
+        done = fn(conn)
+        conn.execute(_SET_ACTOR, (None,))
+        return done
+
+    return run
 
 
 def page_json_sql(in_categories: str = "") -> str:
