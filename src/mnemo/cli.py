@@ -11,11 +11,13 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from mnemo import __version__, accounts
+from mnemo import backup as backups
 from mnemo.accounts import check_key_name, check_user_name, issue_key
 from mnemo.auth import parse_scopes
 from mnemo.categorize.command import categorize
@@ -41,6 +43,7 @@ from mnemo.mcp_command import mcp_command
 from mnemo.models import MAX_QUERY_CHARS, MemoryCategory
 from mnemo.retrieval import Retrieval
 from mnemo.store import ALL_SCOPES, Store
+from mnemo.urls import DatabaseUrl as ParsedUrl
 from mnemo.urls import parse_database_url
 
 T = TypeVar("T")
@@ -182,6 +185,38 @@ def serve(
     code = serving.run(settings, sock)
     if code:
         raise typer.Exit(code)
+
+
+def _sqlite_path(database_url: str | None) -> Path:
+    """The SQLite file of the settings' database; PostgreSQL is a usage error (pg_dump)."""
+    database = _checked_url(_settings(database_url=database_url).database_url)
+    if database.kind != "sqlite":
+        raise CliError(backups.PG_DUMP_HINT, EXIT_USAGE)
+    return Path(database.path)
+
+
+def _checked_url(url: str) -> ParsedUrl:
+    try:
+        return parse_database_url(url)
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+
+
+Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file or database")]
+
+
+@app.command("backup")
+def backup_command(file: Path, force: Force = False, database_url: DatabaseUrl = None) -> None:
+    """Copy the SQLite database to FILE, consistent even while the server runs."""
+    version = backups.backup(_sqlite_path(database_url), file, force)
+    typer.echo(f"backed up schema version {version} to {file}")
+
+
+@app.command("restore")
+def restore_command(file: Path, force: Force = False, database_url: DatabaseUrl = None) -> None:
+    """Replace the SQLite database with the backup FILE (stop the server first)."""
+    version = backups.restore(file, _sqlite_path(database_url), force)
+    typer.echo(f"restored schema version {version} from {file}")
 
 
 @app.command()

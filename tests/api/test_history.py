@@ -13,7 +13,8 @@ import pytest
 from sqlean import dbapi2 as sqlite3
 
 from mnemo import transfer
-from mnemo.auth import hash_key, issue_key
+from mnemo.accounts import issue_key
+from mnemo.auth import hash_key
 from mnemo.clock import now_us, to_datetime
 from mnemo.jobs.history import prune_history
 from mnemo.models import new_memory

@@ -183,18 +183,22 @@ class MemoryCreate(BaseModel):
     tags: Tags = Field(default_factory=list)
 
 
-class MemoryUpdate(BaseModel):
-    """Body of `PATCH /v1/dev/user/memories/{id}`; a field sent as null is not given."""
-
-    # At least one field must be given (not null).
-    model_config = ConfigDict(
+def _one_of_given(*names: str) -> ConfigDict:
+    """A PATCH body's schema: at least one of `names` given, and not null."""
+    return ConfigDict(
         json_schema_extra={
             "anyOf": [
                 {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-                for name in ("content", "visibility", "tags", "category")
+                for name in names
             ]
         }
     )
+
+
+class MemoryUpdate(BaseModel):
+    """Body of `PATCH /v1/dev/user/memories/{id}`; a field sent as null is not given."""
+
+    model_config = _one_of_given("content", "visibility", "tags", "category")
 
     content: Content | None = None
     category: MemoryCategory | None = None
@@ -416,6 +420,8 @@ class ActionItemBatchResult(BaseModel):
 class ActionItemUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/action-items/{id}`; a field sent as null is not given
     (Omi's rule: a due date cannot be removed, only replaced)."""
+
+    model_config = _one_of_given("description", "completed", "due_at")
 
     description: Description | None = None
     completed: bool | None = None

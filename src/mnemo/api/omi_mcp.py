@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response, Security
 from pydantic import BaseModel
 
 from mnemo.api import examples as ex
+from mnemo.api import memories
 from mnemo.api.deps import (
     AuthenticatedRoute,
     Budget,
@@ -29,14 +30,14 @@ from mnemo.api.memories import (
     NOT_FOUND,
     TOO_LARGE,
     CategoriesFilter,
-    json_response,
     parse_update,
     unprocessable_answer,
 )
-from mnemo.idempotency import answer_json
 from mnemo.models import (
     DEFAULT_LIST_LIMIT,
+    MAX_CONTENT_CHARS,
     MAX_QUERY_CHARS,
+    TEXT_PATTERN,
     Integer,
     MemoryCreate,
     MemoryCreated,
@@ -110,10 +111,8 @@ async def create_memory(
 ) -> Response:
     """As `createMemory` (validation, deduplication, `Idempotency-Key`), except that a
     `category` sent is ignored: the server always chooses it, as Omi's route does."""
-    await service.replay(key.user_id, idempotency)
-    await budget(len(body.content))
     chosen = body.model_copy(update={"category": None})
-    return json_response(answer_json(await service.create_memory(key.user_id, chosen, idempotency)))
+    return await memories.create_memory(key, service, budget, chosen, idempotency)
 
 
 @router.get(
@@ -156,7 +155,15 @@ async def edit_memory(
     service: Service,
     budget: Budget,
     memory_id: str,
-    value: Annotated[str, Query(description="The new content (1-500 characters)")],
+    value: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_CONTENT_CHARS,
+            description="The new content (1-500 characters, not white space only)",
+            json_schema_extra={"pattern": TEXT_PATTERN},
+        ),
+    ],
 ) -> McpStatus:
     """The new content comes as the query parameter `value`, with no body; the same
     checks as `updateMemory`'s `content`."""
