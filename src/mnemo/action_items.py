@@ -10,12 +10,11 @@ from mnemo.clock import new_id, now_us, to_datetime, to_us
 from mnemo.errors import NotFound, Unprocessable
 from mnemo.models import (
     MAX_ACTION_ITEM_LIMIT,
-    MAX_OFFSET,
     ActionItem,
     ActionItemCreate,
     ActionItemUpdate,
 )
-from mnemo.service import plausible_id
+from mnemo.service import page_bounds, plausible_id
 from mnemo.store import Store
 from mnemo.store.base import ActionItemFilter
 
@@ -64,9 +63,8 @@ class ActionItemService:
         offset: int,
     ) -> list[ActionItem]:
         """`limit` clamped to 1-1000, `offset` to 0-2^62 (docs/api.md)."""
-        limit = min(max(limit, 1), MAX_ACTION_ITEM_LIMIT)
-        offset = min(max(offset, 0), MAX_OFFSET)
-        return await self.store.list_action_items(user_id, where, limit, offset)
+        bounds = page_bounds(limit, offset, MAX_ACTION_ITEM_LIMIT)
+        return await self.store.list_action_items(user_id, where, *bounds)
 
     async def update(self, user_id: str, item_id: str, patch: ActionItemUpdate) -> ActionItem:
         """Apply the fields given (not null) atomically; 422 if none, 404 if unknown."""

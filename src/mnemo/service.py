@@ -72,9 +72,9 @@ def plausible_id(memory_id: str) -> bool:
     return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
 
 
-def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
-    """A list's limit and offset brought into their ranges (docs/api.md)."""
-    return min(max(limit, 1), MAX_LIST_LIMIT), min(max(offset, 0), MAX_OFFSET)
+def page_bounds(limit: int, offset: int, most: int = MAX_LIST_LIMIT) -> tuple[int, int]:
+    """A list's limit and offset brought into their ranges (1-`most`, 0-2^62; docs/api.md)."""
+    return min(max(limit, 1), most), min(max(offset, 0), MAX_OFFSET)
 
 
 def memory_or_404(found: bytes | None) -> bytes:
@@ -111,12 +111,12 @@ class MemoryService:
     ) -> bytes:
         """A page as the API's JSON array (see `Store.list_memories_json`)."""
         names = parse_categories(categories)
-        return await self.store.list_memories_json(user_id, names, *_page_bounds(limit, offset))
+        return await self.store.list_memories_json(user_id, names, *page_bounds(limit, offset))
 
     async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
         """The key with this hash and, if found, its user's page of `list_memories` with
         no category filter, in one store call (`Store.key_and_page`)."""
-        return await self.store.key_and_page(key_hash, *_page_bounds(limit, offset))
+        return await self.store.key_and_page(key_hash, *page_bounds(limit, offset))
 
     async def get_memory_json(self, user_id: str, memory_id: str) -> bytes:
         """The memory as the API's JSON (see `Store.get_memory_json`); 404 if the user

@@ -30,6 +30,7 @@ from mnemo.models import (
     UserDeleted,
     UserInfo,
 )
+from mnemo.service import page_bounds
 from mnemo.store import ApiKey, User
 from mnemo.transfer import ImportCounts, check_lines, export_lines, import_lines
 
@@ -111,8 +112,7 @@ async def list_users(
     app: App, limit: Integer = DEFAULT_USERS_LIMIT, offset: Integer = 0
 ) -> list[UserInfo]:
     """By name; `limit` is clamped to 1-1000 and `offset` to >= 0."""
-    limit = min(max(limit, 1), MAX_USERS_LIMIT)
-    users = await accounts.list_users(app.store, limit, min(max(offset, 0), 2**62))
+    users = await accounts.list_users(app.store, *page_bounds(limit, offset, MAX_USERS_LIMIT))
     return [_user_info(user, count) for user, count in users]
 
 
