@@ -38,6 +38,9 @@ EMBED_RETRY_AFTER_S: float = 2  # the embedder works through ~100-300 texts a se
 WRITE_RETRY_AFTER_S = 1  # the writer's queue drains within a few group commits
 RECOUNT_S = 0.5  # the whole embedding queue is counted again at most this often
 _EMBEDDINGS = "memories waiting for their embedding"
+# The bounds' names, as the metrics' `mnemo_rejections_total{limit}` labels them.
+EMBED_USER, EMBED_TOTAL = "embedding_queue_user", "embedding_queue"
+WRITE_USER, WRITE_TOTAL = "write_queue_user", "write_queue"
 _WRITES = "writes"
 
 
@@ -81,10 +84,11 @@ class EmbeddingAdmission:
                 if len(self._refused) >= _MAX_REMEMBERED:
                     self._refused = {u: t for u, t in self._refused.items() if t > now}
                 self._refused[user_id] = until
-                error: Exception = Backlogged(_EMBEDDINGS, _seconds(EMBED_RETRY_AFTER_S))
+                retry = _seconds(EMBED_RETRY_AFTER_S)
+                error: Exception = Backlogged(_EMBEDDINGS, retry, EMBED_USER)
             elif total >= self.bounds.embed_total:
                 self._saturated_until = until
-                error = Saturated(_EMBEDDINGS, _seconds(EMBED_RETRY_AFTER_S))
+                error = Saturated(_EMBEDDINGS, _seconds(EMBED_RETRY_AFTER_S), EMBED_TOTAL)
             else:
                 return
         raise error
@@ -98,9 +102,9 @@ class EmbeddingAdmission:
             user_until = self._refused.get(user_id, -math.inf)
             everyone_until = self._saturated_until
         if user_until > now:
-            raise Backlogged(_EMBEDDINGS, _seconds(user_until - now))
+            raise Backlogged(_EMBEDDINGS, _seconds(user_until - now), EMBED_USER)
         if everyone_until > now:
-            raise Saturated(_EMBEDDINGS, _seconds(everyone_until - now))
+            raise Saturated(_EMBEDDINGS, _seconds(everyone_until - now), EMBED_TOTAL)
 
 
 _MAX_REMEMBERED = 4_096  # refused users remembered before the expired ones are dropped
@@ -113,6 +117,6 @@ def _seconds(left: float) -> int:
 def admit_write(bounds: QueueBounds, user_waiting: int, total_waiting: int) -> None:
     """Refuse (429, then 503) a write that would wait for the SQLite writer past a bound."""
     if user_waiting >= bounds.write_user:
-        raise Backlogged(_WRITES, WRITE_RETRY_AFTER_S)
+        raise Backlogged(_WRITES, WRITE_RETRY_AFTER_S, WRITE_USER)
     if total_waiting >= bounds.write_total:
-        raise Saturated(_WRITES, WRITE_RETRY_AFTER_S)
+        raise Saturated(_WRITES, WRITE_RETRY_AFTER_S, WRITE_TOTAL)

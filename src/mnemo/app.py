@@ -40,6 +40,7 @@ from mnemo.ratelimit import limiter_from_settings
 from mnemo.retrieval import Retrieval, warm
 from mnemo.service import MemoryService
 from mnemo.store import store_for
+from mnemo.urls import parse_database_url
 
 log = logging.getLogger("mnemo")
 
@@ -48,6 +49,9 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
     """A store error's detail (what failed, naming the database) is for the log and the
     command line: over HTTP it answers with its class's fixed words."""
     assert isinstance(error, MnemoError)
+    found = getattr(request.app.state, "mnemo", None)
+    if error.limit is not None and found is not None:
+        found.metrics.rejected(error.limit)
     # A store failure is logged; a refusal by design (a full queue, a busy rate
     # limiter: 503 with Retry-After) is not, one line per refused request being what a
     # flood would make of it: /metrics counts them by status.
@@ -174,17 +178,17 @@ def create_app(
 ) -> FastAPI:
     """Build a mnemo app; its store is opened on start-up and closed on shutdown."""
     settings = settings or Settings()
-    metrics = Metrics()
+    metrics = Metrics(parse_database_url(settings.database_url).kind)
     mcp = mcp_http.McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = store_for(settings)
+        store = store_for(settings, on_error=metrics.database_error)
         await store.open()
         await asyncio.to_thread(warm)  # load the embedding model before the first request
         chosen = categorizer or default_categorizer(settings)
         limiter = limiter_from_settings(settings)
-        retrieval = Retrieval(store, on_embedded=metrics.embedded.inc)
+        retrieval = Retrieval(store, metrics=metrics)
         embedder = Embedder(
             store,
             retrieval,
@@ -219,6 +223,7 @@ def create_app(
                 await limiter.aclose()
             await app.state.mnemo.authenticator.drain()
             await store.close()
+            metrics.close()
 
     from mnemo import __version__
 

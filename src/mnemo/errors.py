@@ -24,6 +24,9 @@ from __future__ import annotations
 class MnemoError(Exception):
     status_code = 500
     default_detail = "Internal Server Error"
+    # The limit that refused the request (a rate-limit policy, a queue bound), for the
+    # metrics' `mnemo_rejections_total{limit}`; None: not a refusal.
+    limit: str | None = None
 
     def __init__(self, detail: str | None = None, headers: dict[str, str] | None = None) -> None:
         self.detail = detail if detail is not None else self.default_detail
@@ -59,8 +62,10 @@ class Conflict(MnemoError):
 class RateLimited(MnemoError):
     status_code = 429
 
-    def __init__(self, retry_after_s: int, headers: dict[str, str]) -> None:
+    def __init__(self, policy: str, retry_after_s: int, headers: dict[str, str]) -> None:
+        """`policy`: the rate-limit policy over its limit (mnemo.ratelimit)."""
         super().__init__(f"Rate limit exceeded. Try again in {retry_after_s}s.", headers)
+        self.limit = policy
 
 
 class RateLimiterBusy(MnemoError):
@@ -68,6 +73,7 @@ class RateLimiterBusy(MnemoError):
 
     status_code = 503
     default_detail = "Rate limiter busy, try again shortly"
+    limit = "rate_limiter_busy"
 
     def __init__(self) -> None:
         super().__init__(None, {"Retry-After": "1"})
@@ -78,9 +84,11 @@ class _Refused(MnemoError):
 
     words = ""
 
-    def __init__(self, what: str, retry_after_s: int) -> None:
+    def __init__(self, what: str, retry_after_s: int, limit: str) -> None:
+        """`limit`: the queue bound reached (mnemo.admission)."""
         words = self.words.format(what=what, seconds=retry_after_s)
         super().__init__(words, {"Retry-After": str(retry_after_s)})
+        self.limit = limit
 
 
 class Backlogged(_Refused):

@@ -9,6 +9,7 @@ import contextlib
 import ctypes
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnemo.errors import MnemoError
+from mnemo.metrics import Metrics
 from mnemo.models import Memory
 from mnemo.search.batching import EmbeddingBatcher
 from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
@@ -38,25 +40,36 @@ class Retrieval:
         store: Store,
         embedder: Callable[[], MiniLMEmbedder] = default_embedder,
         *,
-        on_embedded: Callable[[int], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        """`on_embedded(n)`: told how many queued memories got their embedding."""
+        """`metrics`: where searches, embeddings and the memories embedded are counted."""
         self.store = store
         self._embedder = embedder
         self._batcher = EmbeddingBatcher(self._embed)
-        self._on_embedded = on_embedded
+        self._metrics = metrics
         # Queued memories being embedded now (by the embedder, or stored after a search).
         self._embedding: dict[Queued, _InFlight] = {}
         self._storing: set[asyncio.Task[None]] = set()
 
     def _embed(self, contents: list[str]) -> list[bytes]:
-        return [to_blob(vector) for vector in self._embedder().embed_array(contents)]
+        """One model call (a worker thread's), timed as a `batch`."""
+        started = time.perf_counter()
+        blobs = [to_blob(vector) for vector in self._embedder().embed_array(contents)]
+        if self._metrics is not None:
+            self._metrics.embedding("batch", time.perf_counter() - started)
+        return blobs
 
     async def vectors(self, contents: Sequence[str], *, background: bool = False) -> list[bytes]:
         """Embeddings of the contents, as stored (float32 blobs); computed off the loop,
         together with those of other requests waiting at the same time (`background`:
-        after theirs, see search/batching.py)."""
-        return await self._batcher.embed(contents, background=background)
+        after theirs, see search/batching.py). Timed, waits included, as `background`
+        or (a request's) `search`."""
+        started = time.perf_counter()
+        vectors = await self._batcher.embed(contents, background=background)
+        if self._metrics is not None:
+            kind = "background" if background else "search"
+            self._metrics.embedding(kind, time.perf_counter() - started)
+        return vectors
 
     async def embed_queued(
         self, items: Sequence[Queued], extra: Sequence[str] = (), *, background: bool = False
@@ -94,6 +107,15 @@ class Retrieval:
         the background: until then they stay queued, so nothing is lost). Those the
         embedder is embedding already are not embedded again: the search takes their
         vectors when computed."""
+        started = time.perf_counter()
+        found = await self._search(user_id, query, limit, categories)
+        if self._metrics is not None:
+            self._metrics.search_latency.observe(time.perf_counter() - started)
+        return found
+
+    async def _search(
+        self, user_id: str, query: str, limit: int, categories: Sequence[str]
+    ) -> list[tuple[Memory, float]]:
         pending = await self.store.pending_embeddings(user_id)
         flying = {item: flight[0] for item in pending if (flight := self._embedding.get(item))}
         todo = [item for item in pending if item not in flying]
@@ -161,10 +183,10 @@ class Retrieval:
 
     async def _complete(self, pairs: list[tuple[Queued, bytes]]) -> int:
         """Store these embeddings where the content is unchanged (and unqueue them); how
-        many were stored, told to `on_embedded` too."""
+        many were stored, counted too."""
         done = await self.store.complete_embeddings(pairs)
-        if self._on_embedded is not None and done:
-            self._on_embedded(done)
+        if self._metrics is not None and done:
+            self._metrics.embedded.inc(done)
         return done
 
     def _ends(self, item: Queued) -> asyncio.Future[None] | None:

@@ -14,6 +14,7 @@ import os
 import socket
 from typing import Any
 
+from mnemo import metrics_dir
 from mnemo.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, os_reason
 from mnemo.config import Settings
 from mnemo.logs import configure as configure_logs
@@ -136,9 +137,10 @@ def raise_fd_limit() -> None:
 def serve_app(target: str, settings: Settings, port: int) -> int:
     """Serve ASGI app factory `target` ("module:function") with Granian on
     `settings.host:port`, with `settings`' workers, connection timeouts and log level,
-    until stopped; the exit code (3 if it could not start). `mnemo serve` serves mnemo
-    with it, and the benchmark serves its floors (bench/floor.py) with it, so that both
-    run under the same server and settings."""
+    and a metrics directory for the run (mnemo.metrics_dir), until stopped; the exit
+    code (3 if it could not start). `mnemo serve` serves mnemo with it, and the
+    benchmark serves its floors (bench/floor.py) with it, so that both run under the
+    same server and settings."""
     import multiprocessing
 
     from granian import Granian
@@ -170,7 +172,8 @@ def serve_app(target: str, settings: Settings, port: int) -> int:
     )
     configure_logs(settings.log_level)  # after Granian's own set-up; workers: the factory
     try:
-        server.serve()
+        with metrics_dir.for_run():  # the workers' metrics, summed by /metrics
+            server.serve()
     except KeyboardInterrupt:  # Ctrl-C: Granian stopped its workers gracefully
         return 0
     except SystemExit as stop:  # non-zero when workers fail to start (or keep dying)

@@ -76,7 +76,7 @@ async def admit(
         decision = await limiter.take(policy, key.id)
         state["rate_limit"] = decision
         if not decision.allowed:
-            raise RateLimited(decision.reset_s, decision.headers())
+            raise RateLimited(policy, decision.reset_s, decision.headers())
     return key
 
 
@@ -91,14 +91,14 @@ async def counting_failures(
     if limiter is not None:
         gate = await limiter.check(AUTH_FAILURES, client)
         if not gate.allowed:
-            raise RateLimited(gate.reset_s, gate.headers())
+            raise RateLimited(AUTH_FAILURES, gate.reset_s, gate.headers())
     try:
         return await authenticate()
     except Unauthorized:
         if limiter is not None:
             failure = await limiter.take(AUTH_FAILURES, client)
             if not failure.allowed:
-                raise RateLimited(failure.reset_s, failure.headers()) from None
+                raise RateLimited(AUTH_FAILURES, failure.reset_s, failure.headers()) from None
         raise
 
 
@@ -113,7 +113,7 @@ async def charge(found: Components, key: ApiKey, characters: int, state: dict[st
     decision = await limiter.take(CHARACTERS, key.id, characters)
     if not decision.allowed:
         state["rate_limit"] = decision
-        raise RateLimited(decision.reset_s, decision.headers())
+        raise RateLimited(CHARACTERS, decision.reset_s, decision.headers())
 
 
 class AuthenticatedRoute(APIRoute):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from mnemo.api.deps import App
 from mnemo.errors import StoreError
+from mnemo.metrics import CONTENT_TYPE_LATEST
 
 router = APIRouter(tags=["operations"])
 
@@ -49,12 +47,16 @@ async def readyz(app: App) -> Response:
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics of this process",
+    summary="Prometheus metrics of every worker",
     operation_id="metrics",
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics(app: App) -> Response:
-    with contextlib.suppress(StoreError):  # the gauge keeps its last value then
-        app.metrics.embedding_queue.set(await app.store.count_pending())
-    return PlainTextResponse(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    scraped = app.metrics.scraped
+    try:
+        scraped.memories = await app.store.count_all_memories()
+        scraped.embedding_queue = await app.store.count_pending()
+    except StoreError:  # the database is away: its gauges are left out of this scrape
+        scraped.memories = scraped.embedding_queue = None
+    return PlainTextResponse(app.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -32,6 +32,18 @@ ALL_SCOPES = SCOPES
 # store adds its own (`memory_vectors`).
 MEMORY_ROWS = ("idempotency_keys", "embedding_queue", "memory_keys")
 ACCOUNT_ROWS = ("vectors_changes", "action_items", "memory_history", "api_keys")
+# `count_all_memories` on PostgreSQL: an exact count below this many rows (a few ms).
+EXACT_COUNT_BELOW = 100_000
+
+# Told of each failure of the database, as it is translated to a `StoreError`: the
+# operation (`connect`, `read` or `write`) and whether it was `StoreUnavailable` (the
+# database lost or refused). Stores take one (`store_for`'s `on_error`; the metrics
+# count them), from any thread; by default nobody is told.
+OnError = Callable[[str, bool], None]
+
+
+def ignore_error(operation: str, unavailable: bool) -> None:
+    """The default `OnError`: nobody is told."""
 
 
 @dataclass(frozen=True)
@@ -284,6 +296,11 @@ class Store(Protocol):
 
     async def count_pending(self) -> int:
         """How many memories wait in the embedding queue."""
+
+    async def count_all_memories(self) -> int:
+        """How many memories all users have: exact on SQLite; on PostgreSQL exact while
+        the planner estimates fewer than `EXACT_COUNT_BELOW` rows, that estimate past it
+        (a count would read every row at each metrics scrape)."""
 
     def admit_early(self, user_id: str) -> None:
         """Raise `Backlogged` (429) or `Saturated` (503) at once if a write of this user

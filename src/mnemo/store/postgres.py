@@ -28,6 +28,7 @@ from mnemo.store.action_item_rows import (
 )
 from mnemo.store.base import (
     ACCOUNT_ROWS,
+    EXACT_COUNT_BELOW,
     MEMORY_ROWS,
     ActionItemChange,
     ActionItemFilter,
@@ -110,6 +111,13 @@ GET_SQL = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2
 GET_JSON_SQL = "SELECT json FROM memories WHERE user_id = $1 AND id = $2"
 DELETE_SQL = "DELETE FROM memories WHERE user_id = $1 AND id = $2"
 # ORDER BY user_id, id matches the index memories_user_id exactly.
+# Every user's memories: the planner's estimate (pg_class.reltuples, kept by autovacuum
+# and ANALYZE; -1 before the first) once it reaches $1 rows, below that an exact count.
+_COUNT_MEMORIES = (
+    "SELECT CASE WHEN c.reltuples >= $1 THEN c.reltuples::bigint"
+    " ELSE (SELECT count(*) FROM memories) END"
+    " FROM pg_class c WHERE c.oid = 'memories'::regclass"
+)
 EXPORT_SQL = (
     f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id > $2"
     " ORDER BY user_id, id LIMIT $3"
@@ -611,6 +619,9 @@ class PostgresStore(PostgresDatabase):
         return int(
             await self._read(lambda conn: conn.fetchval("SELECT count(*) FROM embedding_queue"))
         )
+
+    async def count_all_memories(self) -> int:
+        return int(await self._read(lambda conn: conn.fetchval(_COUNT_MEMORIES, EXACT_COUNT_BELOW)))
 
     # -- export and import -------------------------------------------------
 

@@ -23,6 +23,7 @@ import asyncpg
 
 from mnemo.errors import MnemoError, StoreError, StoreUnavailable
 from mnemo.store import migrations
+from mnemo.store.base import OnError, ignore_error
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,8 +56,11 @@ class PostgresDatabase:
         min_connections: int = 1,
         max_connections: int = 10,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        on_error: OnError = ignore_error,
     ) -> None:
+        """`on_error(operation, unavailable)`: told of every failure (`OnError`)."""
         self._dsn = dsn
+        self._on_error = on_error
         self._min = min_connections
         self._max = max_connections
         self._connect_timeout_s = connect_timeout_s
@@ -65,7 +69,15 @@ class PostgresDatabase:
     # -- connections -------------------------------------------------------
 
     async def _new_pool(self) -> asyncpg.Pool:
-        """A pool with its first connection made; failures say what failed, where."""
+        """A pool with its first connection made; failures say what failed, where (and
+        are told to `on_error`)."""
+        try:
+            return await self._pool_or_error()
+        except StoreError as error:
+            self._on_error("connect", isinstance(error, StoreUnavailable))
+            raise
+
+    async def _pool_or_error(self) -> asyncpg.Pool:
         server = _server(self._dsn)
         try:
             return await asyncpg.create_pool(
@@ -96,8 +108,9 @@ class PostgresDatabase:
             raise StoreError(f"invalid PostgreSQL URL: {error}") from error
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Connection]:
-        """A pooled connection, released on every path; driver errors translated."""
+    async def _connection(self, operation: str) -> AsyncIterator[Connection]:
+        """A pooled connection, released on every path; driver errors translated, and
+        told to `on_error` as failures of `operation` (`read`, `write`)."""
         if self._pool is None:
             self._pool = await self._new_pool()
         try:
@@ -107,6 +120,7 @@ class PostgresDatabase:
             raise
         except _CONNECTION_ERRORS as error:
             log.warning("postgres unavailable: %r", error)
+            self._on_error(operation, True)
             if self._pool is not None:
                 await self._pool.expire_connections()
             raise StoreUnavailable(
@@ -114,20 +128,21 @@ class PostgresDatabase:
             ) from error
         except asyncpg.PostgresError as error:
             log.error("postgres error: %r", error)
+            self._on_error(operation, False)
             raise StoreError(f"PostgreSQL at {_server(self._dsn)} failed: {error}") from error
 
     async def _read(self, query: Callable[[Connection], Awaitable[T]]) -> T:
         """Run a read, retried once on a fresh connection if the first one was lost."""
         try:
-            async with self._connection() as conn:
+            async with self._connection("read") as conn:
                 return await query(conn)
         except StoreUnavailable:
-            async with self._connection() as conn:
+            async with self._connection("read") as conn:
                 return await query(conn)
 
     async def _write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work` in one transaction (never retried: it may have committed)."""
-        async with self._connection() as conn, conn.transaction():
+        async with self._connection("write") as conn, conn.transaction():
             return await work(conn)
 
     # -- lifecycle ---------------------------------------------------------

@@ -599,6 +599,10 @@ class SQLiteStore(SQLiteDatabase):
         )
         return int(row[0])
 
+    async def count_all_memories(self) -> int:
+        row = await self._read(_fetch_one, "SELECT count(*) FROM memories", ())
+        return int(row[0])
+
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:

@@ -51,6 +51,7 @@ from sqlean import dbapi2 as sqlite3
 from mnemo.admission import QueueBounds, admit_write
 from mnemo.errors import MnemoError, StoreError, StoreUnavailable
 from mnemo.store import migrations, vec0_upgrade
+from mnemo.store.base import OnError, ignore_error
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,7 +68,7 @@ GROUP_WRITES = 64  # the most writes one group commits
 _Job = tuple[Callable[..., Any], tuple[Any, ...], Any, Any]
 
 
-def _translate(error: sqlite3.Error, path: str) -> MnemoError:
+def _translate(error: sqlite3.Error, path: str) -> StoreError:
     """The project's error for a driver error on the file at `path`, saying what failed."""
     message = str(error).lower()
     if isinstance(error, sqlite3.OperationalError) and any(
@@ -109,9 +110,13 @@ class SQLiteDatabase:
         synchronous: str = "FULL",
         read_connections: int = 4,
         bounds: QueueBounds = QueueBounds(),  # noqa: B008 (frozen)
+        on_error: OnError = ignore_error,
     ) -> None:
+        """`on_error(operation, unavailable)`: told of every failure of the database
+        (`OnError`), from any thread."""
         self.path = path
         self.bounds = bounds
+        self._on_error = on_error
         self._busy_timeout_ms = busy_timeout_ms
         self._synchronous = synchronous
         self._read_connections = read_connections
@@ -152,9 +157,16 @@ class SQLiteDatabase:
             folder = Path(self.path).parent
             if folder.is_dir() and not os.access(folder, os.W_OK):
                 reason += f" (its folder {folder} is not writable)"
+            self._on_error("connect", True)
             raise StoreUnavailable(
                 f"cannot open the SQLite database {self.path}: {reason}"
             ) from error
+
+    def _failed(self, error: sqlite3.Error, operation: str) -> StoreError:
+        """`_translate(error)`, told to `on_error` as a failure of `operation`."""
+        translated = _translate(error, self.path)
+        self._on_error(operation, isinstance(translated, StoreUnavailable))
+        return translated
 
     def _connect(self) -> sqlite3.Connection:
         busy_timeout_ms = self._busy_timeout_ms
@@ -180,13 +192,14 @@ class SQLiteDatabase:
             self._connections.append(conn)
         return conn
 
-    def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        """Run `fn(conn, *args)` on this thread's connection (reads, checkpoints). `fn`
-        must not return a cursor: cursors are bound to the connection's thread."""
+    def _in_thread(self, fn: Callable[..., T], args: tuple[Any, ...], operation: str = "read") -> T:
+        """Run `fn(conn, *args)` on this thread's connection (reads, checkpoints: a
+        `write` operation). `fn` must not return a cursor: cursors are bound to the
+        connection's thread."""
         try:
             return fn(self._connection(), *args)
         except sqlite3.Error as error:
-            raise _translate(error, self.path) from error
+            raise self._failed(error, operation) from error
 
     def _take_group(self) -> list[_Job]:
         """The next group: users' waiting writes in turn, one each a round, up to
@@ -237,7 +250,7 @@ class SQLiteDatabase:
                         outcomes.append(
                             (
                                 False,
-                                _translate(error, self.path)
+                                self._failed(error, "write")
                                 if isinstance(error, sqlite3.Error)
                                 else error,
                             )
@@ -256,8 +269,9 @@ class SQLiteDatabase:
         if isinstance(error, MnemoError):
             return error  # already says what failed (e.g. the file cannot be opened)
         if isinstance(error, sqlite3.Error):
-            return _translate(error, self.path)
+            return self._failed(error, "write")
         log.error("the SQLite writer failed on %s", self.path, exc_info=error)
+        self._on_error("write", False)
         return StoreError(f"the SQLite writer failed on {self.path}: {_reason(error)}")
 
     @contextlib.contextmanager
@@ -301,7 +315,7 @@ class SQLiteDatabase:
                 return fn(conn, *args)
             except sqlite3.Error as error:
                 if not _is_locked(error):
-                    raise _translate(error, self.path) from error
+                    raise self._failed(error, "read") from error
         return await self._read(fn, *args)
 
     async def _write(self, fn: Callable[..., T], *args: Any, user_id: str | None = None) -> T:
@@ -382,6 +396,7 @@ class SQLiteDatabase:
             self._in_thread,
             lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(),
             (),
+            "write",
         )
         return bool(row is not None and row[0] == 0)
 
