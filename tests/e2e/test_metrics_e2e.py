@@ -1,0 +1,170 @@
+"""/metrics of a real `mnemo serve --workers 2`: every worker's counts, whichever worker
+answers; a killed worker's counts kept and its live gauge dropped; each operator metric
+moving when its event happens; the run's metrics directory removed at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.server import Server, start_server
+from tests.helpers import MEMORIES
+from tests.pg import fetch
+
+LIST = 'mnemo_http_requests_total{method="GET",route="/v1/dev/user/memories",status="200"}'
+SCRAPES = 'mnemo_http_requests_total{method="GET",route="/metrics",status="200"}'
+IN_FLIGHT = "mnemo_http_requests_in_flight"
+Samples = dict[str, float]
+
+
+def samples(text: str) -> Samples:
+    """Every sample of a Prometheus text page, by `name{label="value",...}`."""
+    found: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return found
+
+
+def scrape(server: Server) -> Samples:
+    """/metrics on a new connection (so any worker may answer)."""
+    answer = httpx.get(f"{server.base}/metrics", timeout=10)
+    assert answer.status_code == 200
+    return samples(answer.text)
+
+
+def metrics_dir(tmp: Path) -> Path:
+    """The run's metrics directory (the server's TMPDIR is `tmp`)."""
+    (found,) = tmp.glob("mnemo-metrics-*")
+    return found
+
+
+def worker_pids(directory: Path) -> set[int]:
+    return {int(p.stem.removeprefix("worker-")) for p in directory.glob("worker-*.pid")}
+
+
+def per_worker(directory: Path, kind: str, name: str) -> dict[int, float]:
+    """One metric's value in each worker's own file (`kind`: counter, gauge_livesum)."""
+    values: dict[int, float] = {}
+    for path in directory.glob(f"{kind}_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        for family in MultiProcessCollector.merge([str(path)], accumulate=False):
+            for sample in family.samples:
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                if f"{sample.name}{{{labels}}}" == name or sample.name == name:
+                    values[pid] = sample.value
+    return values
+
+
+def wait_for(check: object, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def two_workers(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    # (the held requests below wait for their body: longer than the test takes)
+    env = {"TMPDIR": str(tmp_path), "MNEMO_BODY_TIMEOUT_S": "600"}
+    server = start_server(database_url, workers=2, extra_env=env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _auth(server: Server) -> dict[str, str]:
+    assert server.first_key, server.output
+    return {"Authorization": f"Bearer {server.first_key}"}
+
+
+def test_every_workers_requests_are_counted_whichever_answers(
+    two_workers: Server, database_url: str, tmp_path: Path
+) -> None:
+    server, auth = two_workers, _auth(two_workers)
+    directory = metrics_dir(tmp_path)
+    wait_for(lambda: len(worker_pids(directory)) == 2)
+    n = 40
+    for _ in range(n):  # a new connection each: the kernel spreads them over the workers
+        assert httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code == 200
+    for _ in range(16):
+        assert scrape(server)[LIST] == n
+    lists = per_worker(directory, "counter", LIST)
+    scrapes = per_worker(directory, "counter", SCRAPES)
+    assert sum(lists.values()) == n and len(lists) == 2 and min(lists.values()) > 0, lists
+    assert len(scrapes) == 2 and sum(scrapes.values()) >= 15, scrapes  # both answered
+
+    for i in range(3):
+        body = {"content": f"User keeps bees number {i}", "visibility": "private"}
+        answer = httpx.post(f"{server.base}{MEMORIES}", headers=auth, json=body)
+        assert answer.status_code == 200, answer.text
+    stored = fetch(database_url, "SELECT count(*) FROM memories")[0][0]
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    assert stored == 3
+    assert scrape(server)[f'mnemo_memories{{backend="{backend}"}}'] == stored
+
+    server.stop()
+    assert not directory.exists()
+
+
+def _hold_request(server: Server) -> socket.socket:
+    """A request in flight until its connection closes: a body announced, never sent."""
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.sendall(
+        f"POST {MEMORIES} HTTP/1.1\r\nHost: x\r\nAuthorization: {_auth(server)['Authorization']}"
+        "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+    )
+    return sock
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_killed_workers_counts_stay_and_its_live_gauge_goes(
+    two_workers: Server, tmp_path: Path
+) -> None:
+    server, auth = two_workers, _auth(two_workers)
+    directory = metrics_dir(tmp_path)
+    wait_for(lambda: len(worker_pids(directory)) == 2)
+    n = 30
+    for _ in range(n):
+        assert httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code == 200
+    held = [_hold_request(server) for _ in range(8)]
+    try:
+        wait_for(lambda: sum(per_worker(directory, "gauge_livesum", IN_FLIGHT).values()) == 8)
+        in_flight = per_worker(directory, "gauge_livesum", IN_FLIGHT)
+        victim = max(in_flight, key=lambda pid: in_flight[pid])
+        lost = in_flight[victim]
+        assert lost > 0
+        assert scrape(server)[IN_FLIGHT] == 8 + 1  # the scrape itself is in flight
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: victim not in worker_pids(directory) or not _exists(victim))
+        # The scrape marks the killed worker dead: its requests leave the live gauge.
+        assert scrape(server)[IN_FLIGHT] == 8 - lost + 1
+        assert victim not in worker_pids(directory)
+        # Its counts stay in the sums; the worker that replaces it counts on top.
+        assert scrape(server)[LIST] == n
+        wait_for(lambda: len(worker_pids(directory)) == 2, timeout=60)
+        for _ in range(n):
+            assert httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code == 200
+        assert scrape(server)[LIST] == 2 * n
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
