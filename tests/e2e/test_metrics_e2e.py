@@ -4,12 +4,16 @@ moving when its event happens; the run's metrics directory removed at the end.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -19,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.server import Server, start_server
 from tests.helpers import MEMORIES
 from tests.pg import fetch
+from tests.tcpproxy import TcpProxy
 
 LIST = 'mnemo_http_requests_total{method="GET",route="/v1/dev/user/memories",status="200"}'
 SCRAPES = 'mnemo_http_requests_total{method="GET",route="/metrics",status="200"}'
@@ -168,3 +173,97 @@ def _exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _histogram_count(found: Samples, name: str, labels: str = "") -> float:
+    return found.get(f"{name}_count{{{labels}}}" if labels else f"{name}_count", 0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_search_embedding_and_rejection_metrics_move(database_url: str, tmp_path: Path) -> None:
+    env = {"TMPDIR": str(tmp_path), "MNEMO_RATE_LIMIT_READS": "3"}
+    server = start_server(database_url, workers=2, extra_env=env)
+    try:
+        auth = _auth(server)
+        before = scrape(server)
+        assert _histogram_count(before, "mnemo_search_duration_seconds") == 0
+        embedding = "mnemo_embedding_duration_seconds"
+        assert all(
+            _histogram_count(before, embedding, f'kind="{k}"') == 0
+            for k in ("batch", "background", "search")
+        )
+        body = {"content": "User keeps bees in the garden", "visibility": "private"}
+        assert httpx.post(f"{server.base}{MEMORIES}", headers=auth, json=body).status_code == 200
+        # The background embedder embeds it: one model call, counted as background work.
+        wait_for(lambda: scrape(server).get("mnemo_embeddings_computed_total", 0) == 1)
+        after = scrape(server)
+        assert _histogram_count(after, embedding, 'kind="background"') >= 1
+        assert _histogram_count(after, embedding, 'kind="batch"') >= 1
+        assert _histogram_count(after, embedding, 'kind="search"') == 0
+
+        found = httpx.get(f"{server.base}{MEMORIES}/search?query=bees", headers=auth)
+        assert found.status_code == 200 and found.json()["items"], found.text
+        searched = scrape(server)
+        assert _histogram_count(searched, "mnemo_search_duration_seconds") == 1
+        assert _histogram_count(searched, embedding, 'kind="search"') == 1
+        assert searched["mnemo_search_duration_seconds_sum"] > 0
+
+        # Reads past the limit (3 a minute per key in each worker, without Redis): 429s.
+        statuses = [
+            httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code for _ in range(12)
+        ]
+        refused = statuses.count(429)
+        assert refused >= 12 - 2 * 3 + 1 and set(statuses) <= {200, 429}, statuses
+        assert scrape(server)['mnemo_rejections_total{limit="reads"}'] == refused
+    finally:
+        server.stop()
+
+
+class _ProxyThread:
+    """A `TcpProxy` served by an event loop of its own thread, so that the test may block
+    on HTTP calls while the server's database traffic goes through it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.proxy = TcpProxy(host, port)
+        self.call(self.proxy.restore())
+
+    def call(self, work: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout=30)
+
+    def close(self) -> None:
+        self.call(self.proxy.cut())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_database_errors_are_counted_when_the_connection_is_cut(
+    database_url: str, tmp_path: Path
+) -> None:
+    upstream = urlsplit(database_url)
+    proxied = _ProxyThread(upstream.hostname or "127.0.0.1", upstream.port or 5432)
+    via_proxy = database_url.replace(upstream.netloc, f"postgres@127.0.0.1:{proxied.proxy.port}")
+    server = start_server(via_proxy, workers=1, extra_env={"TMPDIR": str(tmp_path)})
+    try:
+        auth = _auth(server)
+        errors = (
+            'mnemo_database_errors_total{backend="postgresql",kind="unavailable",operation="read"}'
+        )
+        assert errors not in scrape(server)
+        assert httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code == 200
+        proxied.call(proxied.proxy.cut())
+        assert httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code == 503
+        down = scrape(server)  # still answers; the database's gauges are left out
+        assert down[errors] >= 1
+        assert not any(name.startswith("mnemo_memories") for name in down)
+        proxied.call(proxied.proxy.restore())
+        wait_for(lambda: httpx.get(f"{server.base}/readyz").status_code == 200)
+        back = scrape(server)
+        assert back[errors] >= down[errors]
+        assert back['mnemo_memories{backend="postgresql"}'] == 0
+    finally:
+        server.stop()
+        proxied.close()
