@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import FastAPI
@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from mnemo import Settings, create_app
 from mnemo.accounts import issue_key
 from mnemo.models import MemoryCategory
+
+if TYPE_CHECKING:
+    from prometheus_client import Metric
 
 MEMORIES = "/v1/dev/user/memories"
 MEMORY_FIELDS = {
@@ -45,6 +48,18 @@ async def list_all(client: httpx.AsyncClient, headers: dict[str, str], **params:
     assert response.status_code == 200, response.text
     items: list[Any] = response.json()
     return items
+
+
+def metric_samples(families: Iterable[Metric]) -> dict[str, float]:
+    """Every sample of these metric families (of a /metrics page parsed by
+    `prometheus_client.parser`, or of a worker's file), by `name{label="value",...}`
+    with the labels sorted by name."""
+    found: dict[str, float] = {}
+    for family in families:
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return found
 
 
 @asynccontextmanager

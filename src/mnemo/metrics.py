@@ -89,7 +89,7 @@ class Metrics:
     not clash; with `PROMETHEUS_MULTIPROC_DIR` set (as `mnemo serve` does), the values
     are also those of every worker (module docstring)."""
 
-    def __init__(self, backend: str = "sqlite") -> None:
+    def __init__(self, backend: str) -> None:
         self.multiprocess_dir = metrics_dir.current()
         self.registry = CollectorRegistry()
         self.scraped = Scraped(backend)

@@ -13,26 +13,17 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlean import dbapi2 as sqlite3
 
-from mnemo.accounts import issue_key
-from mnemo.app import create_app
 from mnemo.config import Settings
 from mnemo.metrics import Metrics
-from tests.helpers import MEMORIES, create
+from tests.helpers import MEMORIES, create, metric_samples, serving
 from tests.pg import fetch, run_sql
 
-Samples = dict[str, float]
+
+def samples(text: str) -> dict[str, float]:
+    return metric_samples(text_string_to_metric_families(text))
 
 
-def samples(text: str) -> Samples:
-    found: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-            found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return found
-
-
-async def scrape(client: httpx.AsyncClient) -> Samples:
+async def scrape(client: httpx.AsyncClient) -> dict[str, float]:
     answer = await client.get("/metrics")
     assert answer.status_code == 200
     return samples(answer.text)
@@ -68,19 +59,15 @@ async def test_postgres_reports_the_planners_estimate_past_the_exact_count_bound
 
 
 async def test_rejections_are_counted_by_limit(database_url) -> None:
-    app = create_app(Settings(database_url=database_url, embed_queue_user_limit=1))
-    async with app.router.lifespan_context(app):
+    settings = Settings(database_url=database_url, embed_queue_user_limit=1)
+    async with serving(settings) as (app, client, alice):
         app.state.mnemo.service.retrieval.embed_queued = _never  # the queue stays full
-        _, secret = await issue_key(app.state.mnemo.store, "alice")
-        alice = {"Authorization": f"Bearer {secret}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
-            await create(client, alice, content="User likes tea")
-            refused = await client.post(MEMORIES, headers=alice, json={"content": "User jams"})
-            assert refused.status_code == 429, refused.text
-            found = await scrape(client)
-            assert found['mnemo_rejections_total{limit="embedding_queue_user"}'] == 1
-            assert 'mnemo_rejections_total{limit="reads"}' not in found
+        await create(client, alice, content="User likes tea")
+        refused = await client.post(MEMORIES, headers=alice, json={"content": "User jams"})
+        assert refused.status_code == 429, refused.text
+        found = await scrape(client)
+        assert found['mnemo_rejections_total{limit="embedding_queue_user"}'] == 1
+        assert 'mnemo_rejections_total{limit="reads"}' not in found
 
 
 async def _never(*args: object, **kwargs: object) -> None:

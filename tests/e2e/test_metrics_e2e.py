@@ -21,7 +21,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.server import Server, start_server
-from tests.helpers import MEMORIES
+from tests.helpers import MEMORIES, metric_samples
 from tests.pg import fetch
 from tests.tcpproxy import TcpProxy
 
@@ -31,21 +31,11 @@ IN_FLIGHT = "mnemo_http_requests_in_flight"
 Samples = dict[str, float]
 
 
-def samples(text: str) -> Samples:
-    """Every sample of a Prometheus text page, by `name{label="value",...}`."""
-    found: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-            found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return found
-
-
 def scrape(server: Server) -> Samples:
     """/metrics on a new connection (so any worker may answer)."""
     answer = httpx.get(f"{server.base}/metrics", timeout=10)
     assert answer.status_code == 200
-    return samples(answer.text)
+    return metric_samples(text_string_to_metric_families(answer.text))
 
 
 def metrics_dir(tmp: Path) -> Path:
@@ -63,11 +53,9 @@ def per_worker(directory: Path, kind: str, name: str) -> dict[int, float]:
     values: dict[int, float] = {}
     for path in directory.glob(f"{kind}_*.db"):
         pid = int(path.stem.rsplit("_", 1)[1])
-        for family in MultiProcessCollector.merge([str(path)], accumulate=False):
-            for sample in family.samples:
-                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-                if f"{sample.name}{{{labels}}}" == name or sample.name == name:
-                    values[pid] = sample.value
+        found = metric_samples(MultiProcessCollector.merge([str(path)], accumulate=False))
+        if name in found:
+            values[pid] = found[name]
     return values
 
 
