@@ -54,7 +54,7 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
         found.metrics.rejected(error.limit)
     # A store failure is logged; a refusal by design (a full queue, a busy rate
     # limiter: 503 with Retry-After) is not, one line per refused request being what a
-    # flood would make of it: /metrics counts them by status.
+    # flood would make of it: /metrics counts them by status and by limit.
     if isinstance(error, StoreError):
         cause = f" ({error.__cause__!r})" if error.__cause__ is not None else ""
         log.error("%s %s failed: %s%s", request.method, request.url.path, error.detail, cause)
