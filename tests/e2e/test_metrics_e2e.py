@@ -68,8 +68,15 @@ def wait_for(check: object, timeout: float = 30) -> None:
 
 @pytest.fixture
 def two_workers(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    # (the held requests below wait for their body: longer than the test takes)
-    env = {"TMPDIR": str(tmp_path), "MNEMO_BODY_TIMEOUT_S": "600"}
+    # (the held requests below wait for their body: longer than the test takes; a
+    # directory named before the run is replaced by the run's own)
+    chosen = tmp_path / "chosen-by-hand"
+    chosen.mkdir()
+    env = {
+        "TMPDIR": str(tmp_path),
+        "MNEMO_BODY_TIMEOUT_S": "600",
+        "PROMETHEUS_MULTIPROC_DIR": str(chosen),
+    }
     server = start_server(database_url, workers=2, extra_env=env)
     try:
         yield server
@@ -109,6 +116,7 @@ def test_every_workers_requests_are_counted_whichever_answers(
 
     server.stop()
     assert not directory.exists()
+    assert not any((tmp_path / "chosen-by-hand").iterdir())
 
 
 def _hold_request(server: Server) -> socket.socket:
