@@ -32,7 +32,7 @@ ALL_SCOPES = SCOPES
 # store adds its own (`memory_vectors`).
 MEMORY_ROWS = ("idempotency_keys", "embedding_queue", "memory_keys")
 ACCOUNT_ROWS = ("vectors_changes", "action_items", "memory_history", "api_keys")
-# `count_all_memories` on PostgreSQL: an exact count below this many rows (a few ms).
+# `count_all_memories` on PostgreSQL: an exact count while the planner estimates fewer.
 EXACT_COUNT_BELOW = 100_000
 
 # Told of each failure of the database, as it is translated to a `StoreError`: the
