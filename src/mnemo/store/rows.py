@@ -13,7 +13,7 @@ from mnemo.store.render import memory_json
 
 MEMORY_COLUMNS = (
     "id, content, category, visibility, tags, created_at, updated_at, "
-    "manually_added, scoring, reviewed, user_review, edited"
+    "manually_added, scoring, reviewed, user_review, edited, conversation_id"
 )
 # What a write stores: the columns and the memory's public JSON (mnemo.store.render).
 WRITE_COLUMNS = f"{MEMORY_COLUMNS}, json"
@@ -42,6 +42,7 @@ def memory_from_row(row: Sequence[Any]) -> Memory:
         reviewed=bool(row[9]),
         user_review=None if user_review is None else bool(user_review),
         edited=bool(row[11]),
+        conversation_id=row[12],
     )
 
 
@@ -61,6 +62,7 @@ def memory_values(m: Memory) -> tuple[Any, ...]:
         m.reviewed,
         m.user_review,
         m.edited,
+        m.conversation_id,
         memory_json(m),
     )
 
