@@ -15,6 +15,7 @@ from mnemo import Settings, create_app
 from tests.helpers import MEMORIES, create
 
 ACTION_ITEMS = "/v1/dev/user/action-items"
+CONVERSATIONS = "/v1/dev/user/conversations"
 
 DOCUMENT = create_app(Settings()).openapi()
 REFERENCE = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
@@ -53,6 +54,12 @@ EXPECTED_IDS = {
     "revokeUserKey": ("delete", "/v1/admin/users/{name}/keys/{key_id}"),
     "exportData": ("get", "/v1/admin/export"),
     "importData": ("post", "/v1/admin/import"),
+    "createConversation": ("post", CONVERSATIONS),
+    "createConversationFromSegments": ("post", f"{CONVERSATIONS}/from-segments"),
+    "listConversations": ("get", CONVERSATIONS),
+    "getConversation": ("get", f"{CONVERSATIONS}/{{conversation_id}}"),
+    "updateConversation": ("patch", f"{CONVERSATIONS}/{{conversation_id}}"),
+    "deleteConversation": ("delete", f"{CONVERSATIONS}/{{conversation_id}}"),
     "listActionItems": ("get", ACTION_ITEMS),
     "createActionItem": ("post", ACTION_ITEMS),
     "createActionItems": ("post", f"{ACTION_ITEMS}/batch"),
@@ -83,6 +90,7 @@ def test_the_document_describes_the_api() -> None:
     assert {tag["name"] for tag in DOCUMENT["tags"]} == {
         "memories",
         "omi-mcp",
+        "conversations",
         "action items",
         "keys",
         "admin",
@@ -164,6 +172,41 @@ async def test_request_examples_are_accepted_as_documented(client, alice) -> Non
             path.replace("{memory_id}", target["id"]), params=params, headers=alice
         )
         assert response.status_code == 200 and _shape(response.json()) in documented, name
+    await _conversation_examples(client, alice)
+
+
+async def _conversation_examples(client, alice) -> None:
+    """The conversations' request examples, and the shapes of their answers."""
+    made: list[str] = []
+    for name in ("createConversation", "createConversationFromSegments"):
+        method, path = BY_ID[name]
+        operation = DOCUMENT["paths"][path][method]
+        documented = [
+            _shape(v)
+            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
+        ]
+        for body in _examples(operation["requestBody"]["content"]["application/json"]):
+            response = await client.post(path, json=body, headers=alice)
+            assert response.status_code == 200, (name, body, response.text)
+            assert _shape(response.json()) in documented, (name, response.json())
+            made.append(response.json()["id"])
+    for name in ("getConversation", "updateConversation", "listConversations"):
+        method, path = BY_ID[name]
+        operation = DOCUMENT["paths"][path][method]
+        documented = [
+            _shape(v)
+            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
+        ]
+        bodies = (
+            _examples(operation["requestBody"]["content"]["application/json"])
+            if "requestBody" in operation
+            else [None]
+        )
+        for body in bodies:
+            url = path.replace("{conversation_id}", made[0])
+            response = await client.request(method, url, json=body, headers=alice)
+            assert response.status_code == 200, (name, body, response.text)
+            assert _shape(response.json()) in documented, (name, response.json())
 
 
 async def test_answers_of_operations_routes_match_their_examples(client: httpx.AsyncClient) -> None:

@@ -410,8 +410,8 @@ class PostgresStore(PostgresDatabase):
                 " embedding = CASE WHEN content = $1 THEN embedding END"
                 " WHERE user_id = $12 AND id = $13",
                 *v[1:5],
-                *v[6:11],
-                v[12],
+                *v[6:12],
+                v[13],
                 user_id,
                 memory_id,
             )

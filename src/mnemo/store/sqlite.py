@@ -342,7 +342,7 @@ class SQLiteStore(SQLiteDatabase):
                 "UPDATE memories SET content = ?, category = ?, visibility = ?, tags = ?,"
                 " updated_at = ?, manually_added = ?, scoring = ?, reviewed = ?,"
                 " user_review = ?, edited = ?, json = ? WHERE user_id = ? AND id = ?",
-                (*v[1:5], *v[6:11], v[12], user_id, memory_id),
+                (*v[1:5], *v[6:12], v[13], user_id, memory_id),
             )
             changed = new.content != current.content
             if changed:
