@@ -5,13 +5,12 @@ scopes, hostile input, and the deletion of a transcript from every SQLite file."
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mnemo.models import MAX_CONVERSATION_LIMIT, MAX_SEGMENTS
+from tests.api.test_secure_delete import _assert_gone, _holds
 from tests.helpers import MEMORIES, create
 
 URL = "/v1/dev/user/conversations"
@@ -452,11 +451,7 @@ async def test_deleted_transcript_leaves_the_sqlite_files(client, alice, setting
     await client.patch(f"{URL}/{titled['id']}", json={"title": "Renamed"}, headers=alice)
     await client.delete(f"{URL}/{titled['id']}", headers=alice)
     await client.delete(f"{URL}/{made['id']}", headers=alice)
-    main = Path(settings.database_url.removeprefix("sqlite:///"))
-    files = [main, Path(f"{main}-wal")]
-    for _ in range(50):
-        if not any(p.exists() and marker.encode() in p.read_bytes() for p in files):
-            break
-        await asyncio.sleep(0.1)
-    for path in files:
-        assert not (path.exists() and marker.encode() in path.read_bytes()), path
+    kept = "Zq7forensickeptmarker"
+    await _post(client, alice, text=f"And then {kept} again.")
+    await _assert_gone(settings, [marker.encode()])
+    assert _holds(settings, kept.encode())  # the check can see a transcript

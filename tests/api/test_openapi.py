@@ -175,8 +175,18 @@ async def test_request_examples_are_accepted_as_documented(client, alice) -> Non
     await _conversation_examples(client, alice)
 
 
+def _without_nulls(value: Any) -> Any:
+    """What FastAPI keeps of a value in the document (it drops nulls from examples)."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
 async def _conversation_examples(client, alice) -> None:
-    """The conversations' request examples, and the shapes of their answers."""
+    """The conversations' request examples, and the shapes of their answers (whose null
+    fields the document cannot show)."""
     made: list[str] = []
     for name in ("createConversation", "createConversationFromSegments"):
         method, path = BY_ID[name]
@@ -188,7 +198,10 @@ async def _conversation_examples(client, alice) -> None:
         for body in _examples(operation["requestBody"]["content"]["application/json"]):
             response = await client.post(path, json=body, headers=alice)
             assert response.status_code == 200, (name, body, response.text)
-            assert _shape(response.json()) in documented, (name, response.json())
+            assert _shape(_without_nulls(response.json())) in documented, (
+                name,
+                _shape(_without_nulls(response.json())),
+            )
             made.append(response.json()["id"])
     for name in ("getConversation", "updateConversation", "listConversations"):
         method, path = BY_ID[name]
@@ -206,7 +219,10 @@ async def _conversation_examples(client, alice) -> None:
             url = path.replace("{conversation_id}", made[0])
             response = await client.request(method, url, json=body, headers=alice)
             assert response.status_code == 200, (name, body, response.text)
-            assert _shape(response.json()) in documented, (name, response.json())
+            assert _shape(_without_nulls(response.json())) in documented, (
+                name,
+                _shape(_without_nulls(response.json())),
+            )
 
 
 async def test_answers_of_operations_routes_match_their_examples(client: httpx.AsyncClient) -> None:

@@ -38,7 +38,7 @@ from mnemo.store.base import (
 
 _ID = "01a2343c-59f1-7d22-8e0b-0c4f2a1d9e77"
 _CREATED_AT = "2026-12-02T12:30:00.110000Z"
-_TEXT = "I've been vegan since 2019. I need to call the dentist tomorrow."
+_TEXT = "I've been allergic to peanuts since I was a kid. I need to call the dentist tomorrow."
 _CONVERSATION: dict[str, Any] = {
     "id": _ID,
     "status": "completed",
@@ -57,7 +57,7 @@ _WITH_TEXT = {**_CONVERSATION, "text": _TEXT}
 _MEMORY = {
     **ex.MEMORY,
     "id": "01a2343c-5a0c-7e51-b1f3-3d7e6a0c4b21",
-    "content": "User is vegan",
+    "content": "User is allergic to peanuts",
     "tags": [],
     "created_at": _CREATED_AT,
     "updated_at": _CREATED_AT,
@@ -73,7 +73,7 @@ _ITEM = {
     "completed": False,
     "created_at": _CREATED_AT,
     "updated_at": _CREATED_AT,
-    "due_at": "2026-12-03T12:25:00Z",
+    "due_at": "2026-12-03T23:59:00Z",
     "completed_at": None,
     "conversation_id": _ID,
 }
@@ -87,6 +87,24 @@ _CREATED = ex.named(
             "title": _TEXT,
             "memories": [_MEMORY],
             "action_items": [_ITEM],
+        },
+    ),
+    fact=(
+        "A fact, no task",
+        {
+            "id": _ID,
+            "status": "completed",
+            "discarded": False,
+            "title": "Your sister Sarah moved to Portland, right? Yes, she moved to Portland",
+            "memories": [
+                {
+                    **_MEMORY,
+                    "content": "User's sister Sarah lives in Portland",
+                    "category": "interesting",
+                    "scoring": "00_998_1796214600",
+                }
+            ],
+            "action_items": [],
         },
     ),
     nothing=(
@@ -107,7 +125,7 @@ _TEXT_BODY = ex.named(
     full=(
         "Every field",
         {
-            "text": _TEXT,
+            "text": "I play the cello in a string quartet. I have to book the flights by Friday.",
             "text_source": "message",
             "text_source_spec": "slack",
             "started_at": "2026-12-02T12:25:00Z",
@@ -213,7 +231,13 @@ async def create_from_segments(
     "",
     response_model=list[Conversation],
     responses={
-        200: ex.named(page=("A page", [_CONVERSATION])),
+        200: ex.named(
+            page=("A page", [_CONVERSATION]),
+            spoken=(
+                "A conversation from segments first",
+                [{**_CONVERSATION, "text_source": None, "source": "omi"}, _CONVERSATION],
+            ),
+        ),
         422: unprocessable_answer(ex.BAD_QUERY),
     },
     summary="List conversations",
