@@ -188,22 +188,13 @@ async def _conversation_examples(client, alice) -> None:
     """The conversations' request examples, and the shapes of their answers (whose null
     fields the document cannot show)."""
     made: list[str] = []
-    for name in ("createConversation", "createConversationFromSegments"):
-        method, path = BY_ID[name]
-        operation = DOCUMENT["paths"][path][method]
-        documented = [
-            _shape(v)
-            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
-        ]
-        for body in _examples(operation["requestBody"]["content"]["application/json"]):
-            response = await client.post(path, json=body, headers=alice)
-            assert response.status_code == 200, (name, body, response.text)
-            assert _shape(_without_nulls(response.json())) in documented, (
-                name,
-                _shape(_without_nulls(response.json())),
-            )
-            made.append(response.json()["id"])
-    for name in ("getConversation", "updateConversation", "listConversations"):
+    for name in (
+        "createConversation",
+        "createConversationFromSegments",
+        "getConversation",
+        "updateConversation",
+        "listConversations",
+    ):
         method, path = BY_ID[name]
         operation = DOCUMENT["paths"][path][method]
         documented = [
@@ -216,13 +207,13 @@ async def _conversation_examples(client, alice) -> None:
             else [None]
         )
         for body in bodies:
-            url = path.replace("{conversation_id}", made[0])
+            url = path.replace("{conversation_id}", made[0] if made else "")
             response = await client.request(method, url, json=body, headers=alice)
             assert response.status_code == 200, (name, body, response.text)
-            assert _shape(_without_nulls(response.json())) in documented, (
-                name,
-                _shape(_without_nulls(response.json())),
-            )
+            shape = _shape(_without_nulls(response.json()))
+            assert shape in documented, (name, shape)
+            if method == "post":
+                made.append(response.json()["id"])
 
 
 async def test_answers_of_operations_routes_match_their_examples(client: httpx.AsyncClient) -> None:

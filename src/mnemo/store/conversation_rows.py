@@ -11,7 +11,7 @@ from mnemo.clock import to_datetime, to_us
 from mnemo.models import Conversation, Geolocation, TextSource, TranscriptSegment
 from mnemo.store.base import ConversationFilter
 from mnemo.store.render import memory_json
-from mnemo.store.rows import memory_from_row
+from mnemo.store.rows import memory_from_row, newest_first_sql
 
 # Every column but the transcript: a list without it reads these only.
 CONVERSATION_COLUMNS = (
@@ -80,18 +80,9 @@ def conversation_list_sql(
 ) -> tuple[str, list[Any]]:
     """A list's statement, but for the limit and offset that follow the returned
     parameters (`mark(n)` spells the n-th parameter: `?` or `$n`)."""
-    params: list[Any] = [user_id]
     columns = WITH_TRANSCRIPT if transcript else CONVERSATION_COLUMNS
-    sql = f"SELECT {columns} FROM conversations WHERE user_id = {mark(1)}"
-    for test, value in ((">=", where.start_us), ("<=", where.end_us)):
-        if value is not None:
-            params.append(value)
-            sql += f" AND created_at {test} {mark(len(params))}"
-    sql += (
-        f" ORDER BY created_at DESC, id DESC"
-        f" LIMIT {mark(len(params) + 1)} OFFSET {mark(len(params) + 2)}"
-    )
-    return sql, params
+    tests = (("created_at", ">=", where.start_us), ("created_at", "<=", where.end_us))
+    return newest_first_sql("conversations", columns, user_id, tests, mark)
 
 
 def unlinked(rows: Sequence[Any]) -> list[tuple[str, str]]:
