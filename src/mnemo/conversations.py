@@ -14,6 +14,7 @@ from mnemo.clock import new_id, now_us, to_datetime, to_us
 from mnemo.config import Settings
 from mnemo.errors import NotFound, Unprocessable
 from mnemo.extract import Extraction, Turn, extract
+from mnemo.extract.types import MAX_FACT_CHARS
 from mnemo.models import (
     DEFAULT_DURATION_S,
     MAX_CONVERSATION_LIMIT,
@@ -82,6 +83,19 @@ def title_of(text: str) -> str:
             return title or word[:TITLE_CHARS]
         title = longer
     return title
+
+
+def _storable(text: str) -> bool:
+    """Whether an extracted text can be stored as a memory or an action item as it is
+    (a language model's answer may hold anything): 1-500 characters, not blank, no NUL,
+    valid Unicode."""
+    if not text.strip() or len(text) > MAX_FACT_CHARS or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _action_item(draft_description: str, due_us: int | None, at: datetime, cid: str) -> ActionItem:
@@ -196,14 +210,13 @@ class ConversationService:
             settings=self.settings,
             started_at_us=draft.started_us,
         )
-        record = draft.record.model_copy(update={"discarded": found.empty})
+        facts = [fact for fact in found.facts if _storable(fact)]
+        drafts = [d for d in found.action_items if _storable(d.description)]
+        record = draft.record.model_copy(update={"discarded": not (facts or drafts)})
         items = [
-            _action_item(d.description, d.due_at, record.created_at, record.id)
-            for d in found.action_items
+            _action_item(d.description, d.due_at, record.created_at, record.id) for d in drafts
         ]
-        stored = await self.memories.store_extracted(
-            user_id, found.facts, NewConversation(record, items)
-        )
+        stored = await self.memories.store_extracted(user_id, facts, NewConversation(record, items))
         return ConversationCreated(
             id=record.id,
             discarded=record.discarded,

@@ -61,6 +61,15 @@ def test_extraction_by_a_language_model_and_its_fallback(tmp_path: Path, llm) ->
             asking = [p for p in prompts if TEXT in p]
             assert asking and stored["content"] in asking[0]
 
+            # Whatever the model answers, what no database can store is not stored.
+            llm.reply = {
+                "facts": ["User is \x00 odd", "User likes \ud800", "User likes green tea"],
+                "action_items": [{"description": "Pay \x00"}, {"description": "Pay rent"}],
+            }
+            odd = client.post(URL, json={"text": "I like green tea."})
+            assert odd.status_code == 200, odd.text
+            assert [m["content"] for m in odd.json()["memories"]] == ["User likes green tea"]
+            assert [i["description"] for i in odd.json()["action_items"]] == ["Pay rent"]
             for mode, thing in (("error500", "peanuts"), ("garbage", "cats"), ("slow", "dust")):
                 llm.mode = mode
                 response = client.post(URL, json={"text": f"I'm allergic to {thing}."})
@@ -68,7 +77,7 @@ def test_extraction_by_a_language_model_and_its_fallback(tmp_path: Path, llm) ->
                 contents = [m["content"] for m in response.json()["memories"]]
                 assert contents == [f"User is allergic to {thing}"], (mode, contents)
             listed = client.get(URL).json()
-            assert len(listed) == 4
+            assert len(listed) == 5
             linked = client.get(MEMORIES, params={"conversation_id": made["id"]}).json()
             assert sorted(m["content"] for m in linked) == sorted(REPLY["facts"])
     finally:
