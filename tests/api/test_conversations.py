@@ -451,7 +451,12 @@ async def test_deleted_transcript_leaves_the_sqlite_files(client, alice, setting
     await client.patch(f"{URL}/{titled['id']}", json={"title": "Renamed"}, headers=alice)
     await client.delete(f"{URL}/{titled['id']}", headers=alice)
     await client.delete(f"{URL}/{made['id']}", headers=alice)
+    # With delete_memories, the facts extracted from it leave too (index entries included).
+    word = "zq7forensicextractedword"
+    spoken = await _post(client, alice, text=f"My favorite word is {word}.")
+    assert [m["content"] for m in spoken["memories"]] == [f"User's favorite word is {word}"]
+    await client.delete(f"{URL}/{spoken['id']}", params={"delete_memories": "true"}, headers=alice)
     kept = "Zq7forensickeptmarker"
     await _post(client, alice, text=f"And then {kept} again.")
-    await _assert_gone(settings, [marker.encode()])
+    await _assert_gone(settings, [marker.encode(), word.encode()])
     assert _holds(settings, kept.encode())  # the check can see a transcript
