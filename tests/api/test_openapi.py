@@ -139,21 +139,27 @@ def _shape(value: Any) -> Any:
     return "list" if isinstance(value, list) else type(value).__name__
 
 
+def _operation(name: str) -> tuple[str, str, list[Any], list[Any]]:
+    """An operation's method, path, the shapes of its documented 200 answers, and its
+    request examples ([None] without a body)."""
+    method, path = BY_ID[name]
+    operation = DOCUMENT["paths"][path][method]
+    documented = [
+        _shape(v) for v in _examples(operation["responses"]["200"]["content"]["application/json"])
+    ]
+    bodies = (
+        _examples(operation["requestBody"]["content"]["application/json"])
+        if "requestBody" in operation
+        else [None]
+    )
+    return method, path, documented, bodies
+
+
 async def test_request_examples_are_accepted_as_documented(client, alice) -> None:
     """Each request example of each operation, sent to a real app, is answered 200 with
     a body shaped like one of the operation's documented 200 examples."""
     for name in ("createMemory", "createMemories", "updateMemory", "listMemories"):
-        method, path = BY_ID[name]
-        operation = DOCUMENT["paths"][path][method]
-        documented = [
-            _shape(v)
-            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
-        ]
-        bodies = (
-            _examples(operation["requestBody"]["content"]["application/json"])
-            if "requestBody" in operation
-            else [None]
-        )
+        method, path, documented, bodies = _operation(name)
         for body in bodies:
             target = await create(client, alice, content=f"a memory for {name} {len(documented)}")
             url = path.replace("{memory_id}", target["id"])
@@ -195,17 +201,7 @@ async def _conversation_examples(client, alice) -> None:
         "updateConversation",
         "listConversations",
     ):
-        method, path = BY_ID[name]
-        operation = DOCUMENT["paths"][path][method]
-        documented = [
-            _shape(v)
-            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
-        ]
-        bodies = (
-            _examples(operation["requestBody"]["content"]["application/json"])
-            if "requestBody" in operation
-            else [None]
-        )
+        method, path, documented, bodies = _operation(name)
         for body in bodies:
             url = path.replace("{conversation_id}", made[0] if made else "")
             response = await client.request(method, url, json=body, headers=alice)
