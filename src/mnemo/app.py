@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import action_items, admin, fast, key, memories, omi_mcp, ops
+from mnemo.api import action_items, admin, conversations, fast, key, memories, omi_mcp, ops
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -162,6 +162,11 @@ _TAGS = [
         "description": "The routes Omi's own MCP server calls, in Omi's shapes"
         " (docs/api.md); the same keys and scopes",
     },
+    {
+        "name": "conversations",
+        "description": "A user's conversations, and what is extracted from them (the Omi"
+        " Developer API)",
+    },
     {"name": "action items", "description": "A user's action items (the Omi Developer API)"},
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
     {"name": "keys", "description": "The calling key's own record (any scope)"},
@@ -240,6 +245,7 @@ def create_app(
     )
     routers = (
         memories.router,
+        conversations.router,
         action_items.router,
         omi_mcp.router,
         key.router,

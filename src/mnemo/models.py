@@ -15,11 +15,13 @@ from pydantic import BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 from mnemo.clock import new_id, now_us, scoring, to_datetime
+from mnemo_client.conversation_models import *  # noqa: F403 (listed in its __all__)
+from mnemo_client.conversation_models import __all__ as _conversations
 from mnemo_client.models import *  # noqa: F403 (the shared schemas, listed in its __all__)
 from mnemo_client.models import MAX_SEARCH_LIMIT, Memory
 from mnemo_client.models import __all__ as _shared
 
-__all__ = [*_shared, "Integer", "SearchLimit", "new_memory"]
+__all__ = [*_shared, *_conversations, "Integer", "SearchLimit", "new_memory"]
 
 _DECIMAL = re.compile(r"-?[0-9]+")
 

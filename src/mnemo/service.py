@@ -26,8 +26,8 @@ from mnemo.models import (
 from mnemo.retrieval import Retrieval
 from mnemo.search.dedup import find_duplicate
 from mnemo.store import Store
-from mnemo.store.base import KeyAndRead
-from mnemo.store.changes import changed_fields
+from mnemo.store.base import KeyAndRead, NewConversation
+from mnemo.store.changes import EXTRACTION, acting_as, changed_fields
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
 _MAX_ID_CHARS = 128
@@ -107,11 +107,22 @@ class MemoryService:
         self._on_queued = on_queued or (lambda: None)
 
     async def list_memories(
-        self, user_id: str, categories: str | None, limit: int, offset: int
+        self,
+        user_id: str,
+        categories: str | None,
+        limit: int,
+        offset: int,
+        conversation_id: str | None = None,
     ) -> bytes:
-        """A page as the API's JSON array (see `Store.list_memories_json`)."""
+        """A page as the API's JSON array (see `Store.list_memories_json`); with
+        `conversation_id`, of the memories extracted from it only."""
         names = parse_categories(categories)
-        return await self.store.list_memories_json(user_id, names, *page_bounds(limit, offset))
+        bounds = page_bounds(limit, offset)
+        if conversation_id is None:
+            return await self.store.list_memories_json(user_id, names, *bounds)
+        if not plausible_id(conversation_id):
+            return b"[]"
+        return await self.store.conversation_memories_json(user_id, conversation_id, names, *bounds)
 
     async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
         """The key with this hash and, if found, its user's page of `list_memories` with
@@ -164,14 +175,30 @@ class MemoryService:
             raise Unprocessable("All memories must have non-empty content")
         return await self._insert(user_id, bodies, idempotency, batch_json)
 
+    async def store_extracted(
+        self, user_id: str, facts: Sequence[str], source: NewConversation
+    ) -> list[MemoryCreated]:
+        """Store facts extracted from `source`'s conversation, with it and its action
+        items, in one transaction, as `create_memories` stores a batch: categorised and
+        deduplicated (a repeat is answered with the stored memory, `duplicate_of`), the
+        history's actor `extraction`. The answers in the order of `facts`."""
+        bodies = [MemoryCreate(content=fact) for fact in facts]
+        with acting_as(EXTRACTION):
+            answers, _ = await self._insert(user_id, bodies, None, batch_json, source)
+        return answers
+
     async def _insert(
         self,
         user_id: str,
         bodies: Sequence[MemoryCreate],
         idempotency: Idempotency | None,
         render: Callable[[list[MemoryCreated], int], bytes],
+        source: NewConversation | None = None,
     ) -> tuple[list[MemoryCreated], int]:
-        if not bodies:
+        """Categorise, deduplicate and store `bodies`. With `source`, they were extracted
+        from its conversation (`manually_added` false, its `conversation_id`), which is
+        written in the same transaction, even with no bodies."""
+        if not bodies and source is None:
             return [], 0
         self.store.admit_early(user_id)  # before the costly work (mnemo.admission)
         contents = [body.content.strip() for body in bodies]
@@ -188,6 +215,7 @@ class MemoryService:
         categories.update((i, result.category) for i, result in zip(missing, chosen, strict=True))
         created_us = now_us()
         created = to_datetime(created_us)
+        manual = source is None
         made = {
             i: MemoryCreated(
                 id=new_id(),
@@ -197,11 +225,14 @@ class MemoryService:
                 tags=bodies[i].tags,
                 created_at=created,
                 updated_at=created,
-                manually_added=True,
-                scoring=scoring(manually_added=True, category=categories[i], created_us=created_us),
-                reviewed=True,
-                user_review=True,
+                manually_added=manual,
+                scoring=scoring(
+                    manually_added=manual, category=categories[i], created_us=created_us
+                ),
+                reviewed=manual,
+                user_review=True if manual else None,
                 edited=False,
+                conversation_id=None if source is None else source.conversation.id,
             )
             for i in new
         }
@@ -234,9 +265,10 @@ class MemoryService:
             else IdempotentWrite(idempotency, lambda found: render(*answer(found)))
         )
         stored = await self.store.insert_memories(
-            user_id, [made[i] for i in new], dedup=self.dedup, idempotent=keyed
+            user_id, [made[i] for i in new], dedup=self.dedup, idempotent=keyed, conversation=source
         )
-        self._on_queued()
+        if new:
+            self._on_queued()
         return answer(stored)
 
     async def search(

@@ -18,6 +18,7 @@ from tests.api.test_secure_delete import _assert_gone, _holds
 from tests.helpers import MEMORIES, create, list_all
 
 ACTION_ITEMS = "/v1/dev/user/action-items"
+CONVERSATIONS = "/v1/dev/user/conversations"
 
 TOKEN = "e" * 40
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -122,13 +123,22 @@ async def test_deleting_a_user_leaves_no_byte_of_theirs_in_the_files(
     task = f"Call the dentist {uuid.uuid4().hex}"
     made = await client.post(ACTION_ITEMS, json={"description": task}, headers=headers)
     assert made.status_code == 200, made.text
+    said = f"said{uuid.uuid4().hex}"
+    talk = {"text": f"I am vegan. We talked about {said}.", "language": "en"}
+    conversation = await client.post(CONVERSATIONS, json=talk, headers=headers)
+    assert conversation.status_code == 200, conversation.text
+    extracted = len(conversation.json()["memories"])
+    assert extracted >= 1
     kept = await _markers(client, bob, "bob")
     retrieval = Retrieval(client._transport.app.state.mnemo.store)  # type: ignore[attr-defined]
     (vector,) = await retrieval.vectors([f"User secret {gone[0].decode()}"])
     assert _holds(settings, name.encode()) and _holds(settings, label.encode())
     response = await client.delete(f"/v1/admin/users/{name}", headers=ADMIN)
-    assert response.json() == {"success": True, "deleted_memories": 2}
-    await _assert_gone(settings, [*gone, name.encode(), label.encode(), task.encode(), vector[:64]])
+    assert response.json() == {"success": True, "deleted_memories": 2 + extracted}
+    await _assert_gone(
+        settings,
+        [*gone, name.encode(), label.encode(), task.encode(), said.encode(), vector[:64]],
+    )
     assert all(_holds(settings, marker) for marker in kept)
     tables = (
         "memories",
@@ -137,6 +147,7 @@ async def test_deleting_a_user_leaves_no_byte_of_theirs_in_the_files(
         "vectors_changes",
         "memory_keys",
         "action_items",
+        "conversations",
         "memory_history",
     )
     for table in (*tables, "memory_vectors", "embedding_queue"):

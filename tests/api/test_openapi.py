@@ -15,6 +15,7 @@ from mnemo import Settings, create_app
 from tests.helpers import MEMORIES, create
 
 ACTION_ITEMS = "/v1/dev/user/action-items"
+CONVERSATIONS = "/v1/dev/user/conversations"
 
 DOCUMENT = create_app(Settings()).openapi()
 REFERENCE = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
@@ -53,6 +54,12 @@ EXPECTED_IDS = {
     "revokeUserKey": ("delete", "/v1/admin/users/{name}/keys/{key_id}"),
     "exportData": ("get", "/v1/admin/export"),
     "importData": ("post", "/v1/admin/import"),
+    "createConversation": ("post", CONVERSATIONS),
+    "createConversationFromSegments": ("post", f"{CONVERSATIONS}/from-segments"),
+    "listConversations": ("get", CONVERSATIONS),
+    "getConversation": ("get", f"{CONVERSATIONS}/{{conversation_id}}"),
+    "updateConversation": ("patch", f"{CONVERSATIONS}/{{conversation_id}}"),
+    "deleteConversation": ("delete", f"{CONVERSATIONS}/{{conversation_id}}"),
     "listActionItems": ("get", ACTION_ITEMS),
     "createActionItem": ("post", ACTION_ITEMS),
     "createActionItems": ("post", f"{ACTION_ITEMS}/batch"),
@@ -83,6 +90,7 @@ def test_the_document_describes_the_api() -> None:
     assert {tag["name"] for tag in DOCUMENT["tags"]} == {
         "memories",
         "omi-mcp",
+        "conversations",
         "action items",
         "keys",
         "admin",
@@ -131,21 +139,27 @@ def _shape(value: Any) -> Any:
     return "list" if isinstance(value, list) else type(value).__name__
 
 
+def _operation(name: str) -> tuple[str, str, list[Any], list[Any]]:
+    """An operation's method, path, the shapes of its documented 200 answers, and its
+    request examples ([None] without a body)."""
+    method, path = BY_ID[name]
+    operation = DOCUMENT["paths"][path][method]
+    documented = [
+        _shape(v) for v in _examples(operation["responses"]["200"]["content"]["application/json"])
+    ]
+    bodies = (
+        _examples(operation["requestBody"]["content"]["application/json"])
+        if "requestBody" in operation
+        else [None]
+    )
+    return method, path, documented, bodies
+
+
 async def test_request_examples_are_accepted_as_documented(client, alice) -> None:
     """Each request example of each operation, sent to a real app, is answered 200 with
     a body shaped like one of the operation's documented 200 examples."""
     for name in ("createMemory", "createMemories", "updateMemory", "listMemories"):
-        method, path = BY_ID[name]
-        operation = DOCUMENT["paths"][path][method]
-        documented = [
-            _shape(v)
-            for v in _examples(operation["responses"]["200"]["content"]["application/json"])
-        ]
-        bodies = (
-            _examples(operation["requestBody"]["content"]["application/json"])
-            if "requestBody" in operation
-            else [None]
-        )
+        method, path, documented, bodies = _operation(name)
         for body in bodies:
             target = await create(client, alice, content=f"a memory for {name} {len(documented)}")
             url = path.replace("{memory_id}", target["id"])
@@ -164,6 +178,38 @@ async def test_request_examples_are_accepted_as_documented(client, alice) -> Non
             path.replace("{memory_id}", target["id"]), params=params, headers=alice
         )
         assert response.status_code == 200 and _shape(response.json()) in documented, name
+    await _conversation_examples(client, alice)
+
+
+def _without_nulls(value: Any) -> Any:
+    """What FastAPI keeps of a value in the document (it drops nulls from examples)."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+async def _conversation_examples(client, alice) -> None:
+    """The conversations' request examples, and the shapes of their answers (whose null
+    fields the document cannot show)."""
+    made: list[str] = []
+    for name in (
+        "createConversation",
+        "createConversationFromSegments",
+        "getConversation",
+        "updateConversation",
+        "listConversations",
+    ):
+        method, path, documented, bodies = _operation(name)
+        for body in bodies:
+            url = path.replace("{conversation_id}", made[0] if made else "")
+            response = await client.request(method, url, json=body, headers=alice)
+            assert response.status_code == 200, (name, body, response.text)
+            shape = _shape(_without_nulls(response.json()))
+            assert shape in documented, (name, shape)
+            if method == "post":
+                made.append(response.json()["id"])
 
 
 async def test_answers_of_operations_routes_match_their_examples(client: httpx.AsyncClient) -> None:

@@ -49,6 +49,8 @@ _MEMORIES = st.builds(
     user_review=st.none() | st.booleans(),
     edited=st.booleans(),
 )
+# The columns of a memory before the migration that added `conversation_id`.
+_OLD_COLUMNS = MEMORY_COLUMNS.removesuffix(", conversation_id")
 _PAGE = TypeAdapter(list[Memory])
 _ONE = TypeAdapter(Memory)
 _SETTINGS = settings(
@@ -164,8 +166,8 @@ async def test_a_write_without_the_json_fails(store: Store, database_url: str) -
             with pytest.raises(sqlite3.IntegrityError, match="memories.json"):
                 conn.execute(
                     f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
-                    f" VALUES ({', '.join('?' * 13)})",
-                    (user.id, *memory_values(other)[:12]),
+                    f" VALUES ({', '.join('?' * 14)})",
+                    (user.id, *memory_values(other)[:13]),
                 )
             with pytest.raises(sqlite3.IntegrityError, match="memories.json"):
                 conn.execute("UPDATE memories SET content = 'changed' WHERE id = ?", (memory.id,))
@@ -175,9 +177,9 @@ async def test_a_write_without_the_json_fails(store: Store, database_url: str) -
             with pytest.raises(asyncpg.NotNullViolationError):
                 await conn.execute(
                     f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
-                    f" VALUES ({', '.join(f'${i}' for i in range(1, 14))})",
+                    f" VALUES ({', '.join(f'${i}' for i in range(1, 15))})",
                     user.id,
-                    *memory_values(other)[:12],
+                    *memory_values(other)[:13],
                 )
             with pytest.raises(asyncpg.CheckViolationError, match="memories.json"):
                 await conn.execute(
@@ -214,7 +216,7 @@ def _sqlite_before(path: str, user_id: str, memories: list[Memory]) -> None:
         conn.execute("INSERT INTO users (id, name, created_at) VALUES (?, 'u', 0)", (user_id,))
         for m in memories:
             conn.execute(
-                f"INSERT INTO memories (user_id, {MEMORY_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                f"INSERT INTO memories (user_id, {_OLD_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                 (user_id, *memory_values(m)[:12]),
             )
 
@@ -235,7 +237,7 @@ async def _postgres_before(url: str, user_id: str, memories: list[Memory]) -> No
             )
         await conn.execute("INSERT INTO users (id, name, created_at) VALUES ($1, 'u', 0)", user_id)
         await conn.executemany(
-            f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+            f"INSERT INTO memories (user_id, {_OLD_COLUMNS})"
             f" VALUES ({', '.join(f'${i}' for i in range(1, 14))})",
             [(user_id, *memory_values(m)[:12]) for m in memories],
         )

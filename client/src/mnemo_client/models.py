@@ -227,6 +227,11 @@ class Memory(BaseModel):
     reviewed: bool
     user_review: bool | None
     edited: bool
+    conversation_id: str | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description="The conversation it was extracted from; absent on a memory written directly.",
+    )
 
 
 class MemoryCreated(Memory):
@@ -243,6 +248,14 @@ class MemoryCreated(Memory):
         description=(
             "On a duplicate: which of content, category, visibility and tags were sent"
             " with another value than the stored memory's; the memory is unchanged."
+        ),
+    )
+    supersedes: str | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description=(
+            "On a memory extracted from a conversation: the id of an older memory of the"
+            " user's that this one updates or contradicts (both are kept)."
         ),
     )
 

@@ -138,10 +138,16 @@ async def list_memories(
     limit: Integer = DEFAULT_LIST_LIMIT,
     offset: Integer = 0,
     categories: CategoriesFilter = None,
+    conversation_id: Annotated[
+        str | None, Query(description="Only the memories extracted from this conversation.")
+    ] = None,
 ) -> Response:
     """The user's memories, most important first. `limit` is clamped to 1-1000 and
-    `offset` to >= 0; `categories` is a comma-separated filter applied before paging."""
-    return json_response(await service.list_memories(key.user_id, categories, limit, offset))
+    `offset` to >= 0; `categories` is a comma-separated filter applied before paging, and
+    so is `conversation_id` (an unknown one: an empty page)."""
+    return json_response(
+        await service.list_memories(key.user_id, categories, limit, offset, conversation_id)
+    )
 
 
 @router.post(

@@ -9,6 +9,7 @@ from typing import Any
 from mnemo.clock import to_datetime, to_us
 from mnemo.models import ActionItem
 from mnemo.store.base import ActionItemFilter
+from mnemo.store.rows import newest_first_sql
 
 ACTION_ITEM_COLUMNS = (
     "id, conversation_id, description, completed, created_at, updated_at, due_at, completed_at"
@@ -55,19 +56,10 @@ def action_item_list_sql(
 ) -> tuple[str, list[Any]]:
     """A list's statement, but for the limit and offset that follow the returned
     parameters (`mark(n)` spells the n-th parameter: `?` or `$n`)."""
-    params: list[Any] = [user_id]
-    sql = f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = {mark(1)}"
-    for column, test, value in (
+    tests = (
         ("conversation_id", "=", where.conversation_id),
         ("completed", "=", where.completed),
         ("created_at", ">=", where.start_us),
         ("created_at", "<=", where.end_us),
-    ):
-        if value is not None:
-            params.append(value)
-            sql += f" AND {column} {test} {mark(len(params))}"
-    sql += (
-        f" ORDER BY created_at DESC, id DESC"
-        f" LIMIT {mark(len(params) + 1)} OFFSET {mark(len(params) + 2)}"
     )
-    return sql, params
+    return newest_first_sql("action_items", ACTION_ITEM_COLUMNS, user_id, tests, mark)

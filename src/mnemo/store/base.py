@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mnemo.idempotency import IdempotentWrite
-from mnemo.models import SCOPES, ActionItem, Memory
+from mnemo.models import SCOPES, ActionItem, Conversation, Memory
 from mnemo.store.changes import HistoryRow
 
 READ_SCOPE = "memories:read"
@@ -31,7 +31,13 @@ ALL_SCOPES = SCOPES
 # migration's new table of a user's rows is one more name in one of them; the SQLite
 # store adds its own (`memory_vectors`).
 MEMORY_ROWS = ("idempotency_keys", "embedding_queue", "memory_keys")
-ACCOUNT_ROWS = ("vectors_changes", "action_items", "memory_history", "api_keys")
+ACCOUNT_ROWS = (
+    "vectors_changes",
+    "action_items",
+    "conversations",
+    "memory_history",
+    "api_keys",
+)
 # `count_all_memories` on PostgreSQL: an exact count while the planner estimates fewer.
 EXACT_COUNT_BELOW = 100_000
 
@@ -88,7 +94,26 @@ class ActionItemFilter:
     end_us: int | None = None
 
 
+@dataclass(frozen=True)
+class ConversationFilter:
+    """Which of a user's conversations a list shows: dates bound `created_at`,
+    inclusive (microseconds since the epoch); None means unbounded."""
+
+    start_us: int | None = None
+    end_us: int | None = None
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    """A conversation written with the memories extracted from it (`insert_memories`),
+    and its action items, in the same transaction."""
+
+    conversation: Conversation
+    action_items: Sequence[ActionItem] = ()
+
+
 MemoryChange = Callable[[Memory], Memory]
+ConversationChange = Callable[[Conversation], Conversation]
 ActionItemChange = Callable[[ActionItem], ActionItem]
 FoundKey = tuple[ApiKey, str]  # a key's record and its stored hash
 KeyAndRead = tuple[FoundKey | None, bytes | None]  # a key and what was read with it
@@ -203,8 +228,10 @@ class Store(Protocol):
         *,
         dedup: bool = False,
         idempotent: IdempotentWrite | None = None,
+        conversation: NewConversation | None = None,
     ) -> list[Memory | None]:
-        """Insert them in one transaction, each with its dedup keys and either its
+        """Insert them in one transaction (with `conversation`: its row and its action
+        items too, even when no memory is given), each with its dedup keys and either its
         embedding (if `vectors` are given) or a row in the embedding queue. With `dedup`,
         one that repeats a memory of the user's stored before it (earlier ones of the
         same call too: `dedup.find_duplicate` on those sharing a dedup key) is not
@@ -251,6 +278,41 @@ class Store(Protocol):
 
     async def delete_action_item(self, user_id: str, item_id: str) -> bool:
         """Delete permanently; False if not found."""
+
+    # conversations (docs/api.md "Conversations"; written by `insert_memories`)
+    async def list_conversations(
+        self,
+        user_id: str,
+        where: ConversationFilter,
+        limit: int,
+        offset: int,
+        *,
+        transcript: bool = False,
+    ) -> list[Conversation]:
+        """A page of the user's conversations, newest first (`created_at`, then `id`,
+        descending); with `transcript`, each with its text or segments."""
+
+    async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation | None:
+        """One of the user's conversations, with its transcript, or None."""
+
+    async def update_conversation(
+        self, user_id: str, conversation_id: str, change: ConversationChange
+    ) -> Conversation | None:
+        """Atomically replace the title and discarded flag with `change(current)`'s;
+        None if not found."""
+
+    async def delete_conversation(
+        self, user_id: str, conversation_id: str, *, with_memories: bool = False
+    ) -> bool:
+        """Delete permanently, in one transaction: the conversation, and either the
+        memories extracted from it (`with_memories`, as `delete_memory` deletes one) or
+        their link to it (their `conversation_id` and stored JSON); its action items
+        stay, unlinked. False if not found."""
+
+    async def conversation_memories_json(
+        self, user_id: str, conversation_id: str, categories: Sequence[str], limit: int, offset: int
+    ) -> bytes:
+        """`list_memories_json` of the memories extracted from this conversation."""
 
     # history (mnemo.store.changes, docs/history.md)
     async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:

@@ -14,7 +14,7 @@ from mnemo.admission import EmbeddingAdmission, QueueBounds
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
-from mnemo.models import ActionItem, Memory
+from mnemo.models import ActionItem, Conversation, Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
@@ -33,14 +33,24 @@ from mnemo.store.base import (
     ActionItemChange,
     ActionItemFilter,
     ApiKey,
+    ConversationChange,
+    ConversationFilter,
     KeyAndRead,
     MemoryChange,
+    NewConversation,
     Queued,
     User,
     key_then_page,
 )
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.changes import HistoryRow, current_actor
+from mnemo.store.conversation_rows import (
+    WITH_TRANSCRIPT,
+    conversation_from_row,
+    conversation_list_sql,
+    conversation_values,
+    unlinked,
+)
 from mnemo.store.postgres_db import Connection, PostgresDatabase, T
 from mnemo.store.postgres_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicates
 from mnemo.store.render import json_array
@@ -150,6 +160,20 @@ _SELECT_ACTION_ITEM = (
     f"SELECT {ACTION_ITEM_COLUMNS} FROM action_items WHERE user_id = $1 AND id = $2"
 )
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
+_INSERT_CONVERSATION = (
+    f"INSERT INTO conversations (user_id, {WITH_TRANSCRIPT})"
+    f" VALUES ({', '.join(f'${i}' for i in range(1, 14))})"
+)
+_SELECT_CONVERSATION = f"SELECT {WITH_TRANSCRIPT} FROM conversations WHERE user_id = $1 AND id = $2"
+
+
+async def _insert_conversation(conn: Connection, user_id: str, new: NewConversation) -> None:
+    await conn.execute(_INSERT_CONVERSATION, user_id, *conversation_values(new.conversation))
+    if new.action_items:
+        await conn.executemany(
+            _INSERT_ACTION_ITEM,
+            [(user_id, *action_item_values(item)) for item in new.action_items],
+        )
 
 
 class PostgresStore(PostgresDatabase):
@@ -345,10 +369,13 @@ class PostgresStore(PostgresDatabase):
         *,
         dedup: bool = False,
         idempotent: IdempotentWrite | None = None,
+        conversation: NewConversation | None = None,
     ) -> list[Memory | None]:
         async def insert(conn: Connection) -> list[Memory | None]:
             if idempotent is not None:  # first: a concurrent create of the key waits here
                 await _claim_key(conn, user_id, idempotent)
+            if conversation is not None:
+                await _insert_conversation(conn, user_id, conversation)
             keys = [dedup_keys(m.content) for m in memories]
             found: list[Memory | None] = [None] * len(memories)
             if dedup:
@@ -364,7 +391,9 @@ class PostgresStore(PostgresDatabase):
                 await _store_answer(conn, user_id, idempotent, memories, found)
             return found
 
-        return await self._write(_acting(insert)) if memories else []
+        if not (memories or conversation):
+            return []
+        return await self._write(_acting(insert))
 
     async def stored_answer(
         self, user_id: str, key: str, now_us: int
@@ -389,7 +418,8 @@ class PostgresStore(PostgresDatabase):
                 " embedding = CASE WHEN content = $1 THEN embedding END"
                 " WHERE user_id = $12 AND id = $13",
                 *v[1:5],
-                *v[6:],
+                *v[6:12],
+                v[13],
                 user_id,
                 memory_id,
             )
@@ -457,6 +487,104 @@ class PostgresStore(PostgresDatabase):
             )
         )
         return _affected(status) > 0
+
+    # -- conversations -----------------------------------------------------
+
+    async def list_conversations(
+        self,
+        user_id: str,
+        where: ConversationFilter,
+        limit: int,
+        offset: int,
+        *,
+        transcript: bool = False,
+    ) -> list[Conversation]:
+        sql, params = conversation_list_sql(
+            user_id, where, lambda n: f"${n}", transcript=transcript
+        )
+        rows = await self._read(lambda conn: conn.fetch(sql, *params, limit, offset))
+        return [conversation_from_row(row) for row in rows]
+
+    async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation | None:
+        row = await self._read(
+            lambda conn: conn.fetchrow(_SELECT_CONVERSATION, user_id, conversation_id)
+        )
+        return None if row is None else conversation_from_row(row)
+
+    async def update_conversation(
+        self, user_id: str, conversation_id: str, change: ConversationChange
+    ) -> Conversation | None:
+        async def update(conn: Connection) -> Conversation | None:
+            row = await conn.fetchrow(
+                _SELECT_CONVERSATION + " FOR UPDATE", user_id, conversation_id
+            )
+            if row is None:
+                return None
+            new = change(conversation_from_row(row))
+            await conn.execute(
+                "UPDATE conversations SET title = $1, discarded = $2"
+                " WHERE user_id = $3 AND id = $4",
+                new.title,
+                new.discarded,
+                user_id,
+                conversation_id,
+            )
+            return new
+
+        return await self._write(update)
+
+    async def delete_conversation(
+        self, user_id: str, conversation_id: str, *, with_memories: bool = False
+    ) -> bool:
+        async def delete(conn: Connection) -> bool:
+            gone = await conn.execute(
+                "DELETE FROM conversations WHERE user_id = $1 AND id = $2",
+                user_id,
+                conversation_id,
+            )
+            if not _affected(gone):
+                return False
+            if with_memories:
+                await conn.execute(
+                    "DELETE FROM memories WHERE user_id = $1 AND conversation_id = $2",
+                    user_id,
+                    conversation_id,
+                )
+            else:
+                rows = await conn.fetch(
+                    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1"
+                    " AND conversation_id = $2 FOR UPDATE",
+                    user_id,
+                    conversation_id,
+                )
+                await conn.executemany(
+                    "UPDATE memories SET conversation_id = NULL, json = $1"
+                    " WHERE user_id = $2 AND id = $3",
+                    [(text, user_id, memory_id) for memory_id, text in unlinked(rows)],
+                )
+            await conn.execute(
+                "UPDATE action_items SET conversation_id = NULL"
+                " WHERE user_id = $1 AND conversation_id = $2",
+                user_id,
+                conversation_id,
+            )
+            return True
+
+        return await self._write(_acting(delete))
+
+    async def conversation_memories_json(
+        self, user_id: str, conversation_id: str, categories: Sequence[str], limit: int, offset: int
+    ) -> bytes:
+        in_categories = " AND category = ANY($5::text[])" if categories else ""
+        sql = (
+            f"SELECT string_agg(json, ',' ORDER BY {_ORDER}) FROM (SELECT scoring, created_at,"
+            " id, json FROM memories WHERE user_id = $1 AND conversation_id = $2"
+            f"{in_categories} ORDER BY {_ORDER} LIMIT $3 OFFSET $4) page"
+        )
+        args: list[Any] = [user_id, conversation_id, limit, offset]
+        if categories:
+            args.append(list(categories))
+        return json_array(await self._read(lambda conn: conn.fetchval(sql, *args)))
 
     async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:
         rows = await self._read(lambda conn: conn.fetch(_HISTORY, user_id, memory_id))
@@ -737,8 +865,8 @@ async def _insert_queued(
     recount = admission.recount()
     row = await conn.fetchrow(
         f"WITH inserted AS ({_INSERT_MEMORIES} RETURNING id), queued AS (INSERT INTO"
-        " embedding_queue (memory_id, user_id, queued_at) SELECT id, $1, $16 FROM inserted)"
-        + _queue_counts(17),
+        " embedding_queue (memory_id, user_id, queued_at) SELECT id, $1, $17 FROM inserted)"
+        + _queue_counts(18),
         user_id,
         *_memory_columns(memories, ()),
         now_us(),
@@ -751,12 +879,12 @@ _INSERT_MEMORIES = (
     f"INSERT INTO memories (user_id, {WRITE_COLUMNS}, embedding)"
     " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
     " $6::text[], $7::bigint[], $8::bigint[], $9::bool[], $10::text[], $11::bool[],"
-    " $12::bool[], $13::bool[], $14::text[], $15::bytea[])"
+    " $12::bool[], $13::bool[], $14::text[], $15::text[], $16::bytea[])"
 )
 
 
 def _memory_columns(memories: Sequence[Memory], vectors: Sequence[bytes]) -> list[list[Any]]:
-    """Parameters $2-$15 of `_INSERT_MEMORIES`: one array per column."""
+    """Parameters $2-$16 of `_INSERT_MEMORIES`: one array per column."""
     columns = [list(col) for col in zip(*(memory_values(m) for m in memories), strict=True)]
     embeddings: list[bytes | None] = list(vectors) if vectors else [None] * len(memories)
     return [*columns, embeddings]

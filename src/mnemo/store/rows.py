@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mnemo.clock import to_datetime, to_us
@@ -13,7 +13,7 @@ from mnemo.store.render import memory_json
 
 MEMORY_COLUMNS = (
     "id, content, category, visibility, tags, created_at, updated_at, "
-    "manually_added, scoring, reviewed, user_review, edited"
+    "manually_added, scoring, reviewed, user_review, edited, conversation_id"
 )
 # What a write stores: the columns and the memory's public JSON (mnemo.store.render).
 WRITE_COLUMNS = f"{MEMORY_COLUMNS}, json"
@@ -42,6 +42,7 @@ def memory_from_row(row: Sequence[Any]) -> Memory:
         reviewed=bool(row[9]),
         user_review=None if user_review is None else bool(user_review),
         edited=bool(row[11]),
+        conversation_id=row[12],
     )
 
 
@@ -61,6 +62,7 @@ def memory_values(m: Memory) -> tuple[Any, ...]:
         m.reviewed,
         m.user_review,
         m.edited,
+        m.conversation_id,
         memory_json(m),
     )
 
@@ -96,3 +98,27 @@ def key_values(key: ApiKey, key_hash: str) -> tuple[Any, ...]:
 
 def user_from_row(row: Sequence[Any]) -> User:
     return User(id=row[0], name=row[1], created_at=row[2])
+
+
+def newest_first_sql(
+    table: str,
+    columns: str,
+    user_id: str,
+    tests: Sequence[tuple[str, str, Any]],
+    mark: Callable[[int], str],
+) -> tuple[str, list[Any]]:
+    """A page of the user's rows of `table`, newest first (`created_at`, then `id`,
+    descending), where each (column, operator, value) of `tests` whose value is not None
+    holds; the statement, but for the limit and offset that follow the returned
+    parameters (`mark(n)` spells the n-th parameter: `?` or `$n`)."""
+    params: list[Any] = [user_id]
+    sql = f"SELECT {columns} FROM {table} WHERE user_id = {mark(1)}"
+    for column, test, value in tests:
+        if value is not None:
+            params.append(value)
+            sql += f" AND {column} {test} {mark(len(params))}"
+    sql += (
+        f" ORDER BY created_at DESC, id DESC"
+        f" LIMIT {mark(len(params) + 1)} OFFSET {mark(len(params) + 2)}"
+    )
+    return sql, params

@@ -12,7 +12,7 @@ from mnemo.admission import EmbeddingAdmission
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
 from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
-from mnemo.models import ActionItem, Memory
+from mnemo.models import ActionItem, Conversation, Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
 from mnemo.search.embed import vectors_from_blobs
@@ -30,8 +30,11 @@ from mnemo.store.base import (
     ActionItemChange,
     ActionItemFilter,
     ApiKey,
+    ConversationChange,
+    ConversationFilter,
     KeyAndRead,
     MemoryChange,
+    NewConversation,
     Queued,
     User,
     key_then_memory,
@@ -39,6 +42,13 @@ from mnemo.store.base import (
 )
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.changes import HistoryRow, current_actor
+from mnemo.store.conversation_rows import (
+    WITH_TRANSCRIPT,
+    conversation_from_row,
+    conversation_list_sql,
+    conversation_values,
+    unlinked,
+)
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -275,6 +285,7 @@ class SQLiteStore(SQLiteDatabase):
         *,
         dedup: bool = False,
         idempotent: IdempotentWrite | None = None,
+        conversation: NewConversation | None = None,
     ) -> list[Memory | None]:
         def insert(conn: sqlite3.Connection) -> list[Memory | None]:
             # The writer is this process's one thread and BEGIN IMMEDIATE holds SQLite's
@@ -282,10 +293,12 @@ class SQLiteStore(SQLiteDatabase):
             # (nor between the idempotency key's check and its answer's insert).
             if idempotent is not None:
                 _check_key(conn, user_id, idempotent)
+            if conversation is not None:
+                _insert_conversation(conn, user_id, conversation)
             found: list[Memory | None] = []
             written: list[tuple[str, bytes]] = []
             padded: Sequence[bytes | None] = list(vectors) or [None] * len(memories)
-            if not vectors:
+            if not vectors and memories:
                 _admit_embeddings(conn, self._embeddings, user_id)
             queued_at = now_us()
             for memory, vector in zip(memories, padded, strict=True):
@@ -305,7 +318,9 @@ class SQLiteStore(SQLiteDatabase):
                 _store_answer(conn, user_id, idempotent, memories, found)
             return found
 
-        return await self._write(_acting(insert), user_id=user_id) if memories else []
+        if not (memories or conversation):
+            return []
+        return await self._write(_acting(insert), user_id=user_id)
 
     async def stored_answer(
         self, user_id: str, key: str, now_us: int
@@ -327,7 +342,7 @@ class SQLiteStore(SQLiteDatabase):
                 "UPDATE memories SET content = ?, category = ?, visibility = ?, tags = ?,"
                 " updated_at = ?, manually_added = ?, scoring = ?, reviewed = ?,"
                 " user_review = ?, edited = ?, json = ? WHERE user_id = ? AND id = ?",
-                (*v[1:5], *v[6:], user_id, memory_id),
+                (*v[1:5], *v[6:12], v[13], user_id, memory_id),
             )
             changed = new.content != current.content
             if changed:
@@ -418,6 +433,95 @@ class SQLiteStore(SQLiteDatabase):
         if deleted:
             self._purge_soon()
         return bool(deleted)
+
+    # -- conversations -----------------------------------------------------
+
+    async def list_conversations(
+        self,
+        user_id: str,
+        where: ConversationFilter,
+        limit: int,
+        offset: int,
+        *,
+        transcript: bool = False,
+    ) -> list[Conversation]:
+        sql, params = conversation_list_sql(user_id, where, lambda _: "?", transcript=transcript)
+        rows = await self._read(_fetch_all, sql, (*params, limit, offset))
+        return [conversation_from_row(row) for row in rows]
+
+    async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation | None:
+        row = await self._read(_fetch_one, _SELECT_CONVERSATION, (user_id, conversation_id))
+        return None if row is None else conversation_from_row(row)
+
+    async def update_conversation(
+        self, user_id: str, conversation_id: str, change: ConversationChange
+    ) -> Conversation | None:
+        def update(conn: sqlite3.Connection) -> Conversation | None:
+            row = conn.execute(_SELECT_CONVERSATION, (user_id, conversation_id)).fetchone()
+            if row is None:
+                return None
+            new = change(conversation_from_row(row))
+            conn.execute(
+                "UPDATE conversations SET title = ?, discarded = ? WHERE user_id = ? AND id = ?",
+                (new.title, new.discarded, user_id, conversation_id),
+            )
+            return new
+
+        new = await self._write(update, user_id=user_id)
+        if new is not None:
+            self._purge_soon()  # the old title leaves the WAL too
+        return new
+
+    async def delete_conversation(
+        self, user_id: str, conversation_id: str, *, with_memories: bool = False
+    ) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            gone = conn.execute(
+                "DELETE FROM conversations WHERE user_id = ? AND id = ?",
+                (user_id, conversation_id),
+            ).rowcount
+            if not gone:
+                return False
+            if with_memories:
+                rowids = [
+                    row[0]
+                    for row in conn.execute(
+                        "DELETE FROM memories WHERE user_id = ? AND conversation_id = ?"
+                        " RETURNING rowid",
+                        (user_id, conversation_id),
+                    )
+                ]
+                vector_blocks.drop(conn, user_id, rowids)
+            else:
+                rows = conn.execute(_LINKED_MEMORIES, (user_id, conversation_id)).fetchall()
+                conn.executemany(
+                    "UPDATE memories SET conversation_id = NULL, json = ?"
+                    " WHERE user_id = ? AND id = ?",
+                    [(text, user_id, memory_id) for memory_id, text in unlinked(rows)],
+                )
+            conn.execute(
+                "UPDATE action_items SET conversation_id = NULL"
+                " WHERE user_id = ? AND conversation_id = ?",
+                (user_id, conversation_id),
+            )
+            return True
+
+        deleted = await self._write(_acting(delete), user_id=user_id)
+        if deleted:
+            self._purge_soon()
+        return bool(deleted)
+
+    async def conversation_memories_json(
+        self, user_id: str, conversation_id: str, categories: Sequence[str], limit: int, offset: int
+    ) -> bytes:
+        sql = (
+            "SELECT json FROM memories WHERE user_id = ? AND conversation_id = ?"
+            f"{_category_filter(categories).replace('m.', '')} ORDER BY {_ORDER} LIMIT ? OFFSET ?"
+        )
+        rows = await self._read(
+            _fetch_all, sql, (user_id, conversation_id, *categories, limit, offset)
+        )
+        return json_array(",".join(row[0] for row in rows))
 
     async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryRow]:
         rows = await self._read(_fetch_all, _HISTORY, (user_id, memory_id))
@@ -665,7 +769,7 @@ class SQLiteStore(SQLiteDatabase):
 
 _INSERT_MEMORY = (
     f"INSERT INTO memories (user_id, {WRITE_COLUMNS})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -678,6 +782,23 @@ _HISTORY = (
     "SELECT action, actor, at, old_json, new_json FROM memory_history"
     " WHERE user_id = ? AND memory_id = ? ORDER BY id"
 )
+_INSERT_CONVERSATION = (
+    f"INSERT INTO conversations (user_id, {WITH_TRANSCRIPT})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_CONVERSATION = f"SELECT {WITH_TRANSCRIPT} FROM conversations WHERE user_id = ? AND id = ?"
+_LINKED_MEMORIES = (
+    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ? AND conversation_id = ?"
+)
+
+
+def _insert_conversation(conn: sqlite3.Connection, user_id: str, new: NewConversation) -> None:
+    conn.execute(_INSERT_CONVERSATION, (user_id, *conversation_values(new.conversation)))
+    conn.executemany(
+        _INSERT_ACTION_ITEM, [(user_id, *action_item_values(item)) for item in new.action_items]
+    ).close()
+
+
 _PRUNE_HISTORY = (
     "DELETE FROM memory_history WHERE id IN"
     " (SELECT id FROM memory_history WHERE at < ? ORDER BY at LIMIT ?)"
