@@ -36,6 +36,13 @@ class Metrics:
             "Memories waiting in the embedding queue (all processes), when last scraped.",
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "mnemo_webhook_deliveries_total",
+            "Webhook delivery attempts this process made, by outcome: delivered, retry (a"
+            " failed attempt to be tried again), failed (the last one).",
+            ["outcome"],
+            registry=self.registry,
+        )
         # HTTP requests being answered now, and when the last one started or ended
         # (time.monotonic()): the background embedder gives way to them.
         self.in_flight = 0

@@ -93,6 +93,8 @@ SCOPES = (
     "conversations:write",
     "action_items:read",
     "action_items:write",
+    "webhooks:read",
+    "webhooks:write",
 )
 DEFAULT_SEARCH_LIMIT = 10
 # Action items (Omi's limits): a description of 1-500 characters, 50 a batch, lists of

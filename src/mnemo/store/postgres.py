@@ -40,8 +40,9 @@ from mnemo.store.base import (
 )
 from mnemo.store.bookmarks import MIN_OFFSET, Bookmarks
 from mnemo.store.changes import HistoryRow, current_actor
-from mnemo.store.postgres_db import Connection, PostgresDatabase, T
+from mnemo.store.postgres_db import Connection, T
 from mnemo.store.postgres_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicates
+from mnemo.store.postgres_webhooks import PostgresWebhooks
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -144,7 +145,7 @@ _SELECT_ACTION_ITEM = (
 _KEY_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 10))
 
 
-class PostgresStore(PostgresDatabase):
+class PostgresStore(PostgresWebhooks):
     """Store on a PostgreSQL database; see store/postgres_db.py for connections and
     errors."""
 
