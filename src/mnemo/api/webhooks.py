@@ -134,8 +134,9 @@ def _operations(router: APIRouter, owner: Owner, prefix: str) -> None:
         response_model=WebhookEndpointCreated,
         responses={
             200: ex.named(created=("The endpoint, with its secret (shown once)", _CREATED)),
+            409: error_answer("The owner has the most endpoints already", ex.errors(TOO_MANY)),
             413: TOO_LARGE,
-            422: unprocessable_answer(ex.errors(_BAD_URL, TOO_MANY)),
+            422: unprocessable_answer(ex.errors(_BAD_URL)),
         },
         summary="Register a webhook endpoint",
         operation_id=op("createWebhook"),

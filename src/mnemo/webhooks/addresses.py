@@ -5,14 +5,16 @@ Unless private addresses are allowed (`MNEMO_WEBHOOKS_ALLOW_PRIVATE`), every add
 host resolves to must be public: not loopback, private, link-local, multicast, reserved,
 unspecified, shared (carrier-grade NAT) or otherwise not globally reachable, IPv4 and
 IPv6 alike, an IPv4-mapped (or -compatible, 6to4, Teredo) IPv6 address judged by the IPv4
-address inside. A URL is checked when it is registered, and its host resolved and checked
-again for every delivery, which then connects to the very address checked (so a host
-that resolves differently later, DNS rebinding, gains nothing).
+address inside. A URL is checked when it is registered (a host that does not resolve
+then is accepted), and its host resolved and checked again for every delivery, which
+then connects to the very address checked (so a host that resolves differently later,
+DNS rebinding, gains nothing).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 
@@ -26,6 +28,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class Refused(ValueError):
     """A URL that may not be used; `str()` says why, in one sentence."""
+
+
+class Unresolved(Refused):
+    """A host that resolves to no address (now)."""
 
 
 def _inner(address: IPAddress) -> IPAddress:
@@ -87,14 +93,14 @@ async def resolve(url: httpx.URL) -> list[IPAddress]:
         async with asyncio.timeout(RESOLVE_TIMEOUT_S):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (TimeoutError, OSError, UnicodeError):
-        raise Refused(f"the host {host} does not resolve") from None
+        raise Unresolved(f"the host {host} does not resolve") from None
     found: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if address not in found:
             found.append(address)
     if not found:
-        raise Refused(f"the host {host} does not resolve")
+        raise Unresolved(f"the host {host} does not resolve")
     return found
 
 
@@ -113,6 +119,9 @@ async def checked_address(url: httpx.URL, allow_private: bool) -> IPAddress:
 
 
 async def check_url(url: str, allow_private: bool) -> str:
-    """`url` if it may be registered (its form, and where it resolves now); else `Refused`."""
-    await checked_address(parse_url(url), allow_private)
+    """`url` if it may be registered: its form, and where its host resolves now; a host
+    that does not resolve now is accepted (each delivery checks it again, and fails while
+    it does not resolve). Else `Refused`."""
+    with contextlib.suppress(Unresolved):
+        await checked_address(parse_url(url), allow_private)
     return url

@@ -4,7 +4,7 @@ number of endpoints, paging; routes call one function here each (docs/webhooks.m
 from __future__ import annotations
 
 from mnemo.clock import new_id, now_us
-from mnemo.errors import NotFound, Unprocessable
+from mnemo.errors import Conflict, NotFound, Unprocessable
 from mnemo.service import page_bounds, plausible_id
 from mnemo.store import Store
 from mnemo.store.webhook_rows import Delivery, Endpoint
@@ -36,8 +36,8 @@ class WebhookService:
             raise Unprocessable(f"Cannot send webhooks there: {refused}") from None
 
     async def create(self, owner: str | None, body: WebhookCreate) -> Endpoint:
-        """A new enabled endpoint with a new secret; 422 for a URL that may not be used
-        or past `MAX_ENDPOINTS`."""
+        """A new enabled endpoint with a new secret; 422 for a URL that may not be used,
+        409 past `MAX_ENDPOINTS`."""
         url = await self._checked(body.url)
         at = now_us()
         endpoint = Endpoint(
@@ -52,7 +52,7 @@ class WebhookService:
             updated_at=at,
         )
         if not await self.store.insert_endpoint(endpoint, MAX_ENDPOINTS):
-            raise Unprocessable(TOO_MANY)
+            raise Conflict(TOO_MANY)
         return endpoint
 
     async def endpoints(self, owner: str | None) -> list[Endpoint]:
