@@ -209,7 +209,9 @@ async def test_a_failing_delivery_ends_failed_with_its_last_error(settings, rece
             assert failed["attempts"] == len(receiver.received)  # no more tries
             metrics = (await client.get("/metrics")).text
             assert 'mnemo_webhook_deliveries_total{outcome="failed"} 1.0' in metrics
-            assert 'mnemo_webhook_deliveries_total{outcome="retry"}' in metrics
+            retries = failed["attempts"] - 1  # under load, the window may allow one
+            if retries:
+                assert f'mnemo_webhook_deliveries_total{{outcome="retry"}} {retries:.1f}' in metrics
 
 
 async def test_redirects_and_timeouts_are_failed_attempts(client, alice, receiver) -> None:

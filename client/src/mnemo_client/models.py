@@ -70,6 +70,7 @@ __all__ = [
     "ActionItemBatchCreate",
     "ActionItemBatchResult",
     "ActionItemUpdate",
+    "one_of_given",
 ]
 
 MAX_CONTENT_CHARS = 500
@@ -185,7 +186,7 @@ class MemoryCreate(BaseModel):
     tags: Tags = Field(default_factory=list)
 
 
-def _one_of_given(*names: str) -> ConfigDict:
+def one_of_given(*names: str) -> ConfigDict:
     """A PATCH body's schema: at least one of `names` given, and not null."""
     return ConfigDict(
         json_schema_extra={
@@ -200,7 +201,7 @@ def _one_of_given(*names: str) -> ConfigDict:
 class MemoryUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/memories/{id}`; a field sent as null is not given."""
 
-    model_config = _one_of_given("content", "visibility", "tags", "category")
+    model_config = one_of_given("content", "visibility", "tags", "category")
 
     content: Content | None = None
     category: MemoryCategory | None = None
@@ -423,7 +424,7 @@ class ActionItemUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/action-items/{id}`; a field sent as null is not given
     (Omi's rule: a due date cannot be removed, only replaced)."""
 
-    model_config = _one_of_given("description", "completed", "due_at")
+    model_config = one_of_given("description", "completed", "due_at")
 
     description: Description | None = None
     completed: bool | None = None

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from mnemo.models import one_of_given
 from mnemo.webhooks.addresses import MAX_URL_CHARS
 from mnemo.webhooks.events import EVENTS, WebhookEvent
 
@@ -64,7 +65,9 @@ class WebhookCreate(BaseModel):
 class WebhookUpdate(BaseModel):
     """Any of the fields; one sent as null counts as not given."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", **one_of_given("url", "events", "description", "enabled")
+    )
 
     url: Url | None = None
     events: Events | None = None
