@@ -212,6 +212,7 @@ def create_app(
             backoff_s=settings.webhooks_backoff_s,
             backoff_max_s=settings.webhooks_backoff_max_s,
             poll_s=settings.webhooks_poll_s,
+            keep_days=settings.webhooks_keep_days,
             on_outcome=lambda status: metrics.webhook_deliveries.labels(
                 "retry" if status == "pending" else status
             ).inc(),

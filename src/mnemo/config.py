@@ -154,6 +154,14 @@ class Settings(BaseSettings):
         le=86_400,
         description="The longest wait between two attempts of a delivery (6 hours by default).",
     )
+    webhooks_keep_days: int = Field(
+        30,
+        ge=0,
+        le=36500,
+        description="How long delivered and failed webhook deliveries stay listed after "
+        "their last attempt (days; 0: until their endpoint or user is deleted); older ones "
+        "are pruned hourly.",
+    )
     webhooks_poll_s: float = Field(
         1.0,
         gt=0,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from mnemo import Settings
 from mnemo.accounts import issue_key
 from mnemo.clock import now_us
@@ -70,6 +72,10 @@ async def test_a_lease_expires_and_a_late_outcome_is_not_recorded(store) -> None
     (row,) = await store.list_deliveries("e1", 10, 0)
     assert row.status == DELIVERED and row.attempts == 1 and row.delivered_at == now
     assert await store.claim_deliveries(10, 5_000_000, now + 60_000_000) == []
+    await store.insert_memories(key.user_id, [new_memory("User dives")])  # one pending
+    assert await store.prune_deliveries(now, 100) == 0  # last tried at `now`, not before
+    assert await store.prune_deliveries(now + 1, 100) == 1  # the delivered one
+    assert [r.status for r in await store.list_deliveries("e1", 10, 0)] == ["pending"]
 
 
 async def test_deliveries_follow_the_changes_transaction(store) -> None:
@@ -98,9 +104,7 @@ async def test_deliveries_follow_the_changes_transaction(store) -> None:
 
     other = new_memory("User stays")
     await store.insert_memories(key.user_id, [other])
-    try:
+    with pytest.raises(RuntimeError):
         await store.update_memory(key.user_id, other.id, fail)
-    except RuntimeError:
-        pass
     assert len(await store.list_deliveries("e1", 10, 0)) == 4  # the create only
     assert not await store.insert_endpoint(_endpoint(key.user_id, "e3"), 2)  # at the limit

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 
 import httpx
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 32  # deliveries leased, and sent at once, per round
 LEASE_MARGIN_S = 5.0
+PRUNE_EVERY_S = 3600.0  # between two prunings of old deliveries
+PRUNE_BATCH = 1000  # rows deleted per transaction
+_DAY_US = 86_400_000_000
 
 
 def lease_s(timeout_s: float) -> float:
@@ -58,10 +62,12 @@ class Deliverer:
         backoff_s: float,
         backoff_max_s: float,
         poll_s: float,
+        keep_days: int = 0,
         on_outcome: Callable[[str], None] = lambda status: None,
     ) -> None:
         """`on_outcome(status)`: called for each attempt recorded (`delivered`, `pending`
-        for a retry to come, `failed`)."""
+        for a retry to come, `failed`); `keep_days`: delivered and failed rows older are
+        pruned every `PRUNE_EVERY_S` (0: never)."""
         self._store = store
         self._allow_private = allow_private
         self._timeout_s = timeout_s
@@ -70,6 +76,8 @@ class Deliverer:
         self._poll_s = poll_s
         self._lease_us = int(lease_s(timeout_s) * 1_000_000)
         self._on_outcome = on_outcome
+        self._keep_us = keep_days * _DAY_US
+        self._pruned_at = 0.0
         self._rng = random.Random()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -135,9 +143,22 @@ class Deliverer:
             return Attempt(FAILED, at, at, error)
         return Attempt(PENDING, at, due, error)
 
+    async def prune(self, now: int | None = None) -> int:
+        """Delete the delivered and failed rows last tried over `keep_days` ago; how many."""
+        if not self._keep_us:
+            return 0
+        before = (now_us() if now is None else now) - self._keep_us
+        total = 0
+        while (pruned := await self._store.prune_deliveries(before, PRUNE_BATCH)) > 0:
+            total += pruned
+        return total
+
     async def _run(self) -> None:
         while True:
             try:
+                if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S or not self._pruned_at:
+                    self._pruned_at = time.monotonic()
+                    await self.prune()
                 recorded = await self.run_once()
             except MnemoError as error:  # the database is away: try again later
                 log.warning("webhooks: %s", error.detail)

@@ -294,6 +294,10 @@ class Store(Protocol):
         of an enabled endpoint), oldest due first, until `now` + `lease_us`; a row is
         leased to one caller at a time, whichever process calls."""
 
+    async def prune_deliveries(self, before_us: int, limit: int) -> int:
+        """Delete up to `limit` delivered or failed deliveries last tried before
+        `before_us`, oldest first; how many."""
+
     async def finish_deliveries(self, done: Sequence[tuple[Delivery, Attempt]]) -> int:
         """Record each attempt (attempts + 1, status, next attempt, error) and release its
         lease, where the lease is still the one claimed; how many were recorded."""

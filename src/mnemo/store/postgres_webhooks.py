@@ -99,6 +99,10 @@ class PostgresWebhooks(PostgresDatabase):
 
         return await self._write(claim)
 
+    async def prune_deliveries(self, before_us: int, limit: int) -> int:
+        status = await self._write(lambda conn: conn.execute(_SQL.prune, before_us, limit))
+        return int(status.rsplit(" ", 1)[1])
+
     async def finish_deliveries(self, done: Sequence[tuple[Delivery, Attempt]]) -> int:
         async def finish(conn: Connection) -> int:
             recorded = 0

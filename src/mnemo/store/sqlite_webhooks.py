@@ -108,6 +108,12 @@ class SQLiteWebhooks(SQLiteDatabase):
 
         return await self._write(claim)
 
+    async def prune_deliveries(self, before_us: int, limit: int) -> int:
+        pruned = await self._write(
+            lambda conn: conn.execute(_SQL.prune, (before_us, limit)).rowcount
+        )
+        return int(pruned)
+
     async def finish_deliveries(self, done: Sequence[tuple[Delivery, Attempt]]) -> int:
         def finish(conn: sqlite3.Connection) -> int:
             recorded = 0

@@ -165,6 +165,12 @@ class WebhookSql:
             f" AND d.leased_until <= {m(1)} AND e.enabled = {m(3)}"
             f" ORDER BY d.next_attempt_at, d.seq LIMIT {m(2)}"
         )
+        # Delivered and failed rows last tried before $1, oldest first, $2 of them.
+        self.prune = (
+            "DELETE FROM webhook_deliveries WHERE seq IN (SELECT seq FROM webhook_deliveries"
+            f" WHERE status <> '{PENDING}' AND last_attempt_at < {m(1)} ORDER BY seq"
+            f" LIMIT {m(2)})"
+        )
         self.finish = (
             f"UPDATE webhook_deliveries SET status = {m(3)}, attempts = attempts + 1,"
             f" last_attempt_at = {m(4)}, next_attempt_at = {m(5)}, last_error = {m(6)},"
