@@ -318,6 +318,9 @@ async def test_scopes(client, make_key, receiver) -> None:
     no_read = await client.post(HOOKS, json={"url": receiver.url, "events": ALL}, headers=blind)
     assert no_read.status_code == 403
     assert no_read.json() == {"detail": "Insufficient permissions. Required scope: memories:read"}
+    made = await register(client, await make_key("carol"), receiver)
+    # deleting sends nothing: webhooks:write alone will do
+    assert (await client.delete(f"{HOOKS}/{made['id']}", headers=blind)).status_code == 200
     assert (await client.get(HOOKS)).status_code == 401
 
 

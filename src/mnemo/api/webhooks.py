@@ -240,9 +240,10 @@ def _operations(router: APIRouter, owner: Owner, prefix: str) -> None:
 
 
 async def _user(request: Request) -> str | None:
-    """The key's user; a write (which sends memories to a URL) needs `memories:read` too."""
+    """The key's user; a create, PATCH or replay (which send memories to a URL) needs
+    `memories:read` too."""
     key: ApiKey = request.state.api_key
-    if request.method != "GET" and READ_SCOPE not in key.scopes:
+    if request.method in ("POST", "PATCH") and READ_SCOPE not in key.scopes:
         raise Forbidden(_MEMORY_READ_NEEDED)
     return key.user_id
 
