@@ -16,7 +16,7 @@ from mnemo.api.admin import router as admin_api
 from mnemo.api.admin_route import AdminRoute
 from mnemo.api.deps import bearer_scheme, components, scoped_route
 from mnemo.api.memories import ERRORS, TOO_LARGE, error_answer, unprocessable_answer
-from mnemo.clock import to_datetime
+from mnemo.clock import to_datetime, to_datetime_or_none
 from mnemo.errors import Forbidden
 from mnemo.models import DeleteResult, Integer
 from mnemo.store import READ_SCOPE, ApiKey
@@ -108,7 +108,7 @@ def _delivery(found: Delivery) -> WebhookDelivery:
         else to_datetime(found.last_attempt_at),
         next_attempt_at=to_datetime(found.next_attempt_at) if found.status == PENDING else None,
         last_error=found.last_error,
-        delivered_at=None if found.delivered_at is None else to_datetime(found.delivered_at),
+        delivered_at=to_datetime_or_none(found.delivered_at),
     )
 
 
