@@ -167,12 +167,18 @@ async def test_retries_then_replay(client, alice, receiver) -> None:
     assert ids == {pending["id"]}  # every retry is the same message
 
     receiver.status = lambda n: 200
-    await until(lambda: len(receiver.verified()) > 0)  # a retry got through
+    for _ in range(500):  # a retry gets through
+        (row,) = (await client.get(url, headers=alice)).json()
+        if row["status"] == "delivered":
+            break
+        await asyncio.sleep(0.02)
+    assert row["status"] == "delivered" and row["last_error"] is None
+    count = len(receiver.received)
     replayed = await client.post(f"{url}/{pending['id']}/replay", headers=alice)
     assert replayed.status_code == 200 and replayed.json()["id"] == pending["id"]
-    count = len(receiver.verified())
-    await until(lambda: len(receiver.verified()) > count)
-    assert receiver.verified()[-1].id == pending["id"]
+    assert replayed.json()["status"] == "pending" and replayed.json()["delivered_at"] is None
+    await until(lambda: len(receiver.received) > count)
+    assert receiver.received[-1].id == pending["id"] and receiver.received[-1].payload
     missing = await client.post(f"{url}/msg_nope/replay", headers=alice)
     assert missing.status_code == 404 and missing.json() == {"detail": "Delivery not found"}
 
@@ -212,6 +218,15 @@ async def test_a_failing_delivery_ends_failed_with_its_last_error(settings, rece
             retries = failed["attempts"] - 1  # under load, the window may allow one
             if retries:
                 assert f'mnemo_webhook_deliveries_total{{outcome="retry"}} {retries:.1f}' in metrics
+            receiver.status = lambda n: 200  # fixed: a replay of the failed one gets through
+            again = await client.post(f"{url}/{failed['id']}/replay", headers=alice)
+            assert again.status_code == 200 and again.json()["status"] == "pending"
+            for _ in range(200):
+                if await status() == "delivered":
+                    break
+                await asyncio.sleep(0.02)
+            assert await status() == "delivered"
+            assert receiver.received[-1].id == failed["id"] and receiver.received[-1].payload
 
 
 async def test_redirects_and_timeouts_are_failed_attempts(client, alice, receiver) -> None:
