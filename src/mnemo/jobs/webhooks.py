@@ -23,8 +23,7 @@ from collections.abc import Callable
 import httpx
 
 from mnemo.clock import now_us
-from mnemo.errors import MnemoError
-from mnemo.jobs import cancelled
+from mnemo.jobs import cancelled, survived
 from mnemo.store import Store
 from mnemo.store.webhook_rows import DELIVERED, FAILED, PENDING, Attempt, Claimed, Delivery
 from mnemo.webhooks.events import WebhookEvent, payload
@@ -153,18 +152,16 @@ class Deliverer:
             total += pruned
         return total
 
+    async def _round(self) -> int:
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S or not self._pruned_at:
+            self._pruned_at = time.monotonic()
+            await self.prune()
+        return await self.run_once()
+
     async def _run(self) -> None:
         while True:
-            try:
-                if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S or not self._pruned_at:
-                    self._pruned_at = time.monotonic()
-                    await self.prune()
-                recorded = await self.run_once()
-            except MnemoError as error:  # the database is away: try again later
-                log.warning("webhooks: %s", error.detail)
-                recorded = 0
-            except Exception:
-                log.exception("webhooks: a round failed (its deliveries stay pending)")
-                recorded = 0
+            recorded = await survived(
+                log, "webhooks", self._round, "a round failed (its deliveries stay pending)"
+            )
             if not recorded:
                 await asyncio.sleep(self._poll_s)
