@@ -20,7 +20,17 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from mnemo import mcp_http
-from mnemo.api import action_items, admin, conversations, fast, key, memories, omi_mcp, ops
+from mnemo.api import (
+    action_items,
+    admin,
+    conversations,
+    fast,
+    key,
+    memories,
+    omi_mcp,
+    ops,
+    webhooks,
+)
 from mnemo.api.deps import Components
 from mnemo.api.fast import FastPath
 from mnemo.api.limits import RateLimitHeaders, RequestSizeLimits
@@ -32,6 +42,7 @@ from mnemo.errors import MnemoError, StoreError
 from mnemo.idempotency import REPLAYED_HEADER, Replay
 from mnemo.jobs.embedder import QUIET_S, Embedder
 from mnemo.jobs.history import HistoryPruner
+from mnemo.jobs.webhooks import Deliverer
 from mnemo.logs import RequestId
 from mnemo.logs import configure as configure_logs
 from mnemo.metrics import Metrics, MetricsMiddleware
@@ -168,6 +179,11 @@ _TAGS = [
         " Developer API)",
     },
     {"name": "action items", "description": "A user's action items (the Omi Developer API)"},
+    {
+        "name": "webhooks",
+        "description": "Endpoints that receive signed events of the user's memories"
+        " (docs/webhooks.md)",
+    },
     {"name": "operations", "description": "Liveness, readiness and metrics (no key needed)"},
     {"name": "keys", "description": "The calling key's own record (any scope)"},
     {
@@ -207,6 +223,20 @@ def create_app(
         embedder.start()
         pruner = HistoryPruner(store, settings.history_retention_days)
         pruner.start()
+        deliverer = Deliverer(
+            store,
+            allow_private=settings.webhooks_allow_private,
+            timeout_s=settings.webhooks_timeout_s,
+            retry_s=settings.webhooks_retry_s,
+            backoff_s=settings.webhooks_backoff_s,
+            backoff_max_s=settings.webhooks_backoff_max_s,
+            poll_s=settings.webhooks_poll_s,
+            keep_days=settings.webhooks_keep_days,
+            on_outcome=lambda status: metrics.webhook_delivery(
+                "retried" if status == "pending" else status
+            ),
+        )
+        deliverer.start()
         app.state.mnemo = Components(
             settings=settings,
             store=store,
@@ -219,6 +249,7 @@ def create_app(
             async with mcp.running():
                 yield
         finally:
+            await deliverer.stop()
             await pruner.stop()
             await embedder.stop()
             await retrieval.drain()
@@ -247,9 +278,11 @@ def create_app(
         memories.router,
         conversations.router,
         action_items.router,
+        webhooks.router,
         omi_mcp.router,
         key.router,
         admin.router,
+        webhooks.admin_router,
         ops.router,
     )
     for router in routers:

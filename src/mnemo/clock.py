@@ -24,6 +24,11 @@ def to_datetime(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
+def to_datetime_or_none(us: int | None) -> datetime | None:
+    """`to_datetime`, or None for None (a time not set)."""
+    return None if us is None else to_datetime(us)
+
+
 def to_us(value: datetime) -> int:
     """Microseconds since the epoch of an aware datetime (naive is taken as UTC)."""
     if value.tzinfo is None:

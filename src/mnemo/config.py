@@ -121,6 +121,53 @@ class Settings(BaseSettings):
         description="How long the history of memories' changes is kept (days; 0: forever); "
         "older rows are pruned in the background (docs/history.md).",
     )
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Allow webhook URLs whose host resolves to a loopback, private, "
+        "link-local or other non-public address (self-hosted receivers, tests); false "
+        "refuses them at registration and at every delivery.",
+    )
+    webhooks_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="A webhook delivery not answered (status line and headers) within this "
+        "long counts as a failed attempt.",
+    )
+    webhooks_retry_s: float = Field(
+        259_200,
+        gt=0,
+        le=30 * 86_400,
+        description="How long a failing delivery is retried after its event (or its last "
+        "replay) before it is kept as failed (seconds; 3 days by default).",
+    )
+    webhooks_backoff_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="The wait after a delivery's first failed attempt, doubled after each "
+        "further one (each wait times a random 0.5-1 for jitter).",
+    )
+    webhooks_backoff_max_s: float = Field(
+        21_600,
+        gt=0,
+        le=86_400,
+        description="The longest wait between two attempts of a delivery (6 hours by default).",
+    )
+    webhooks_keep_days: int = Field(
+        30,
+        ge=0,
+        le=36500,
+        description="How long delivered and failed webhook deliveries stay listed after "
+        "their last attempt (days; 0: until their endpoint or user is deleted); older ones "
+        "are pruned hourly.",
+    )
+    webhooks_poll_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often a process looks for webhook deliveries that are due.",
+    )
     embed_lease_s: float = Field(
         60,
         gt=0,

@@ -149,6 +149,8 @@ async def test_deleting_a_user_leaves_no_byte_of_theirs_in_the_files(
         "action_items",
         "conversations",
         "memory_history",
+        "webhook_deliveries",
+        "webhook_endpoints",
     )
     for table in (*tables, "memory_vectors", "embedding_queue"):
         orphans = f"SELECT count(*) FROM {table} WHERE user_id NOT IN (SELECT id FROM users)"

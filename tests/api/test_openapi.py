@@ -16,6 +16,8 @@ from tests.helpers import MEMORIES, create
 
 ACTION_ITEMS = "/v1/dev/user/action-items"
 CONVERSATIONS = "/v1/dev/user/conversations"
+HOOK = "/v1/dev/user/webhooks"
+ADMIN_HOOK = "/v1/admin/webhooks"
 
 DOCUMENT = create_app(Settings()).openapi()
 REFERENCE = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
@@ -65,6 +67,20 @@ EXPECTED_IDS = {
     "createActionItems": ("post", f"{ACTION_ITEMS}/batch"),
     "updateActionItem": ("patch", f"{ACTION_ITEMS}/{{action_item_id}}"),
     "deleteActionItem": ("delete", f"{ACTION_ITEMS}/{{action_item_id}}"),
+    **{
+        prefix + name: (method, base + path)
+        for prefix, base in (("", HOOK), ("admin", ADMIN_HOOK))
+        for name, method, path in (
+            ("createWebhook", "post", ""),
+            ("listWebhooks", "get", ""),
+            ("getWebhook", "get", "/{endpoint_id}"),
+            ("updateWebhook", "patch", "/{endpoint_id}"),
+            ("deleteWebhook", "delete", "/{endpoint_id}"),
+            ("listWebhookDeliveries", "get", "/{endpoint_id}/deliveries"),
+            ("replayWebhookDelivery", "post", "/{endpoint_id}/deliveries/{delivery_id}/replay"),
+        )
+        for name in [name if not prefix else name[0].upper() + name[1:]]
+    },
     "healthz": ("get", "/healthz"),
     "readyz": ("get", "/readyz"),
     "metrics": ("get", "/metrics"),
@@ -92,6 +108,7 @@ def test_the_document_describes_the_api() -> None:
         "omi-mcp",
         "conversations",
         "action items",
+        "webhooks",
         "keys",
         "admin",
         "operations",

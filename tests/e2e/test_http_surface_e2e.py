@@ -33,7 +33,11 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_server(
         f"sqlite:///{folder}/m.db",
         log_level="info",
-        extra_env={"MNEMO_ACCESS_LOG": "true", "MNEMO_ADMIN_TOKEN": ADMIN_TOKEN},
+        extra_env={
+            "MNEMO_ACCESS_LOG": "true",
+            "MNEMO_ADMIN_TOKEN": ADMIN_TOKEN,
+            "MNEMO_WEBHOOKS_ALLOW_PRIVATE": "true",  # endpoints on the discard port
+        },
     )
     try:
         yield server
@@ -68,11 +72,25 @@ def memory_id(client: httpx.Client) -> str:
     return found
 
 
-def _concrete(path: str, memory_id: str) -> str:
-    return path.replace("{memory_id}", memory_id)
+@pytest.fixture(scope="module")
+def ids(client: httpx.Client, memory_id: str) -> dict[str, str]:
+    """A real id for each path parameter: a memory, a user's and the admin's webhook
+    endpoint (whose deliveries list is then empty)."""
+    found = {"memory_id": memory_id}
+    for prefix in ("/v1/dev/user", "/v1/admin"):
+        body = {"url": "http://127.0.0.1:9/", "events": ["memory.deleted"]}
+        made = client.post(f"{prefix}/webhooks", json=body)
+        assert made.status_code == 200, made.text
+        found[prefix] = made.json()["id"]
+    return found
 
 
-def _get_urls(document: dict[str, Any], memory_id: str) -> list[str]:
+def _concrete(path: str, ids: dict[str, str]) -> str:
+    prefix = "/v1/admin" if path.startswith("/v1/admin/") else "/v1/dev/user"
+    return path.replace("{memory_id}", ids["memory_id"]).replace("{endpoint_id}", ids[prefix])
+
+
+def _get_urls(document: dict[str, Any], ids: dict[str, str]) -> list[str]:
     """Every GET route of the document, with its required parameters filled in, and
     the documentation pages (not in the document)."""
     urls = ["/openapi.json", "/docs"]
@@ -80,12 +98,12 @@ def _get_urls(document: dict[str, Any], memory_id: str) -> list[str]:
         if "get" in operations:
             required = [p["name"] for p in operations["get"].get("parameters", []) if p["required"]]
             query = "&".join(f"{name}=tea" for name in required if name != "memory_id")
-            urls.append(_concrete(path, memory_id) + (f"?{query}" if query else ""))
+            urls.append(_concrete(path, ids) + (f"?{query}" if query else ""))
     return urls
 
 
-def test_head_answers_as_get_without_a_body(client, document, memory_id) -> None:
-    urls = _get_urls(document, memory_id)
+def test_head_answers_as_get_without_a_body(client, document, memory_id, ids) -> None:
+    urls = _get_urls(document, ids)
     assert f"{MEMORIES}/{memory_id}" in urls and MEMORIES in urls  # the fast path's
     for url in [*urls, f"{MEMORIES}?limit=2", f"{MEMORIES}/{'0' * 8}-0000-0000-0000-{'0' * 12}"]:
         got = client.get(url)
@@ -110,13 +128,13 @@ def _template(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)))
 
 
-def test_a_405_names_every_method_of_its_path(client, document, memory_id) -> None:
+def test_a_405_names_every_method_of_its_path(client, document, ids) -> None:
     """`Allow` is every method of every route whose template matches the path: so
     `/v1/dev/user/memories/batch` also allows what `/{memory_id}` does (GET of it is a
     404 for the id "batch", not a 405)."""
     templates = {_template(path): set(ops) for path, ops in document["paths"].items()}
     for path in document["paths"]:
-        concrete = _concrete(path, memory_id)
+        concrete = _concrete(path, ids)
         allowed = {
             method.upper()
             for template, methods in templates.items()
@@ -134,8 +152,8 @@ def test_a_405_names_every_method_of_its_path(client, document, memory_id) -> No
             assert listed == allowed, (method, path, listed)
 
 
-def test_a_trailing_slash_is_not_found_never_a_redirect(client, document, memory_id) -> None:
-    paths = [_concrete(path, memory_id) for path in document["paths"]] + ["/docs"]
+def test_a_trailing_slash_is_not_found_never_a_redirect(client, document, ids) -> None:
+    paths = [_concrete(path, ids) for path in document["paths"]] + ["/docs"]
     for path in paths:
         for method in ("GET", "POST", "DELETE"):
             response = client.request(method, path + "/", headers={"Host": "evil.example"})
@@ -167,15 +185,13 @@ def _integer_parameters(document: dict[str, Any]) -> list[tuple[str, str, str, s
     return found
 
 
-def test_every_integer_parameter_takes_plain_decimal_digits_only(
-    client, document, memory_id
-) -> None:
+def test_every_integer_parameter_takes_plain_decimal_digits_only(client, document, ids) -> None:
     parameters = _integer_parameters(document)
     names = {(path, name) for _, path, _, name in parameters}
     assert {(MEMORIES, "limit"), (MEMORIES, "offset"), (f"{MEMORIES}/search", "limit")} <= names
     for method, path, where, name in parameters:
         assert where == "query"  # (no integer path parameter exists)
-        base = _concrete(path, memory_id)
+        base = _concrete(path, ids)
         extra = "&query=tea" if "search" in path else ""
         for value in HOSTILE:
             url = f"{base}?{name}={httpx.URL('', params={'v': value}).query.decode()[2:]}{extra}"

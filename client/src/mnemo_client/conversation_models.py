@@ -15,8 +15,8 @@ from mnemo_client.models import (
     TEXT_PATTERN,
     ActionItem,
     MemoryCreated,
-    _one_of_given,
     _storable,
+    one_of_given,
 )
 
 __all__ = [
@@ -130,7 +130,7 @@ class SegmentsCreate(BaseModel):
 class ConversationUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/conversations/{id}`; a field sent as null is not given."""
 
-    model_config = _one_of_given("title", "discarded")
+    model_config = one_of_given("title", "discarded")
 
     title: (
         Annotated[

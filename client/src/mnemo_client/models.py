@@ -70,6 +70,7 @@ __all__ = [
     "ActionItemBatchCreate",
     "ActionItemBatchResult",
     "ActionItemUpdate",
+    "one_of_given",
 ]
 
 MAX_CONTENT_CHARS = 500
@@ -93,6 +94,8 @@ SCOPES = (
     "conversations:write",
     "action_items:read",
     "action_items:write",
+    "webhooks:read",
+    "webhooks:write",
 )
 DEFAULT_SEARCH_LIMIT = 10
 # Action items (Omi's limits): a description of 1-500 characters, 50 a batch, lists of
@@ -183,7 +186,7 @@ class MemoryCreate(BaseModel):
     tags: Tags = Field(default_factory=list)
 
 
-def _one_of_given(*names: str) -> ConfigDict:
+def one_of_given(*names: str) -> ConfigDict:
     """A PATCH body's schema: at least one of `names` given, and not null."""
     return ConfigDict(
         json_schema_extra={
@@ -198,7 +201,7 @@ def _one_of_given(*names: str) -> ConfigDict:
 class MemoryUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/memories/{id}`; a field sent as null is not given."""
 
-    model_config = _one_of_given("content", "visibility", "tags", "category")
+    model_config = one_of_given("content", "visibility", "tags", "category")
 
     content: Content | None = None
     category: MemoryCategory | None = None
@@ -434,7 +437,7 @@ class ActionItemUpdate(BaseModel):
     """Body of `PATCH /v1/dev/user/action-items/{id}`; a field sent as null is not given
     (Omi's rule: a due date cannot be removed, only replaced)."""
 
-    model_config = _one_of_given("description", "completed", "due_at")
+    model_config = one_of_given("description", "completed", "due_at")
 
     description: Description | None = None
     completed: bool | None = None

@@ -17,7 +17,7 @@ from mnemo.api import examples as ex
 from mnemo.api.admin_route import AdminRoute
 from mnemo.api.deps import App
 from mnemo.api.memories import error_answer, unprocessable_answer
-from mnemo.clock import to_datetime
+from mnemo.clock import to_datetime, to_datetime_or_none
 from mnemo.errors import BadRequest, Unprocessable
 from mnemo.models import (
     ApiKeyCreated,
@@ -69,8 +69,8 @@ def key_info(key: ApiKey) -> ApiKeyInfo:
         key_prefix=key.prefix,
         scopes=list(key.scopes),
         created_at=to_datetime(key.created_at),
-        last_used_at=None if key.last_used_at is None else to_datetime(key.last_used_at),
-        revoked_at=None if key.revoked_at is None else to_datetime(key.revoked_at),
+        last_used_at=to_datetime_or_none(key.last_used_at),
+        revoked_at=to_datetime_or_none(key.revoked_at),
     )
 
 

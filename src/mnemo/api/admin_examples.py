@@ -67,7 +67,8 @@ BAD_NAME = errors(
 )
 BAD_SCOPE = errors(
     "Unknown scope(s) ['admin']; choose from memories:read, memories:write,"
-    " conversations:read, conversations:write, action_items:read, action_items:write"
+    " conversations:read, conversations:write, action_items:read, action_items:write,"
+    " webhooks:read, webhooks:write"
 )
 BAD_USER_BODY = errors(
     [

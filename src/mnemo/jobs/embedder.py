@@ -27,8 +27,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from mnemo.errors import MnemoError
-from mnemo.jobs import cancelled
+from mnemo.jobs import cancelled, survived
 from mnemo.retrieval import Retrieval
 from mnemo.search.batching import MAX_TEXTS
 from mnemo.store import Store
@@ -84,15 +83,9 @@ class Embedder:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await self._give_way()
-                claimed = await self.run_once()
-            except MnemoError as error:  # the database is away: try again later
-                log.warning("embedder: %s", error.detail)
-                claimed = 0
-            except Exception:
-                log.exception("embedder: a batch failed (its rows stay queued)")
-                claimed = 0
+            claimed = await survived(
+                log, "embedder", self._batch, "a batch failed (its rows stay queued)"
+            )
             if claimed:
                 await asyncio.sleep(PAUSE_S)
                 continue
@@ -104,6 +97,10 @@ class Embedder:
                 await asyncio.wait([waiter], timeout=self._poll_s)
             finally:
                 waiter.cancel()
+
+    async def _batch(self) -> int:
+        await self._give_way()
+        return await self.run_once()
 
     async def _give_way(self) -> None:
         waited = 0.0

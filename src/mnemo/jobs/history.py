@@ -9,8 +9,7 @@ import asyncio
 import logging
 
 from mnemo.clock import now_us
-from mnemo.errors import MnemoError
-from mnemo.jobs import cancelled
+from mnemo.jobs import cancelled, survived
 from mnemo.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,10 +48,10 @@ class HistoryPruner:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await prune_history(self._store, self._days)
-            except MnemoError as error:  # the database is away: the next round retries
-                log.warning("history pruner: %s", error.detail)
-            except Exception:
-                log.exception("history pruner: a round failed")
+            await survived(
+                log,
+                "history pruner",
+                lambda: prune_history(self._store, self._days),
+                "a round failed",
+            )
             await asyncio.sleep(self._every_s)

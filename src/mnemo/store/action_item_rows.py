@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from mnemo.clock import to_datetime, to_us
+from mnemo.clock import to_datetime, to_datetime_or_none, to_us
 from mnemo.models import ActionItem
 from mnemo.store.base import ActionItemFilter
 from mnemo.store.rows import newest_first_sql
@@ -14,10 +14,6 @@ from mnemo.store.rows import newest_first_sql
 ACTION_ITEM_COLUMNS = (
     "id, conversation_id, description, completed, created_at, updated_at, due_at, completed_at"
 )
-
-
-def _time(us: int | None) -> datetime | None:
-    return None if us is None else to_datetime(us)
 
 
 def _us(value: datetime | None) -> int | None:
@@ -32,8 +28,8 @@ def action_item_from_row(row: Sequence[Any]) -> ActionItem:
         completed=bool(row[3]),
         created_at=to_datetime(row[4]),
         updated_at=to_datetime(row[5]),
-        due_at=_time(row[6]),
-        completed_at=_time(row[7]),
+        due_at=to_datetime_or_none(row[6]),
+        completed_at=to_datetime_or_none(row[7]),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from mnemo.idempotency import IdempotentWrite
 from mnemo.models import SCOPES, ActionItem, Conversation, Memory
 from mnemo.store.changes import HistoryRow
+from mnemo.store.webhook_rows import Attempt, Claimed, Delivery, Endpoint, EndpointChange
 
 READ_SCOPE = "memories:read"
 WRITE_SCOPE = "memories:write"
@@ -21,6 +22,8 @@ CONVERSATIONS_READ_SCOPE = "conversations:read"
 CONVERSATIONS_WRITE_SCOPE = "conversations:write"
 ACTION_ITEMS_READ_SCOPE = "action_items:read"
 ACTION_ITEMS_WRITE_SCOPE = "action_items:write"
+WEBHOOKS_READ_SCOPE = "webhooks:read"
+WEBHOOKS_WRITE_SCOPE = "webhooks:write"
 # In canonical order (how a key's scopes are stored and shown); defined once, with the
 # API's schemas (the admin API's key body documents them).
 ALL_SCOPES = SCOPES
@@ -36,6 +39,8 @@ ACCOUNT_ROWS = (
     "action_items",
     "conversations",
     "memory_history",
+    "webhook_deliveries",  # of the user's endpoints, and of the admin's about this user
+    "webhook_endpoints",
     "api_keys",
 )
 # `count_all_memories` on PostgreSQL: an exact count while the planner estimates fewer.
@@ -321,6 +326,50 @@ class Store(Protocol):
     async def prune_history(self, before_us: int, limit: int) -> int:
         """Delete up to `limit` history rows recorded before `before_us`, oldest first;
         how many."""
+
+    # webhooks (mnemo.store.webhook_rows, docs/webhooks.md): `owner` is a user's id, or
+    # None for the admin's endpoints
+    async def insert_endpoint(self, endpoint: Endpoint, most: int) -> bool:
+        """Insert it unless its owner has `most` endpoints already (checked in the same
+        transaction); whether it was."""
+
+    async def list_endpoints(self, owner: str | None) -> list[Endpoint]:
+        """The owner's endpoints, oldest first."""
+
+    async def get_endpoint(self, owner: str | None, endpoint_id: str) -> Endpoint | None:
+        """One of the owner's endpoints, or None."""
+
+    async def update_endpoint(
+        self, owner: str | None, endpoint_id: str, change: EndpointChange
+    ) -> Endpoint | None:
+        """Atomically replace its url, events, enabled, description and updated_at with
+        those of `change(current)`; None if not found."""
+
+    async def delete_endpoint(self, owner: str | None, endpoint_id: str) -> bool:
+        """Delete it and its deliveries; False if not found."""
+
+    async def list_deliveries(self, endpoint_id: str, limit: int, offset: int) -> list[Delivery]:
+        """A page of the endpoint's deliveries, newest first (the caller checked the
+        endpoint's owner)."""
+
+    async def replay_delivery(
+        self, endpoint_id: str, delivery_id: str, now: int
+    ) -> Delivery | None:
+        """Make the endpoint's delivery pending and due at `now`, its retry window starting
+        then; the delivery after it, or None if the endpoint has none with this id."""
+
+    async def claim_deliveries(self, limit: int, lease_us: int, now: int) -> list[Claimed]:
+        """Lease up to `limit` due deliveries (pending, next attempt <= `now`, not leased,
+        of an enabled endpoint), oldest due first, until `now` + `lease_us`; a row is
+        leased to one caller at a time, whichever process calls."""
+
+    async def prune_deliveries(self, before_us: int, limit: int) -> int:
+        """Delete up to `limit` delivered or failed deliveries last tried before
+        `before_us`, oldest first; how many."""
+
+    async def finish_deliveries(self, done: Sequence[tuple[Delivery, Attempt]]) -> int:
+        """Record each attempt (attempts + 1, status, next attempt, error) and release its
+        lease, where the lease is still the one claimed; how many were recorded."""
 
     # search
     async def keyword_search(

@@ -51,8 +51,9 @@ from mnemo.store.conversation_rows import (
     conversation_values,
     unlinked,
 )
-from mnemo.store.postgres_db import Connection, PostgresDatabase, T
+from mnemo.store.postgres_db import Connection, T
 from mnemo.store.postgres_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicates
+from mnemo.store.postgres_webhooks import PostgresWebhooks
 from mnemo.store.render import json_array
 from mnemo.store.rows import (
     KEY_COLUMNS,
@@ -176,7 +177,7 @@ async def _insert_conversation(conn: Connection, user_id: str, new: NewConversat
         )
 
 
-class PostgresStore(PostgresDatabase):
+class PostgresStore(PostgresWebhooks):
     """Store on a PostgreSQL database; see store/postgres_db.py for connections and
     errors."""
 

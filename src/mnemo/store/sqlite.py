@@ -62,15 +62,16 @@ from mnemo.store.rows import (
     memory_values,
     user_from_row,
 )
-from mnemo.store.sqlite_db import SMALL_READ_ROWS, SQLiteDatabase
+from mnemo.store.sqlite_db import SMALL_READ_ROWS
 from mnemo.store.sqlite_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicate
+from mnemo.store.sqlite_webhooks import SQLiteWebhooks
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
 _ORDER = "scoring DESC, created_at DESC, id DESC"
 T = TypeVar("T")
 
 
-class SQLiteStore(SQLiteDatabase):
+class SQLiteStore(SQLiteWebhooks):
     """Store on one SQLite file; see store/sqlite_db.py for the concurrency model."""
 
     keyword_half = rank.FTS5_BM25_HALF
