@@ -26,7 +26,7 @@ from mnemo.models import (
 from mnemo.retrieval import Retrieval
 from mnemo.search.dedup import find_duplicate
 from mnemo.store import Store
-from mnemo.store.base import KeyAndRead
+from mnemo.store.base import KeyAndRead, MemoryFilter
 from mnemo.store.changes import changed_fields
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
@@ -112,6 +112,21 @@ class MemoryService:
         """A page as the API's JSON array (see `Store.list_memories_json`)."""
         names = parse_categories(categories)
         return await self.store.list_memories_json(user_id, names, *page_bounds(limit, offset))
+
+    async def browse(
+        self,
+        user_id: str,
+        categories: str | None,
+        tag: str | None,
+        newest: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Memory], int]:
+        """The web page's list: a page of the user's memories in `categories` (as
+        `list_memories` takes them) carrying `tag` (None: any), newest first or most
+        important first, and how many match in all (`Store.browse_memories`)."""
+        where = MemoryFilter(tuple(parse_categories(categories)), tag or None, newest)
+        return await self.store.browse_memories(user_id, where, *page_bounds(limit, offset))
 
     async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
         """The key with this hash and, if found, its user's page of `list_memories` with

@@ -50,7 +50,8 @@ async def _admit(found: Components, expected: str, authorization: str | None, cl
     await counting_failures(found, client, check)
 
 
-def _status(error: Exception) -> int:
+def status_of(error: Exception) -> int:
+    """The status an exception is answered with (mnemo.app's handlers)."""
     if isinstance(error, MnemoError):
         return error.status_code
     if isinstance(error, StarletteHTTPException):
@@ -85,20 +86,26 @@ class AdminRoute(APIRoute):
                 status = response.status_code
                 return response
             except Exception as error:
-                status = _status(error)
+                status = status_of(error)
                 raise
             finally:
-                target = request.url.path
-                if request.url.query:
-                    target += "?" + request.url.query
-                audit.info(
-                    "who=%s client=%s action=%s %s %s outcome=%d",
-                    who,
-                    client,
-                    operation,
-                    request.method,
-                    target,
-                    status,
-                )
+                audit_line(request, who, operation, status)
 
         return admitted
+
+
+def audit_line(request: Request, who: str, operation: str, status: int) -> None:
+    """The request's line on `mnemo.audit` (this module's docstring): the admin API's and
+    the web page's admin view's (mnemo.ui.route)."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    audit.info(
+        "who=%s client=%s action=%s %s %s outcome=%d",
+        who,
+        client_address(request),
+        operation,
+        request.method,
+        target,
+        status,
+    )
