@@ -11,12 +11,13 @@ import as a batch). `AdminRoute`: the operator's session (each request audited o
 from __future__ import annotations
 
 import logging
+from html import escape
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -38,8 +39,7 @@ _READ_METHODS = frozenset({"GET", "HEAD"})
 BATCH_SUFFIXES = ("/bulk-delete", "/import")
 SIGNIN = f"{PREFIX}/signin"
 SERVER_ERROR = (
-    "The server could not do that: an unexpected error (written to the server's log). "
-    "Try again, or tell the operator."
+    "the server could not do that (its log has the details). Try again, or tell the operator."
 )
 
 
@@ -57,7 +57,8 @@ def describe(request: Request, error: Exception) -> tuple[int, str, dict[str, st
     if isinstance(error, StoreError):
         cause = f" ({error.__cause__!r})" if error.__cause__ is not None else ""
         log.error("%s %s failed: %s%s", request.method, request.url.path, error.detail, cause)
-        return error.status_code, type(error).default_detail, dict(error.headers or {})
+        text = f"{type(error).default_detail}: {SERVER_ERROR}"
+        return error.status_code, text, dict(error.headers or {})
     if isinstance(error, MnemoError):
         return error.status_code, error.detail, dict(error.headers or {})
     if isinstance(error, RequestValidationError):
@@ -65,16 +66,27 @@ def describe(request: Request, error: Exception) -> tuple[int, str, dict[str, st
     if isinstance(error, StarletteHTTPException):
         return error.status_code, str(error.detail), dict(error.headers or {})
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return 500, SERVER_ERROR, {}
+    return 500, f"Internal Server Error: {SERVER_ERROR}", {}
 
 
 def message(request: Request, text: str, status_code: int, headers: dict[str, str]) -> Response:
     """An error as the page shows it: in the messages area of the page (htmx), or as a
     page of its own."""
-    if htmx(request):
+    fragment = htmx(request)
+    if fragment:
         headers = {**headers, "HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
-        return render(request, "_message.html", {"error": text}, status_code, headers)
-    return render(request, "error.html", {"error": text}, status_code, headers)
+    try:
+        return render(
+            request,
+            "_message.html" if fragment else "error.html",
+            {"error": text},
+            status_code,
+            headers,
+        )
+    except Exception:  # a page that cannot even render its error: the sentence alone
+        log.exception("the page's error message could not be rendered")
+        body = f'<p class="message error" role="alert">{escape(text)}</p>'
+        return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 def signed_out(request: Request, ended: bool) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader
 
 from mnemo.clock import to_datetime
 from mnemo.models import MemoryCategory
@@ -15,7 +15,6 @@ from mnemo.models import MemoryCategory
 _ENV = Environment(
     loader=PackageLoader("mnemo.ui", "templates"),
     autoescape=True,
-    undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
