@@ -27,7 +27,7 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ui-browser")]
 

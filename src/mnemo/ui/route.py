@@ -11,8 +11,8 @@ import as a batch). `AdminRoute`: the operator's session (each request audited o
 from __future__ import annotations
 
 import logging
-from html import escape
 from collections.abc import Callable, Coroutine
+from html import escape
 from typing import Any, ClassVar
 
 from fastapi import Request, Response
