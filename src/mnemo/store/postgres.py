@@ -669,7 +669,11 @@ class PostgresStore(PostgresDatabase):
         self, user_id: str, where: MemoryFilter, limit: int, offset: int
     ) -> tuple[list[Memory], int]:
         page, count, params = browse_sql(
-            user_id, where, lambda n: f"${n}", lambda p: f"tags::jsonb ? {p}"
+            user_id,
+            where,
+            lambda n: f"${n}",
+            lambda p: f"tags::jsonb ? {p}",
+            lambda p: f"strpos(tags, {p}) > 0",
         )
 
         async def read(conn: Connection) -> tuple[list[Memory], int]:

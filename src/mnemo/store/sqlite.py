@@ -675,6 +675,7 @@ class SQLiteStore(SQLiteDatabase):
             where,
             lambda _: "?",
             lambda p: f"EXISTS (SELECT 1 FROM json_each(tags) WHERE value = {p})",
+            lambda p: f"instr(tags, {p}) > 0",
         )
 
         def read(conn: sqlite3.Connection) -> tuple[list[Memory], int]:

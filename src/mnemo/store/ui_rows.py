@@ -1,9 +1,12 @@
 """The web page's statements (its list and its sessions), shared by the SQL backends:
 `mark(n)` spells the n-th parameter (`?` or `$n`), `has_tag(p)` tests that the row's
-`tags` (a JSON array as text) holds the parameter `p`."""
+`tags` (a JSON array as text) holds the parameter `p`, `contains(p)` that its text holds
+`p` (a cheap test first: a tag that JSON writes as itself is in the text of every row
+that holds it)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +24,7 @@ def browse_sql(
     where: MemoryFilter,
     mark: Callable[[int], str],
     has_tag: Callable[[str], str],
+    contains: Callable[[str], str],
 ) -> tuple[str, str, list[Any]]:
     """The page's statement (its limit and offset are the two parameters after the
     returned ones), the count's statement, and their parameters."""
@@ -32,6 +36,9 @@ def browse_sql(
         places = ", ".join(mark(n) for n in range(first, len(params) + 1))
         test += f" AND category IN ({places})"
     if where.tag is not None:
+        if json.dumps(where.tag, ensure_ascii=False)[1:-1] == where.tag:
+            params.append(where.tag)
+            test += f" AND {contains(mark(len(params)))}"
         params.append(where.tag)
         test += f" AND {has_tag(mark(len(params)))}"
     order = NEWEST_FIRST if where.newest else IMPORTANT_FIRST

@@ -157,7 +157,7 @@ async def _memory(request: Request, memory_id: str) -> Memory:
     return Memory.model_validate_json(raw)
 
 
-def _card(request: Request, memory: Memory, template: str = "_card.html") -> Response:
+def _card(request: Request, memory: Memory, template: str = "_one_card.html") -> Response:
     can_write = WRITE_SCOPE in _key(request).scopes
     return render(request, template, {"m": memory, "can_write": can_write})
 
