@@ -192,6 +192,8 @@ async def test_hostile_bodies_and_ids_are_messages(ui_app: FastAPI) -> None:
             await client.get("/ui/memories/" + "x" * 300, headers=HTMX),
             await client.get("/ui/memories/%00", headers=HTMX),
             await client.get("/ui/memories/%E2%80%AE", headers=HTMX),
+            await client.get("/ui/no/such/page"),
+            await client.post("/ui/no-such-form", headers=token),
             await client.post("/ui/import", headers=token),
             await client.post("/ui/import", files={"file": ("x.jsonl", b"\xff\n")}, headers=token),
             await client.post(

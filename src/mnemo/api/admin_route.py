@@ -50,8 +50,7 @@ async def _admit(found: Components, expected: str, authorization: str | None, cl
     await counting_failures(found, client, check)
 
 
-def status_of(error: Exception) -> int:
-    """The status an exception is answered with (mnemo.app's handlers)."""
+def _status(error: Exception) -> int:
     if isinstance(error, MnemoError):
         return error.status_code
     if isinstance(error, StarletteHTTPException):
@@ -86,7 +85,7 @@ class AdminRoute(APIRoute):
                 status = response.status_code
                 return response
             except Exception as error:
-                status = status_of(error)
+                status = _status(error)
                 raise
             finally:
                 audit_line(request, who, operation, status)

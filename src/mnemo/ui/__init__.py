@@ -25,4 +25,5 @@ def mount(app: FastAPI) -> None:
     for router in (signin.router, memories.router, admin.router):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(packages=[("mnemo.ui", "static")]), name="ui-static")
+    app.include_router(signin.fallback)
     app.add_middleware(PageHeaders)

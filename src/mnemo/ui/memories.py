@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from mnemo.api.deps import charge, components
 from mnemo.api.memories import parse_update
+from mnemo.auth import require_scope
 from mnemo.errors import BadRequest, NotFound, Unprocessable
 from mnemo.models import (
     MAX_QUERY_CHARS,
@@ -34,18 +35,13 @@ CHANGED = "memories-changed"  # the event that makes the page fetch its list aga
 
 router = APIRouter(prefix=PREFIX, route_class=UserRoute, include_in_schema=False)
 
-Text = Annotated[str, Form(max_length=10_000)]
+MAX_FIELD_CHARS = 10_000  # a form field as typed (the API's limits then apply)
 
 
 def _key(request: Request) -> ApiKey:
     key: ApiKey | None = request.state.ui_visitor.key
     assert key is not None  # UserRoute admits only a user's session
     return key
-
-
-def _tags(raw: str) -> list[str]:
-    """Tags typed as a comma-separated list."""
-    return [tag.strip() for tag in raw.split(",") if tag.strip()]
 
 
 def _form_issues(error: ValidationError) -> Unprocessable:
@@ -101,26 +97,35 @@ async def memories(
     return render(request, "memories.html", context)
 
 
+class MemoryForm(BaseModel):
+    """The create and edit forms' fields as typed (tags comma-separated); the API's own
+    checks follow (`MemoryCreate`, `parse_update`). A blank field is not given."""
+
+    content: str = Field("", max_length=MAX_FIELD_CHARS)
+    category: str = Field("", max_length=100)
+    visibility: str = Field("", max_length=100)
+    tags: str = Field("", max_length=MAX_FIELD_CHARS)
+
+    def given(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "category": self.category or None,
+            "visibility": self.visibility or None,
+            "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
+        }
+
+
+Fields = Annotated[MemoryForm, Form()]
+
+
 @router.post("/memories")
-async def create(
-    request: Request,
-    content: Text = "",
-    category: Annotated[str, Form(max_length=100)] = "",
-    visibility: Annotated[str, Form(max_length=100)] = "private",
-    tags: Text = "",
-) -> Response:
+async def create(request: Request, form: Fields) -> Response:
     """A new memory; without a category, the server's choice is shown."""
     key = _key(request)
     found = components(request)
+    given = {name: value for name, value in form.given().items() if value is not None}
     try:
-        body = MemoryCreate.model_validate(
-            {
-                "content": content,
-                "category": category or None,
-                "visibility": visibility,
-                "tags": _tags(tags),
-            }
-        )
+        body = MemoryCreate.model_validate(given)
     except ValidationError as error:
         raise _form_issues(error) from None
     await charge(found, key, len(body.content), request.scope.setdefault("state", {}))
@@ -169,29 +174,16 @@ async def card(request: Request, memory_id: str) -> Response:
 
 @router.get("/memories/{memory_id}/edit")
 async def edit_form(request: Request, memory_id: str) -> Response:
-    if WRITE_SCOPE not in _key(request).scopes:
-        raise NotFound()
+    require_scope(_key(request), WRITE_SCOPE)  # a read-only key has no edit form
     return _card(request, await _memory(request, memory_id), "_edit.html")
 
 
 @router.post("/memories/{memory_id}")
-async def update(
-    request: Request,
-    memory_id: str,
-    content: Text = "",
-    category: Annotated[str, Form(max_length=100)] = "",
-    visibility: Annotated[str, Form(max_length=100)] = "",
-    tags: Text = "",
-) -> Response:
+async def update(request: Request, memory_id: str, form: Fields) -> Response:
     """Content, category, visibility and tags, as the API's PATCH validates them."""
     key = _key(request)
     found = components(request)
-    raw = {
-        "content": content,
-        "category": category or None,
-        "visibility": visibility or None,
-        "tags": _tags(tags),
-    }
+    raw = form.given()
     patch = parse_update(raw, where=lambda loc: loc)
     await charge(found, key, len(patch.content or ""), request.scope.setdefault("state", {}))
     memory = await found.service.update_memory(key.user_id, memory_id, patch)

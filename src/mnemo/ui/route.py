@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mnemo.api.admin_route import audit_line, status_of
+from mnemo.api.admin_route import audit_line
 from mnemo.api.deps import components, count_request
 from mnemo.auth import require_scope
 from mnemo.errors import Forbidden, MnemoError, StoreError
@@ -154,4 +154,4 @@ class AdminRoute(OpenRoute):
     door = "admin"
 
 
-__all__ = ["AdminRoute", "OpenRoute", "UserRoute", "describe", "message", "status_of"]
+__all__ = ["AdminRoute", "OpenRoute", "UserRoute", "describe", "message"]

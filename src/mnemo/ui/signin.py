@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mnemo.api.admin_route import audit_line
 from mnemo.api.deps import client_address, components, counting_failures
@@ -133,3 +134,12 @@ async def sign_out(request: Request) -> Response:
     response = RedirectResponse(SIGNIN, status_code=303)
     clear_cookie(response, COOKIE)
     return response
+
+
+fallback = APIRouter(prefix=PREFIX, route_class=OpenRoute, include_in_schema=False)
+
+
+@fallback.api_route("/{path:path}", methods=["GET", "POST"])
+async def no_such_page(request: Request, path: str) -> Response:
+    """Any other path under /ui: a page saying so (mounted after the static files)."""
+    raise StarletteHTTPException(404, "There is no such page.")
