@@ -365,7 +365,9 @@ async def test_the_admin_door(database_url: str) -> None:
         async with _client(app) as client:
             await sign_in(client, alice)  # a user's session does not open the admin view
             assert (await client.get("/ui/admin")).status_code == 303
+            alices = digest(client.cookies[COOKIE])
             assert (await sign_in(client, TOKEN)).headers["location"] == "/ui/admin"
+            assert await _store(app).ui_session(alices, 0) is None  # a new sign-in ends it
             users = await client.get("/ui/admin")
             assert users.status_code == 200 and "alice" in users.text
             assert (await client.get("/ui/memories")).status_code == 303  # not a user's

@@ -111,6 +111,7 @@ async def sign_in(
         response = _form(request, text, status_code)
         response.headers.update(headers)
         return response
+    await end_session(found.store, request)  # a session the browser had ends here
     session_id = await open_session(found.store, found.settings, signed_in)
     if operator:
         audit_line(request, "admin", "ui.sign_in", 303)
