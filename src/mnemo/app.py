@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from mnemo import mcp_http
+from mnemo import mcp_http, ui
 from mnemo.api import (
     action_items,
     admin,
@@ -288,6 +288,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.router.routes.append(Route(mcp_http.PATH, mcp, methods=["POST"], include_in_schema=False))
+    ui.mount(app)
     # Every route, for the `Allow` header of a 405.
     app.state.routes = [*app.routes, *(route for r in routers for route in r.routes)]
     app.add_exception_handler(MnemoError, _project_error)
@@ -309,7 +310,10 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
         body_timeout_s=settings.body_timeout_s,
-        larger={admin.IMPORT_PATH: settings.admin_import_max_bytes},
+        larger={
+            admin.IMPORT_PATH: settings.admin_import_max_bytes,
+            ui.IMPORT_PATH: settings.admin_import_max_bytes,
+        },
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _outermost(app, lambda inner: RequestId(inner, access_log=settings.access_log))

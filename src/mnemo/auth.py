@@ -65,6 +65,12 @@ def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(scope for scope in ALL_SCOPES if scope in wanted)
 
 
+def require_scope(key: ApiKey, scope: str | None) -> None:
+    """`Forbidden` unless the key has `scope` (None: any key will do)."""
+    if scope is not None and scope not in key.scopes:
+        raise Forbidden(f"Insufficient permissions. Required scope: {scope}")
+
+
 class Authenticator:
     """Turns an `Authorization` header into the key's record, or raises 401/403."""
 
@@ -82,7 +88,12 @@ class Authenticator:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(MISSING_HEADER)
-        token = token.strip()
+        return await self.authenticate_key(token.strip(), scope, lookup)
+
+    async def authenticate_key(
+        self, token: str, scope: str | None, lookup: Lookup | None = None
+    ) -> ApiKey:
+        """`authenticate` for the key itself (the web page's sign-in form sends it)."""
         if not _KEY_PATTERN.fullmatch(token):
             raise Unauthorized(INVALID_KEY)
         digest = hash_key(token)
@@ -90,8 +101,7 @@ class Authenticator:
         if found is None or not hmac.compare_digest(found[1], digest):
             raise Unauthorized(INVALID_KEY)
         key = found[0]
-        if scope is not None and scope not in key.scopes:
-            raise Forbidden(f"Insufficient permissions. Required scope: {scope}")
+        require_scope(key, scope)
         self._touch(key)
         return key
 

@@ -236,11 +236,24 @@ class Settings(BaseSettings):
         description="Bearer token of the operator: the admin API (/v1/admin/...) and the web "
         "page's admin view; unset, both are off.",
     )
+    ui_session_hours: float = Field(
+        12,
+        gt=0,
+        le=720,
+        description="The web page's sessions end this long after sign-in, at the latest "
+        "(sooner on sign-out, when the browser closes, or when the key is revoked).",
+    )
+    ui_secure_cookies: bool = Field(
+        False,
+        description="Mark the web page's cookies `Secure` on every request (behind a TLS "
+        "proxy that does not send X-Forwarded-Proto); they are whenever the request came "
+        "over HTTPS.",
+    )
     admin_import_max_bytes: int = Field(
         67_108_864,
         ge=1024,
-        description="Largest body of the admin API's import (POST /v1/admin/import); larger "
-        "is a 413.",
+        description="Largest body of an import: the admin API's (POST /v1/admin/import) "
+        "and the web page's (POST /ui/import); larger is a 413.",
     )
     redis_url: str | None = Field(
         None, description="redis://host:6379/0 to share rate-limit counters between workers."

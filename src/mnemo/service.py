@@ -26,7 +26,7 @@ from mnemo.models import (
 from mnemo.retrieval import Retrieval
 from mnemo.search.dedup import find_duplicate
 from mnemo.store import Store
-from mnemo.store.base import KeyAndRead, NewConversation
+from mnemo.store.base import KeyAndRead, MemoryFilter, NewConversation
 from mnemo.store.changes import EXTRACTION, acting_as, changed_fields
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
@@ -123,6 +123,21 @@ class MemoryService:
         if not plausible_id(conversation_id):
             return b"[]"
         return await self.store.conversation_memories_json(user_id, conversation_id, names, *bounds)
+
+    async def browse(
+        self,
+        user_id: str,
+        categories: str | None,
+        tag: str | None,
+        newest: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Memory], int]:
+        """The web page's list: a page of the user's memories in `categories` (as
+        `list_memories` takes them) carrying `tag` (None: any), newest first or most
+        important first, and how many match in all (`Store.browse_memories`)."""
+        where = MemoryFilter(tuple(parse_categories(categories)), tag or None, newest)
+        return await self.store.browse_memories(user_id, where, *page_bounds(limit, offset))
 
     async def key_and_page(self, key_hash: str, limit: int, offset: int) -> KeyAndRead:
         """The key with this hash and, if found, its user's page of `list_memories` with

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from mnemo.accounts import check_user_name
 from mnemo.auth import parse_scopes
 from mnemo.clock import to_datetime, to_us
-from mnemo.errors import BadRequest
-from mnemo.models import Memory
+from mnemo.errors import BadRequest, Unprocessable
+from mnemo.models import Memory, MemoryCreate
 from mnemo.store import ApiKey, Store, User
 from mnemo.store.changes import IMPORT, acting_as
 
@@ -64,8 +64,11 @@ def _at(value: int | None) -> datetime | None:
     return None if value is None else to_datetime(value)
 
 
-async def export_lines(store: Store, user_name: str | None = None) -> AsyncIterator[str]:
-    """JSON Lines for every user (or one), their keys and their memories."""
+async def export_lines(
+    store: Store, user_name: str | None = None, *, keys: bool = True
+) -> AsyncIterator[str]:
+    """JSON Lines for every user (or one), their keys (unless `keys` is False: the web
+    page's export, docs/ui.md) and their memories."""
     users = [user for user, _ in await store.list_users()]
     if user_name is not None:
         users = [user for user in users if user.name == user_name]
@@ -75,7 +78,7 @@ async def export_lines(store: Store, user_name: str | None = None) -> AsyncItera
         yield UserRecord(
             kind="user", id=user.id, name=user.name, created_at=to_datetime(user.created_at)
         ).model_dump_json()
-        for key, key_hash in await store.keys_with_hashes(user.id):
+        for key, key_hash in await store.keys_with_hashes(user.id) if keys else ():
             yield _key_line(key, key_hash)
         after = ""
         while page := await store.memories_after(user.id, after, _PAGE):
@@ -155,6 +158,59 @@ def _parse(number: int, line: str) -> UserRecord | KeyRecord | MemoryRecord:
         raise BadRequest(f"line {number}: {error.detail}") from None
     except (ValueError, ValidationError) as error:
         raise BadRequest(f"line {number}: not a valid record: {error}") from None
+
+
+def decode_lines(body: bytes) -> list[str]:
+    """An import's body as its lines (a leading byte order mark dropped); `Unprocessable`
+    naming the first line that is not UTF-8."""
+    try:
+        return body.decode("utf-8").removeprefix("\ufeff").split("\n")
+    except UnicodeDecodeError as error:
+        line = body.count(b"\n", 0, error.start) + 1
+        raise Unprocessable(f"line {line} is not UTF-8 text") from None
+
+
+def user_memories(lines: Iterable[str]) -> list[Memory]:
+    """The memory records of an export, for the web page's import into the signed-in
+    user (docs/ui.md): every line checked as `check_lines` does, and each memory's
+    content, category, visibility and tags as the API checks a new memory's; user and
+    key records are checked and skipped. `BadRequest` naming the first bad line."""
+    memories = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = _parse(number, line)
+        if not isinstance(record, MemoryRecord):
+            continue
+        fields = ("content", "category", "visibility", "tags")
+        try:
+            MemoryCreate.model_validate(record.model_dump(include=set(fields)))
+        except ValidationError as error:
+            issues = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+            )
+            raise BadRequest(f"line {number}: {issues}") from None
+        memories.append(Memory.model_validate(record.model_dump(exclude={"kind", "user"})))
+    return memories
+
+
+async def import_user_memories(
+    store: Store,
+    user_id: str,
+    memories: Sequence[Memory],
+    embed: Callable[[Sequence[str]], Awaitable[list[bytes]]] | None = None,
+) -> ImportCounts:
+    """Store `user_memories`' memories as the user's (those whose id is taken are left
+    as they are, counted as already there), in pages of 500, each in one transaction."""
+    counts = ImportCounts()
+    for start in range(0, len(memories), _PAGE):
+        batch = memories[start : start + _PAGE]
+        vectors = await embed([m.content for m in batch]) if embed else []
+        with acting_as(IMPORT):
+            added = await store.import_memories(user_id, batch, vectors)
+        counts.added["memory"] += added
+        counts.existing["memory"] += len(batch) - added
+    return counts
 
 
 def check_lines(lines: Iterable[str]) -> int:

@@ -64,3 +64,21 @@ def test_the_licence_is_in_the_wheel(installed: Path) -> None:
     done = run(installed / "python", "-c", code, cwd=installed)
     licence = f"mnemo-{__version__}.dist-info/licenses/LICENSE"
     assert licence in done.stdout, done.stdout + done.stderr
+
+
+def test_the_web_pages_templates_and_static_files_are_packaged(installed: Path) -> None:
+    """Every template and static file of mnemo.ui is in the wheel, and loads from it."""
+    source = ROOT / "src" / "mnemo" / "ui"
+    templates = sorted(p.name for p in (source / "templates").iterdir())
+    static = sorted(p.name for p in (source / "static").iterdir())
+    script = (
+        "import json; from importlib.resources import files; "
+        "from mnemo.ui.templating import _ENV; "
+        "ui = files('mnemo.ui'); "
+        "print(json.dumps([sorted(_ENV.list_templates()),"
+        " sorted(p.name for p in (ui / 'static').iterdir()),"
+        " (ui / 'static' / 'htmx.min.js').read_text()[:9]]))"
+    )
+    done = run(installed / "python", "-c", script, cwd=installed)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [templates, static, "var htmx="]

@@ -32,7 +32,7 @@ from mnemo.models import (
 )
 from mnemo.service import page_bounds
 from mnemo.store import ApiKey, User
-from mnemo.transfer import ImportCounts, check_lines, export_lines, import_lines
+from mnemo.transfer import ImportCounts, check_lines, decode_lines, export_lines, import_lines
 
 PREFIX = "/v1/admin"
 IMPORT_PATH = f"{PREFIX}/import"
@@ -226,14 +226,6 @@ async def export_data(app: App, request: Request) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        line = body.count(b"\n", 0, error.start) + 1
-        raise Unprocessable(f"line {line} is not UTF-8 text") from None
-
-
 @router.post(
     "/import",
     response_model=ImportResult,
@@ -257,7 +249,7 @@ async def import_data(
     line is checked first: a malformed one is a 422 naming it, and nothing is stored.
     A failure found only while storing (a record of a user the file has not created)
     is a 422 naming the line and what was stored before it."""
-    lines = _text(await request.body()).split("\n")
+    lines = decode_lines(await request.body())
     try:
         check_lines(lines)
     except BadRequest as error:

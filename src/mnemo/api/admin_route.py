@@ -88,17 +88,23 @@ class AdminRoute(APIRoute):
                 status = _status(error)
                 raise
             finally:
-                target = request.url.path
-                if request.url.query:
-                    target += "?" + request.url.query
-                audit.info(
-                    "who=%s client=%s action=%s %s %s outcome=%d",
-                    who,
-                    client,
-                    operation,
-                    request.method,
-                    target,
-                    status,
-                )
+                audit_line(request, who, operation, status)
 
         return admitted
+
+
+def audit_line(request: Request, who: str, operation: str, status: int) -> None:
+    """The request's line on `mnemo.audit` (this module's docstring): the admin API's and
+    the web page's admin view's (mnemo.ui.route)."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    audit.info(
+        "who=%s client=%s action=%s %s %s outcome=%d",
+        who,
+        client_address(request),
+        operation,
+        request.method,
+        target,
+        status,
+    )

@@ -68,16 +68,24 @@ async def admit(
     calls are each admitted, and counted, as requests of their own.
     `lookup`: see `Authenticator.authenticate`.
     """
-    limiter = found.limiter
     key = await counting_failures(
         found, client, lambda: found.authenticator.authenticate(authorization, scope, lookup)
     )
-    if limiter is not None and policy is not None:
+    if policy is not None:
+        await count_request(found, key, policy, state)
+    return key
+
+
+async def count_request(found: Components, key: ApiKey, policy: str, state: dict[str, Any]) -> None:
+    """Count an admitted request for its key under `policy` (429 over the limit), the
+    decision kept in `state["rate_limit"]` for `RateLimitHeaders`: `admit`'s, and the
+    web page's for the signed-in key (mnemo.ui.route)."""
+    limiter = found.limiter
+    if limiter is not None:
         decision = await limiter.take(policy, key.id)
         state["rate_limit"] = decision
         if not decision.allowed:
             raise RateLimited(policy, decision.reset_s, decision.headers())
-    return key
 
 
 async def counting_failures(

@@ -41,6 +41,7 @@ ACCOUNT_ROWS = (
     "memory_history",
     "webhook_deliveries",  # of the user's endpoints, and of the admin's about this user
     "webhook_endpoints",
+    "ui_sessions",
     "api_keys",
 )
 # `count_all_memories` on PostgreSQL: an exact count while the planner estimates fewer.
@@ -115,6 +116,33 @@ class NewConversation:
 
     conversation: Conversation
     action_items: Sequence[ActionItem] = ()
+
+
+@dataclass(frozen=True)
+class MemoryFilter:
+    """Which of a user's memories the web page lists, in which order: `categories`
+    (any of them; none: all), `tag` (memories carrying it; None: all), `newest` (by
+    creation time, newest first; else most important first, the API's list order)."""
+
+    categories: tuple[str, ...] = ()
+    tag: str | None = None
+    newest: bool = False
+
+
+@dataclass(frozen=True)
+class UiSession:
+    """A signed-in browser of the web page (docs/ui.md). `id_hash`: the SHA-256 of the
+    id in its cookie. A user's session names its key (`key_id`, `user_id`); the
+    operator's names none and holds the SHA-256 of the admin token (`admin_hash`).
+    Times are microseconds since the epoch."""
+
+    id_hash: str
+    user_id: str | None
+    key_id: str | None
+    admin_hash: str | None
+    csrf: str
+    created_at: int
+    expires_at: int
 
 
 MemoryChange = Callable[[Memory], Memory]
@@ -440,3 +468,21 @@ class Store(Protocol):
 
     async def import_key(self, key: ApiKey, key_hash: str) -> bool:
         """Insert the key unless its id or hash is stored already; whether it was."""
+
+    # the web page (mnemo.ui)
+    async def browse_memories(
+        self, user_id: str, where: MemoryFilter, limit: int, offset: int
+    ) -> tuple[list[Memory], int]:
+        """A page of the user's memories that match `where`, in its order, and how many
+        match in all."""
+
+    async def create_ui_session(self, session: UiSession) -> None:
+        """Store a new session, and delete every session past its `expires_at`."""
+
+    async def ui_session(self, id_hash: str, now_us: int) -> tuple[UiSession, ApiKey | None] | None:
+        """The live session with this id hash (None if there is none or it expired at
+        `now_us`) and, for a user's session, its key if still active (None once revoked
+        or deleted)."""
+
+    async def end_ui_session(self, id_hash: str) -> None:
+        """Delete the session (nothing if there is none)."""

@@ -37,8 +37,10 @@ from mnemo.store.base import (
     ConversationFilter,
     KeyAndRead,
     MemoryChange,
+    MemoryFilter,
     NewConversation,
     Queued,
+    UiSession,
     User,
     key_then_page,
 )
@@ -66,6 +68,13 @@ from mnemo.store.rows import (
     memory_from_row,
     memory_values,
     user_from_row,
+)
+from mnemo.store.ui_rows import (
+    UI_SESSION_COLUMNS,
+    browse_sql,
+    session_from_row,
+    session_sql,
+    session_values,
 )
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
@@ -796,6 +805,43 @@ class PostgresStore(PostgresWebhooks):
         )
         return _affected(status) > 0
 
+    async def browse_memories(
+        self, user_id: str, where: MemoryFilter, limit: int, offset: int
+    ) -> tuple[list[Memory], int]:
+        page, count, params = browse_sql(
+            user_id,
+            where,
+            lambda n: f"${n}",
+            lambda p: f"tags::jsonb ? {p}",
+            lambda p: f"strpos(tags, {p}) > 0",
+        )
+
+        async def read(conn: Connection) -> tuple[list[Memory], int]:
+            rows = await conn.fetch(page, *params, limit, offset)
+            return [memory_from_row(row) for row in rows], int(await conn.fetchval(count, *params))
+
+        return await self._read(read)
+
+    async def create_ui_session(self, session: UiSession) -> None:
+        async def create(conn: Connection) -> None:
+            await conn.execute("DELETE FROM ui_sessions WHERE expires_at <= $1", session.created_at)
+            await conn.execute(
+                f"INSERT INTO ui_sessions ({UI_SESSION_COLUMNS})"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                *session_values(session),
+            )
+
+        await self._write(create)
+
+    async def ui_session(self, id_hash: str, now_us: int) -> tuple[UiSession, ApiKey | None] | None:
+        row = await self._read(lambda conn: conn.fetchrow(_UI_SESSION, id_hash, now_us))
+        return None if row is None else session_from_row(row)
+
+    async def end_ui_session(self, id_hash: str) -> None:
+        await self._write(
+            lambda conn: conn.execute("DELETE FROM ui_sessions WHERE id_hash = $1", id_hash)
+        )
+
 
 async def _delete_memories(conn: Connection, user_id: str) -> int:
     """Delete the user's memories (their vectors and full-text entries are columns of
@@ -805,6 +851,7 @@ async def _delete_memories(conn: Connection, user_id: str) -> int:
     return _affected(await conn.execute("DELETE FROM memories WHERE user_id = $1", user_id))
 
 
+_UI_SESSION = session_sql(lambda n: f"${n}")
 _HISTORY = (
     "SELECT action, actor, at, old_json, new_json FROM memory_history"
     " WHERE user_id = $1 AND memory_id = $2 ORDER BY id"

@@ -34,8 +34,10 @@ from mnemo.store.base import (
     ConversationFilter,
     KeyAndRead,
     MemoryChange,
+    MemoryFilter,
     NewConversation,
     Queued,
+    UiSession,
     User,
     key_then_memory,
     key_then_page,
@@ -65,6 +67,13 @@ from mnemo.store.rows import (
 from mnemo.store.sqlite_db import SMALL_READ_ROWS
 from mnemo.store.sqlite_keys import KEY_BACKLOG_PAGE, key_backlog, put_keys, stored_duplicate
 from mnemo.store.sqlite_webhooks import SQLiteWebhooks
+from mnemo.store.ui_rows import (
+    UI_SESSION_COLUMNS,
+    browse_sql,
+    session_from_row,
+    session_sql,
+    session_values,
+)
 from mnemo.store.vector_cache import UserVectors, VectorCache
 
 _ORDER = "scoring DESC, created_at DESC, id DESC"
@@ -767,6 +776,46 @@ class SQLiteStore(SQLiteWebhooks):
         )
         return bool(changed)
 
+    async def browse_memories(
+        self, user_id: str, where: MemoryFilter, limit: int, offset: int
+    ) -> tuple[list[Memory], int]:
+        page, count, params = browse_sql(
+            user_id,
+            where,
+            lambda _: "?",
+            lambda p: f"EXISTS (SELECT 1 FROM json_each(tags) WHERE value = {p})",
+            lambda p: f"instr(tags, {p}) > 0",
+        )
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Memory], int]:
+            rows = conn.execute(page, (*params, limit, offset)).fetchall()
+            return [memory_from_row(row) for row in rows], conn.execute(count, params).fetchone()[0]
+
+        return await self._read(read)
+
+    async def create_ui_session(self, session: UiSession) -> None:
+        def create(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM ui_sessions WHERE expires_at <= ?", (session.created_at,))
+            conn.execute(
+                f"INSERT INTO ui_sessions ({UI_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                session_values(session),
+            )
+
+        await self._write(create)
+
+    async def ui_session(self, id_hash: str, now_us: int) -> tuple[UiSession, ApiKey | None] | None:
+        row = await self._read_small(
+            lambda conn: conn.execute(_UI_SESSION, (id_hash, now_us)).fetchone()
+        )
+        return None if row is None else session_from_row(row)
+
+    async def end_ui_session(self, id_hash: str) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM ui_sessions WHERE id_hash = ?", (id_hash,)
+            ).close()
+        )
+
 
 _INSERT_MEMORY = (
     f"INSERT INTO memories (user_id, {WRITE_COLUMNS})"
@@ -774,6 +823,7 @@ _INSERT_MEMORY = (
 )
 
 
+_UI_SESSION = session_sql(lambda _: "?")
 _INSERT_ACTION_ITEM = (
     f"INSERT INTO action_items (user_id, {ACTION_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
