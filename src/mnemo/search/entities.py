@@ -1,0 +1,81 @@
+"""Who a query and a memory are about: names, cheaply, offline.
+
+- `query_names(query)`: the capitalised words of a query that are not question or
+  function words, months or days ("Where does Caroline's sister live?" -> {"caroline"};
+  "what should I cook?" -> none). Casefolded; a possessive "'s" is dropped.
+- `memory_subjects(content)`: who a memory is about. A conversation turn stored as
+  `"<Speaker> (<date>): <words>"` or `"<Speaker>: <words>"` is about its speaker; any
+  other memory about the names it contains ("User's sister Sarah lives in Portland" ->
+  {"sarah", "portland"}; "User" is everyone's and not a name).
+- `mentions(content)`: every name a memory contains, the speaker's too.
+
+No model, no list of names: a name is a word written with a capital that is not
+first-word capitalisation of a common word (a fixed list below). Ranking uses these
+as evidence (`relevance.py`), never as a filter.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["memory_subjects", "mentions", "query_names"]
+
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
+_SPEAKER = re.compile(r"^\s*([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*)?)\s*(?:\([^)]{0,40}\))?\s*:")
+_COMMON = frozenset(
+    """
+    a an the and or but if so of to in on at by for with from about as into than then
+    i me my mine we our us you your he him his she her they them their it its this that
+    these those there here who whom whose what which where when why how whats
+    is are was were be been being am do does did done have has had having can could
+    will would shall should may might must not no yes any anything some something
+    every everything all tell remind show find give list get know say said said
+    user users dr mr mrs ms
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+    hey hi hello oh wow ha haha okay ok yep yeah well great good big so anyway
+    """.split()
+)
+
+
+def _names(text: str) -> frozenset[str]:
+    out = set()
+    for match in _WORD.finditer(text):
+        word = match.group().rstrip(".-'’")
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        if not word or not word[0].isupper():
+            continue
+        folded = word.casefold()
+        if folded not in _COMMON and len(folded) > 1:
+            out.add(folded)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def query_names(query: str) -> frozenset[str]:
+    """The names a query mentions (casefolded)."""
+    return _names(query)
+
+
+def _speaker(content: str) -> str | None:
+    match = _SPEAKER.match(content)
+    if match is None:
+        return None
+    speaker = match.group(1)
+    return speaker.casefold() if speaker.casefold() not in _COMMON else None
+
+
+@lru_cache(maxsize=65536)
+def memory_subjects(content: str) -> frozenset[str]:
+    """Who a memory is about: a turn's speaker, or the names in it."""
+    speaker = _speaker(content)
+    return frozenset((speaker,)) if speaker is not None else _names(content)
+
+
+@lru_cache(maxsize=65536)
+def mentions(content: str) -> frozenset[str]:
+    """Every name in the memory, its speaker's included."""
+    speaker = _speaker(content)
+    return _names(content) | ({speaker} if speaker else set())
