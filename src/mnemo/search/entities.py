@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["memory_subjects", "mentions", "query_names"]
+from mnemo.search.keyword import query_terms
+
+__all__ = ["content_query", "memory_subjects", "mentions", "query_names"]
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _SPEAKER = re.compile(r"^\s*([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*)?)\s*(?:\([^)]{0,40}\))?\s*:")
@@ -39,18 +41,29 @@ _COMMON = frozenset(
 )
 
 
+def _name(word: str) -> str | None:
+    """The casefolded name this word is, or None."""
+    word = word.rstrip(".-'’")
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if not word or not word[0].isupper():
+        return None
+    folded = word.casefold()
+    return folded if folded not in _COMMON and len(folded) > 1 else None
+
+
 def _names(text: str) -> frozenset[str]:
-    out = set()
-    for match in _WORD.finditer(text):
-        word = match.group().rstrip(".-'’")
-        if word.endswith(("'s", "’s")):
-            word = word[:-2]
-        if not word or not word[0].isupper():
-            continue
-        folded = word.casefold()
-        if folded not in _COMMON and len(folded) > 1:
-            out.add(folded)
-    return frozenset(out)
+    return frozenset(n for m in _WORD.finditer(text) if (n := _name(m.group())) is not None)
+
+
+@lru_cache(maxsize=4096)
+def content_query(query: str) -> str:
+    """The query without its names, for the keyword side ("What is Ruth studying?" ->
+    "What is studying?"), when any other searchable word is left; else the query
+    ("who is Okonkwo?"). A name matches every memory of that person, so the keyword
+    side would mostly rank who is named; the names count through `relevance` instead."""
+    stripped = _WORD.sub(lambda m: " " if _name(m.group()) else m.group(), query)
+    return stripped if query_terms(stripped) else query
 
 
 @lru_cache(maxsize=4096)

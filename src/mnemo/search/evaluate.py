@@ -36,6 +36,7 @@ from mnemo.clock import new_id, now_us
 from mnemo.config import Settings
 from mnemo.models import new_memory
 from mnemo.search.embed import Embedder, from_blob, to_blob
+from mnemo.search.entities import content_query
 from mnemo.search.rank import fuse, rrf, semantic_ranking
 from mnemo.search.relevance import rank
 from mnemo.store import User, store_for
@@ -113,9 +114,10 @@ def load(split: str | None = None, data_dir: Path = DATA_DIR) -> Dataset:
     return Dataset(memories, queries)
 
 
-async def _keyword_rankings(
-    dataset: Dataset, database_url: str
-) -> tuple[dict[str, Ranking], float]:
+KeywordRuns = tuple[dict[str, Ranking], dict[str, Ranking], float]
+
+
+async def _keyword_rankings(dataset: Dataset, database_url: str) -> KeywordRuns:
     store = store_for(Settings(database_url=database_url))
     await store.open()
     try:
@@ -125,21 +127,25 @@ async def _keyword_rankings(
             users[name] = user.id
             memories = [new_memory(text, memory_id=mid) for mid, text in rows]
             await store.insert_memories(user.id, memories)
-        rankings = {
-            q.id: await store.keyword_search(users[q.user], q.text, DEPTH) for q in dataset.queries
-        }
-        return rankings, store.keyword_half
+        full, content = {}, {}
+        for q in dataset.queries:
+            full[q.id] = await store.keyword_search(users[q.user], q.text, DEPTH)
+            words = content_query(q.text)
+            same = words == q.text
+            content[q.id] = (
+                full[q.id] if same else await store.keyword_search(users[q.user], words, DEPTH)
+            )
+        return full, content, store.keyword_half
     finally:
         await store.close()
 
 
-def keyword_rankings(
-    dataset: Dataset, database_url: str | None = None
-) -> tuple[dict[str, Ranking], float]:
-    """Every query's keyword ranking, `DEPTH` deep, by the store at `database_url` (an
+def keyword_rankings(dataset: Dataset, database_url: str | None = None) -> KeywordRuns:
+    """Every query's keyword rankings, `DEPTH` deep, by the store at `database_url` (an
     empty database: a new SQLite file or PostgreSQL schema) holding the dataset's users
-    and memories, as the service searches; and that store's `keyword_half`. Without a
-    URL, a SQLite file in a temporary directory."""
+    and memories, as the service searches: of the whole query (the baselines) and of
+    `entities.content_query` (the shipped ranking); and that store's `keyword_half`.
+    Without a URL, a SQLite file in a temporary directory."""
     if database_url is not None:
         return asyncio.run(_keyword_rankings(dataset, database_url))
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,6 +194,7 @@ class Runs:
     keyword: dict[str, Ranking]
     semantic: dict[str, Ranking]
     keyword_half: float  # that of the store that ranked `keyword`
+    content_keyword: dict[str, Ranking]  # the keyword rankings of the content words
     _contents: dict[str, str] | None = None
 
     def ranking(self, q: Query, mode: str = "hybrid", fuser: Fuser | None = None) -> Ranking:
@@ -205,7 +212,12 @@ class Runs:
         if mode == "fuse":
             return fuse(keyword, semantic, DEPTH, keyword_half=self.keyword_half)
         return rank(
-            q.text, keyword, semantic, self.contents, DEPTH, keyword_half=self.keyword_half
+            q.text,
+            self.content_keyword[q.id],
+            semantic,
+            self.contents,
+            DEPTH,
+            keyword_half=self.keyword_half,
         )
 
     @property
@@ -225,7 +237,7 @@ class Runs:
     def only(self, queries: Sequence[Query]) -> Runs:
         """The same runs, scored over `queries` only."""
         subset = Dataset(self.dataset.memories, list(queries))
-        return Runs(subset, self.keyword, self.semantic, self.keyword_half)
+        return Runs(subset, self.keyword, self.semantic, self.keyword_half, self.content_keyword)
 
 
 def run(
@@ -237,7 +249,7 @@ def run(
     """Search every query of `dataset` by keyword (with the store at `database_url`, see
     `keyword_rankings`) and by meaning."""
     vectors = vectors if vectors is not None else embed_all(dataset, embedder)
-    keyword, keyword_half = keyword_rankings(dataset, database_url)
+    keyword, content, keyword_half = keyword_rankings(dataset, database_url)
     stored = {
         user: [(mid, vectors[mid]) for mid, _ in rows] for user, rows in dataset.memories.items()
     }
@@ -245,4 +257,4 @@ def run(
         q.id: semantic_ranking(from_blob(vectors[q.id]), stored[q.user], DEPTH)
         for q in dataset.queries
     }
-    return Runs(dataset, keyword, semantic, keyword_half)
+    return Runs(dataset, keyword, semantic, keyword_half, content)
