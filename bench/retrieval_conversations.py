@@ -127,12 +127,9 @@ def make_conversation(index: int, rng: random.Random, t: dict[str, Any]) -> tupl
             queries.append({"kind": "date", "query": text, "relevant": evidence[i]})
     split = "dev" if index < DEV_CONVERSATIONS else "test"
     query_rows = [
-        {"id": f"{conv}-q{j:02d}", "user": conv, "split": split, **q}
-        for j, q in enumerate(queries)
+        {"id": f"{conv}-q{j:02d}", "user": conv, "split": split, **q} for j, q in enumerate(queries)
     ]
-    mem_rows = [
-        {"id": r["id"], "user": conv, "content": r["content"], "tags": []} for r in rows
-    ]
+    mem_rows = [{"id": r["id"], "user": conv, "content": r["content"], "tags": []} for r in rows]
     return mem_rows, query_rows
 
 

@@ -9,8 +9,9 @@
   (never the test splits; needs the `train` extra, for scipy) and print them:
   a listwise model (softmax over each query's candidates, the likelihood of its
   relevant memories; L2 strength chosen by 2-fold cross-validation over the dev users),
-  then a monotone calibration of its score to P(relevant) (isotonic regression over
-  every dev candidate, relevant or not: a step function, linear between its steps);
+  then the calibration of its score to P(relevant): a logistic map of the score and
+  its softmax share among the query's candidates, fitted on every candidate of the dev
+  queries and of the same queries asked of another user (none relevant);
 - `--database-url`: the store whose keyword search is measured: a new SQLite file by
   default, or an empty PostgreSQL database, e.g.
   `postgresql://postgres@127.0.0.1:5432/test?search_path=eval` (an empty schema).
@@ -78,14 +79,17 @@ def table(runs: Runs, title: str) -> None:
             print(f"{mode:<9} {label:<16}" + "".join(f"{m[c]:10.3f}" for c in COLUMNS))
 
 
-def _groups(runs: Runs, users: set[str] | None = None) -> list[tuple[Any, Any]]:
-    """Per query: its candidates' features (a matrix) and which are relevant."""
+def _groups(runs: Runs, users: set[str] | None = None, foreign: bool = False) -> list[Any]:
+    """Per query (with `foreign`, per query asked of another user instead): its
+    candidates' features (a matrix) and which are relevant."""
     import numpy as np
 
     out = []
     for q in runs.dataset.queries:
         if users is not None and q.user not in users:
             continue
+        if foreign:
+            q = runs.dataset.foreign(q)
         found = relevance.features(
             q.text,
             runs.content_keyword[q.id],
@@ -139,9 +143,7 @@ def fit(all_runs: dict[str, Runs]) -> None:
     from scipy.optimize import minimize
 
     users = {name: sorted(runs.dataset.memories) for name, runs in all_runs.items()}
-    folds = [
-        {name: set(u[parity::2]) for name, u in users.items()} for parity in (0, 1)
-    ]
+    folds = [{name: set(u[parity::2]) for name, u in users.items()} for parity in (0, 1)]
     scores = {}
     for l2 in L2:
         held = 0.0
@@ -154,26 +156,38 @@ def fit(all_runs: dict[str, Runs]) -> None:
     l2 = max(L2, key=lambda v: (scores[v], -v))
     sets = [_groups(r) for r in all_runs.values()]
     w = _listwise(sets, l2)
-    z = np.concatenate([x @ w for g in sets for x, _ in g])
-    y = np.concatenate([labels for g in sets for _, labels in g]).astype(float)
-
-    from sklearn.isotonic import IsotonicRegression
-
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(z, y)
-    # the fitted steps (sklearn keeps each step's two ends), linear between them
-    xs, ps = iso.X_thresholds_, iso.y_thresholds_
-    table_ = tuple((round(float(x), 3), round(float(q), 4)) for x, q in zip(xs, ps, strict=True))
     print(f"chosen L2 {l2:g}")
     print(f"WEIGHTS = {tuple(round(float(v), 4) for v in w)}")
-    print(f"CALIBRATION = {table_}")
-    p = np.interp(z, [t for t, _ in table_], [q for _, q in table_])
-    print("calibration on dev (predicted / observed share relevant):")
+    # Calibration: the real queries and as many asked of another user (no relevant
+    # candidate), so that a score also says whether anything relevant is there at all.
+    rows, labels = [], []
+    for group in [*sets, *(_groups(r, foreign=True) for r in all_runs.values())]:
+        for x, y in group:
+            z = x @ w
+            top = z.max()
+            lse = top + np.log(np.exp(z - top).sum())
+            rows += [np.column_stack([z, z - lse])]
+            labels += [y]
+    x_all, y_all = np.vstack(rows), np.concatenate(labels).astype(float)
+
+    def loss(abc: Any) -> tuple[float, Any]:
+        t = x_all @ abc[:2] + abc[2]
+        p = 1 / (1 + np.exp(-t))
+        g = p - y_all
+        value = float(np.sum(np.logaddexp(0, t) - y_all * t))
+        return value, np.array([g @ x_all[:, 0], g @ x_all[:, 1], g.sum()])
+
+    abc = minimize(loss, np.zeros(3), jac=True, method="L-BFGS-B").x
+    assert abc[0] + abc[1] >= 0, abc  # monotone in z within a query
+    print(f"CALIBRATION = {tuple(round(float(v), 4) for v in abc)}")
+    p = 1 / (1 + np.exp(-(x_all @ abc[:2] + abc[2])))
+    print("calibration on dev, real and foreign queries (predicted / observed share relevant):")
     for low, high in ((0, 0.05), (0.05, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)):
         inside = (p >= low) & (p < high)
         if inside.any():
             print(
                 f"  [{low:.2f}, {min(high, 1):.2f}): {int(inside.sum()):6d} candidates, "
-                f"predicted {p[inside].mean():.3f}, observed {y[inside].mean():.3f}"
+                f"predicted {p[inside].mean():.3f}, observed {y_all[inside].mean():.3f}"
             )
 
 

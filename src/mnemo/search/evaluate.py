@@ -60,6 +60,7 @@ MODES = ("keyword", "semantic", "rrf", "fuse", "hybrid")
 DEPTH = 50  # candidates taken from each single ranking before fusing
 CUTOFF = 10  # length of the list that MRR and nDCG score
 RECALL_AT = (1, 5, 10, 50)
+FOREIGN = "@foreign"  # the id suffix of a query asked of another user (`Dataset.foreign`)
 
 Ranking = list[tuple[str, float]]
 Fuser = Callable[[Ranking, Ranking, int], Ranking]
@@ -74,11 +75,23 @@ class Query:
     text: str
     relevant: frozenset[str]
 
+    @property
+    def text_id(self) -> str:
+        """The id of the query whose text this is (a foreign query's own)."""
+        return self.id.removesuffix(FOREIGN)
+
 
 @dataclass
 class Dataset:
     memories: dict[str, list[tuple[str, str]]]  # user -> [(memory id, content)]
     queries: list[Query]
+
+    def foreign(self, q: Query) -> Query:
+        """`q` asked of another user of the set (the next one by name): a query none of
+        whose candidates is relevant, for calibrating the score (`relevance.py`)."""
+        users = sorted(self.memories)
+        other = users[(users.index(q.user) + 1) % len(users)]
+        return Query(q.id + FOREIGN, other, q.split, q.kind, q.text, frozenset())
 
     def texts(self) -> dict[str, str]:
         """Every memory and query text by id."""
@@ -128,7 +141,7 @@ async def _keyword_rankings(dataset: Dataset, database_url: str) -> KeywordRuns:
             memories = [new_memory(text, memory_id=mid) for mid, text in rows]
             await store.insert_memories(user.id, memories)
         full, content = {}, {}
-        for q in dataset.queries:
+        for q in [*dataset.queries, *map(dataset.foreign, dataset.queries)]:
             full[q.id] = await store.keyword_search(users[q.user], q.text, DEPTH)
             words = content_query(q.text)
             same = words == q.text
@@ -254,7 +267,7 @@ def run(
         user: [(mid, vectors[mid]) for mid, _ in rows] for user, rows in dataset.memories.items()
     }
     semantic = {
-        q.id: semantic_ranking(from_blob(vectors[q.id]), stored[q.user], DEPTH)
-        for q in dataset.queries
+        q.id: semantic_ranking(from_blob(vectors[q.text_id]), stored[q.user], DEPTH)
+        for q in [*dataset.queries, *map(dataset.foreign, dataset.queries)]
     }
     return Runs(dataset, keyword, semantic, keyword_half, content)

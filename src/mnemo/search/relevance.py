@@ -14,9 +14,10 @@ Each candidate (a memory in either list) gets the features of `features()`:
   `rank.fuse`);
 - `1 / (RRF_K + rank)` on each side (reciprocal-rank evidence: either side alone can
   lift a memory; 0 where it is absent);
-- names (`entities.py`): whether the memory is about a person the query names (the
-  speaker of a turn, or a name in a fact), only mentions one, or is about someone else
-  while the query names people.
+- names (`entities.py`), when the query names someone: whether the memory is about a
+  person the query names (the speaker of a turn, or a name in a fact), only mentions
+  one, is a question by someone else (in a dialogue: most likely asked of the named
+  person, the first half of a two-turn answer), or is about someone else.
 
 `relevance_score = 1 / (1 + exp(-(BIAS + WEIGHTS · features)))`: a logistic model
 fitted on the dev splits of both evaluation sets (`bench/retrieval_eval.py --fit`) to
@@ -28,13 +29,21 @@ it is deterministic.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Mapping, Sequence
 
 from mnemo.search.entities import memory_subjects, mentions, query_names
 
-__all__ = ["CALIBRATION", "FEATURES", "RRF_K", "WEIGHTS", "calibrated", "features", "rank"]
+__all__ = [
+    "CALIBRATION",
+    "FEATURES",
+    "RRF_K",
+    "WEIGHTS",
+    "calibrated",
+    "features",
+    "rank",
+    "scores",
+]
 
 RRF_K = 10.0
 FEATURES = (
@@ -48,76 +57,28 @@ FEATURES = (
     "cosine_z",
     "about_named",
     "mentions_named",
+    "asks_other",
     "about_other",
 )
 # Fitted by `python bench/retrieval_eval.py --fit` on the dev splits (see docs/search.md):
-# the ranking score is WEIGHTS · features; CALIBRATION maps it to P(relevant), linearly
-# between its (score, probability) points, clipped at both ends.
-WEIGHTS = (0.7041, 2.846, -2.2591, 4.8761, 3.7206, 0.7257, -0.196, 0.6801, 1.2328, -0.8508, 1.1709)
-CALIBRATION = (
-    (-4.841, 0.0),
-    (-3.593, 0.0),
-    (-3.579, 0.0025),
-    (-2.565, 0.0025),
-    (-2.564, 0.0056),
-    (-2.038, 0.0056),
-    (-2.036, 0.0083),
-    (-1.927, 0.0083),
-    (-1.927, 0.0102),
-    (1.863, 0.0102),
-    (1.863, 0.0107),
-    (2.418, 0.0107),
-    (2.419, 0.0132),
-    (2.487, 0.0132),
-    (2.487, 0.0164),
-    (2.735, 0.0164),
-    (2.735, 0.0289),
-    (2.828, 0.0289),
-    (2.828, 0.03),
-    (2.888, 0.03),
-    (2.888, 0.0378),
-    (3.136, 0.0378),
-    (3.137, 0.0563),
-    (3.745, 0.0563),
-    (3.745, 0.0777),
-    (4.374, 0.0777),
-    (4.378, 0.1043),
-    (4.996, 0.1043),
-    (4.996, 0.1081),
-    (5.095, 0.1081),
-    (5.096, 0.1111),
-    (5.505, 0.1111),
-    (5.507, 0.1164),
-    (5.812, 0.1164),
-    (5.813, 0.125),
-    (5.833, 0.125),
-    (5.834, 0.1279),
-    (6.088, 0.1279),
-    (6.089, 0.1667),
-    (6.127, 0.1667),
-    (6.127, 0.1818),
-    (6.191, 0.1818),
-    (6.216, 0.3235),
-    (6.415, 0.3235),
-    (6.418, 0.3333),
-    (6.556, 0.3333),
-    (6.558, 0.4),
-    (6.658, 0.4),
-    (6.666, 0.5263),
-    (6.96, 0.5263),
-    (7.056, 0.5385),
-    (7.393, 0.5385),
-    (7.453, 0.6667),
-    (7.507, 0.6667),
-    (7.522, 0.7),
-    (7.775, 0.7),
-    (7.781, 0.75),
-    (7.883, 0.75),
-    (7.953, 0.8571),
-    (8.336, 0.8571),
-    (8.342, 0.8947),
-    (10.684, 0.8947),
+# the ranking score is z = WEIGHTS · features; the relevance is
+# sigmoid(CALIBRATION[0] * z + CALIBRATION[1] * log_share + CALIBRATION[2]), where
+# log_share = z - log(sum(exp(z)) over the query's candidates).
+WEIGHTS = (
+    0.4014,
+    2.4029,
+    -1.131,
+    6.123,
+    4.1253,
+    2.7937,
+    -3.3931,
+    0.6698,
+    1.654,
+    -0.8728,
+    5.4629,
+    0.5333,
 )
+CALIBRATION = (0.204, 0.7595, -1.777)
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -130,60 +91,89 @@ def features(
     *,
     keyword_half: float,
 ) -> dict[str, tuple[float, ...]]:
-    """Each candidate's features (in the order of FEATURES), by memory id."""
-    names = query_names(query)
-    kw: dict[str, tuple[int, float]] = {}
-    for position, (memory_id, score) in enumerate(keyword):
-        kw.setdefault(memory_id, (position, abs(score) / (abs(score) + keyword_half)))
-    sem: dict[str, tuple[int, float]] = {}
-    for position, (memory_id, cosine) in enumerate(semantic):
-        sem.setdefault(memory_id, (position, cosine))
-    floor = semantic[-1][1] if semantic else 0.0
-    cosines = [c for _, c in semantic]
+    """Each candidate's features (in the order of FEATURES), by memory id. A memory
+    listed twice in one ranking keeps its first (best) entry."""
+    kw = _first(keyword)
+    sem = _first(semantic)
+    cosines = [c for c in sem.values()]
+    floor = cosines[-1] if cosines else 0.0
     mean = sum(cosines) / len(cosines) if cosines else 0.0
     spread = math.sqrt(sum((c - mean) ** 2 for c in cosines) / len(cosines)) if cosines else 0.0
     spread = max(spread, 0.01)
+    sem_at = {m: i for i, m in enumerate(sem)}
+    kw_at = {m: i for i, m in enumerate(kw)}
+    names = query_names(query)
     out = {}
     for memory_id in sem.keys() | kw.keys():
-        s, k = sem.get(memory_id), kw.get(memory_id)
-        about = mentioned = other = 0.0
-        content = contents.get(memory_id)
-        if names and content is not None:
-            subjects = memory_subjects(content)
-            if subjects & names:
-                about = 1.0
-            elif mentions(content) & names:
-                mentioned = 1.0
-            elif subjects:
-                other = 1.0
+        cosine = sem.get(memory_id, floor)
+        strength = (
+            abs(kw[memory_id]) / (abs(kw[memory_id]) + keyword_half) if memory_id in kw else 0.0
+        )
+        part = min(max((cosine - 0.2) / 0.4, 0.0), 1.0)
         out[memory_id] = (
-            s[1] if s else floor,
-            min(max(((s[1] if s else floor) - 0.2) / 0.4, 0.0), 1.0),
-            1.0 if s else 0.0,
-            k[1] if k else 0.0,
-            (k[1] if k else 0.0) * min(max(((s[1] if s else floor) - 0.2) / 0.4, 0.0), 1.0),
-            1.0 / (RRF_K + s[0] + 1) if s else 0.0,
-            1.0 / (RRF_K + k[0] + 1) if k else 0.0,
-            ((s[1] if s else floor) - mean) / spread,
-            about,
-            mentioned,
-            other,
+            cosine,
+            part,
+            1.0 if memory_id in sem else 0.0,
+            strength,
+            strength * part,
+            1.0 / (RRF_K + sem_at[memory_id] + 1) if memory_id in sem else 0.0,
+            1.0 / (RRF_K + kw_at[memory_id] + 1) if memory_id in kw else 0.0,
+            (cosine - mean) / spread,
+            *_who(names, contents.get(memory_id)),
         )
     return out
 
 
-_STEPS = [z for z, _ in CALIBRATION]
+def _first(ranking: Ranking) -> dict[str, float]:
+    """The ranking as a dict in its order, each memory's first score."""
+    out: dict[str, float] = {}
+    for memory_id, score in ranking:
+        out.setdefault(memory_id, score)
+    return out
 
 
-def calibrated(score: float) -> float:
-    """P(relevant) of a ranking score, by CALIBRATION (monotone, in [0, 1])."""
-    i = bisect.bisect_right(_STEPS, score)
-    if i == 0:
-        return CALIBRATION[0][1]
-    if i == len(CALIBRATION):
-        return CALIBRATION[-1][1]
-    (z0, p0), (z1, p1) = CALIBRATION[i - 1], CALIBRATION[i]
-    return p0 if z1 == z0 else p0 + (p1 - p0) * (score - z0) / (z1 - z0)
+def _who(names: frozenset[str], content: str | None) -> tuple[float, float, float, float]:
+    """The name features: about a person the query names, only mentions one, a question
+    by someone else (in a dialogue, most likely asked of the named person), about
+    someone else. All 0 when the query names nobody."""
+    if not names or content is None:
+        return (0.0, 0.0, 0.0, 0.0)
+    subjects = memory_subjects(content)
+    if subjects & names:
+        return (1.0, 0.0, 0.0, 0.0)
+    if mentions(content) & names:
+        return (0.0, 1.0, 0.0, 0.0)
+    if not subjects:
+        return (0.0, 0.0, 0.0, 0.0)
+    if content.rstrip().endswith("?"):
+        return (0.0, 0.0, 1.0, 0.0)
+    return (0.0, 0.0, 0.0, 1.0)
+
+
+def calibrated(z: float, log_share: float, calibration: Sequence[float] = CALIBRATION) -> float:
+    """P(relevant) of a candidate with ranking score `z` and softmax share `log_share`
+    among its query's candidates (monotone in z for one query: both weights >= 0)."""
+    t = calibration[0] * z + calibration[1] * log_share + calibration[2]
+    return 1.0 / (1.0 + math.exp(-t)) if t >= 0 else math.exp(t) / (1.0 + math.exp(t))
+
+
+def scores(
+    query: str,
+    keyword: Ranking,
+    semantic: Ranking,
+    contents: Mapping[str, str],
+    *,
+    keyword_half: float,
+    weights: Sequence[float] = WEIGHTS,
+) -> dict[str, tuple[float, float]]:
+    """Each candidate's ranking score z and its log softmax share, by memory id."""
+    found = features(query, keyword, semantic, contents, keyword_half=keyword_half)
+    z = {m: sum(w * v for w, v in zip(weights, x, strict=True)) for m, x in found.items()}
+    if not z:
+        return {}
+    top = max(z.values())
+    lse = top + math.log(sum(math.exp(v - top) for v in z.values()))
+    return {m: (v, v - lse) for m, v in z.items()}
 
 
 def rank(
@@ -195,6 +185,7 @@ def rank(
     *,
     keyword_half: float,
     weights: Sequence[float] = WEIGHTS,
+    calibration: Sequence[float] = CALIBRATION,
 ) -> list[tuple[str, float]]:
     """The `limit` most relevant candidates with their relevance in [0, 1], best first."""
     if limit <= 0:
@@ -202,12 +193,9 @@ def rank(
     big = len(keyword) + len(semantic) + 1
     sem_rank = {m: i for i, (m, _) in reversed(list(enumerate(semantic)))}
     kw_rank = {m: i for i, (m, _) in reversed(list(enumerate(keyword)))}
-    scored = []
-    for memory_id, x in features(
-        query, keyword, semantic, contents, keyword_half=keyword_half
-    ).items():
-        z = sum(w * v for w, v in zip(weights, x, strict=True))
-        key = (-z, sem_rank.get(memory_id, big), kw_rank.get(memory_id, big), memory_id)
-        scored.append((key, memory_id, z))
-    scored.sort()
-    return [(memory_id, round(calibrated(z), 6)) for _, memory_id, z in scored[:limit]]
+    found = scores(query, keyword, semantic, contents, keyword_half=keyword_half, weights=weights)
+    ordered = sorted(
+        found,
+        key=lambda m: (-found[m][0], sem_rank.get(m, big), kw_rank.get(m, big), m),
+    )
+    return [(m, round(calibrated(*found[m], calibration), 6)) for m in ordered[:limit]]
