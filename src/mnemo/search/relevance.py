@@ -103,7 +103,7 @@ def features(
     sem_at = {m: i for i, m in enumerate(sem)}
     kw_at = {m: i for i, m in enumerate(kw)}
     names = query_names(query)
-    out = {}
+    out: dict[str, tuple[float, ...]] = {}
     for memory_id in sem.keys() | kw.keys():
         cosine = sem.get(memory_id, floor)
         strength = (
