@@ -29,6 +29,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from retrieval_data import write_set
+
 SEED = 20261202
 CONVERSATIONS = 24
 DEV_CONVERSATIONS = 8
@@ -141,11 +143,7 @@ def main() -> int:
         m, q = make_conversation(i, rng, templates)
         memories += m
         queries += q
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("memories.jsonl", memories), ("queries.jsonl", queries)):
-        with (OUT / name).open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_set(OUT, memories, queries)
     kinds: dict[str, int] = {}
     for q in queries:
         kinds[q["kind"]] = kinds.get(q["kind"], 0) + 1
