@@ -45,6 +45,7 @@ __all__ = [
     "CONVERSATIONS_DIR",
     "DATA_DIR",
     "DEPTH",
+    "MODES",
     "Dataset",
     "Query",
     "Runs",
