@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from mnemo.search.keyword import query_terms
 
-__all__ = ["content_query", "memory_subjects", "mentions", "query_names"]
+__all__ = ["content_query", "memory_subjects", "mentions", "people", "query_names"]
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _SPEAKER = re.compile(r"^\s*([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*)?)\s*(?:\([^)]{0,40}\))?\s*:")
@@ -190,8 +190,11 @@ def _name(word: str) -> str | None:
     return folded if folded not in _COMMON and len(folded) > 1 else None
 
 
+@lru_cache(maxsize=65536)
 def _names(text: str) -> frozenset[str]:
-    return frozenset(n for m in _WORD.finditer(text) if (n := _name(m.group())) is not None)
+    # `_name` only for the capitalised words: most words are not
+    words = _WORD.findall(text)
+    return frozenset(n for w in words if w[0].isupper() and (n := _name(w)) is not None)
 
 
 @lru_cache(maxsize=4096)
@@ -214,19 +217,25 @@ def _speaker(content: str) -> str | None:
     match = _SPEAKER.match(content)
     if match is None:
         return None
-    speaker = match.group(1)
-    return speaker.casefold() if speaker.casefold() not in _COMMON else None
+    speaker = match.group(1).casefold()
+    return speaker if speaker not in _COMMON else None
 
 
 @lru_cache(maxsize=65536)
+def people(content: str) -> tuple[frozenset[str], frozenset[str]]:
+    """`(memory_subjects(content), mentions(content))`, read once."""
+    speaker = _speaker(content)
+    names = _names(content)
+    if speaker is None:
+        return names, names
+    return frozenset((speaker,)), names | {speaker}
+
+
 def memory_subjects(content: str) -> frozenset[str]:
     """Who a memory is about: a turn's speaker, or the names in it."""
-    speaker = _speaker(content)
-    return frozenset((speaker,)) if speaker is not None else _names(content)
+    return people(content)[0]
 
 
-@lru_cache(maxsize=65536)
 def mentions(content: str) -> frozenset[str]:
     """Every name in the memory, its speaker's included."""
-    speaker = _speaker(content)
-    return _names(content) | ({speaker} if speaker else set())
+    return people(content)[1]

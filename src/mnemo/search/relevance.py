@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from mnemo.search.entities import memory_subjects, mentions, query_names
+from mnemo.search.entities import people, query_names
 
 __all__ = [
     "CALIBRATION",
@@ -138,10 +138,10 @@ def _who(names: frozenset[str], content: str | None) -> tuple[float, float, floa
     someone else. All 0 when the query names nobody."""
     if not names or content is None:
         return (0.0, 0.0, 0.0, 0.0)
-    subjects = memory_subjects(content)
+    subjects, mentioned = people(content)
     if subjects & names:
         return (1.0, 0.0, 0.0, 0.0)
-    if mentions(content) & names:
+    if mentioned & names:
         return (0.0, 1.0, 0.0, 0.0)
     if not subjects:
         return (0.0, 0.0, 0.0, 0.0)
