@@ -11,13 +11,13 @@
 
 No model, no list of names: a name is a word written with a capital that is not
 first-word capitalisation of a common word (a fixed list below). Ranking uses these
-as evidence (`relevance.py`), never as a filter.
+as evidence (`relevance.py`), never as a filter. Nothing is cached: no text of a
+memory (or a query) stays in the process after the search that read it.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from mnemo.search.keyword import query_terms
 
@@ -190,14 +190,12 @@ def _name(word: str) -> str | None:
     return folded if folded not in _COMMON and len(folded) > 1 else None
 
 
-@lru_cache(maxsize=65536)
 def _names(text: str) -> frozenset[str]:
     # `_name` only for the capitalised words: most words are not
     words = _WORD.findall(text)
     return frozenset(n for w in words if w[0].isupper() and (n := _name(w)) is not None)
 
 
-@lru_cache(maxsize=4096)
 def content_query(query: str) -> str:
     """The query without its names, for the keyword side ("What is Ruth studying?" ->
     "What is studying?"), when any other searchable word is left; else the query
@@ -207,7 +205,6 @@ def content_query(query: str) -> str:
     return stripped if query_terms(stripped) else query
 
 
-@lru_cache(maxsize=4096)
 def query_names(query: str) -> frozenset[str]:
     """The names a query mentions (casefolded)."""
     return _names(query)
@@ -221,9 +218,8 @@ def _speaker(content: str) -> str | None:
     return speaker if speaker not in _COMMON else None
 
 
-@lru_cache(maxsize=65536)
 def people(content: str) -> tuple[frozenset[str], frozenset[str]]:
-    """`(memory_subjects(content), mentions(content))`, read once."""
+    """`(memory_subjects(content), mentions(content))`, read in one pass."""
     speaker = _speaker(content)
     names = _names(content)
     if speaker is None:
