@@ -5,26 +5,31 @@ rankings of one user's memories (`(memory_id, raw_score)`, best first: the store
 full-text search and the exact cosine scan) and the contents of the memories in them,
 and returns at most `limit` `(memory_id, relevance_score)` pairs, best first.
 
-Each candidate (a memory in either list) gets the features of `features()`:
+Each candidate (a memory in either list) gets the features of FEATURES (the table in
+docs/search.md, "Ranking"):
 
-- `cosine`: its cosine with the query (a memory only the keyword side found gets the
-  lowest cosine of the semantic list, an upper bound of its own, and `semantic` 0);
+- `cosine`, `cosine_part`: its cosine with the query (a memory only the keyword side
+  found gets the lowest cosine of the semantic list, an upper bound of its own, and
+  `semantic` 0), and that mapped from [0.2, 0.6] onto [0, 1];
 - `keyword`: the strength of its full-text match, `|score| / (|score| + keyword_half)`
-  (0 if the keyword side did not find it; each store says its own half, as for
-  `rank.fuse`);
+  (0 if the keyword side did not find it; each store says its own half), and
+  `keyword_x_cosine`, that times `cosine_part`;
 - `1 / (RRF_K + rank)` on each side (reciprocal-rank evidence: either side alone can
-  lift a memory; 0 where it is absent);
+  lift a memory; 0 where it is absent), and `cosine_z`, how far its cosine stands out
+  among the semantic list;
 - names (`entities.py`), when the query names someone: whether the memory is about a
   person the query names (the speaker of a turn, or a name in a fact), only mentions
   one, is a question by someone else (in a dialogue: most likely asked of the named
   person, the first half of a two-turn answer), or is about someone else.
 
-`relevance_score = 1 / (1 + exp(-(BIAS + WEIGHTS · features)))`: a logistic model
-fitted on the dev splits of both evaluation sets (`bench/retrieval_eval.py --fit`) to
-the probability that the memory answers the query. So a threshold means the same for
-every query and user: `min_score=0.5` keeps what is more likely relevant than not.
-The ranking is by that score (ties: the semantic rank, the keyword rank, the id), so
-it is deterministic.
+The ranking score is `z = WEIGHTS · features` (a listwise model fitted on the dev
+splits of both evaluation sets: `bench/retrieval_eval.py --fit`), best first; ties by
+the semantic rank, the keyword rank, the id: deterministic. `relevance_score` is
+`calibrated(z, log_share)`, a logistic map fitted on the dev queries and the same
+queries asked of other users to the probability that the memory is relevant: so a
+threshold means the same for every query and user (`min_score=0.3`: at least
+one-in-three likely). It is monotone in z within a query, so the scores fall along
+the list.
 """
 
 from __future__ import annotations
@@ -65,18 +70,18 @@ FEATURES = (
 # sigmoid(CALIBRATION[0] * z + CALIBRATION[1] * log_share + CALIBRATION[2]), where
 # log_share = z - log(sum(exp(z)) over the query's candidates).
 WEIGHTS = (
-    0.4014,
-    2.4029,
-    -1.131,
-    6.123,
-    4.1253,
-    2.7937,
-    -3.3931,
-    0.6698,
-    1.654,
-    -0.8728,
-    5.4629,
-    0.5333,
+    0.4014,  # cosine
+    2.4029,  # cosine_part
+    -1.131,  # semantic
+    6.123,  # keyword
+    4.1253,  # keyword_x_cosine
+    2.7937,  # semantic_rr
+    -3.3931,  # keyword_rr
+    0.6698,  # cosine_z
+    1.654,  # about_named
+    -0.8728,  # mentions_named
+    5.4629,  # asks_other
+    0.5333,  # about_other
 )
 CALIBRATION = (0.204, 0.7595, -1.777)
 
