@@ -1715,6 +1715,16 @@ def make_user(index: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
     return mem_rows, query_rows
 
 
+def write_set(out: Path, memories: list[dict], queries: list[dict]) -> None:
+    """Write `memories.jsonl` and `queries.jsonl` into `out`, one JSON object a line
+    (also used by `retrieval_conversations.py`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("memories.jsonl", memories), ("queries.jsonl", queries)):
+        with (out / name).open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def main() -> int:
     rng = random.Random(SEED)
     memories, queries = [], []
@@ -1722,11 +1732,7 @@ def main() -> int:
         m, q = make_user(i, rng)
         memories += m
         queries += q
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("memories.jsonl", memories), ("queries.jsonl", queries)):
-        with (OUT / name).open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_set(OUT, memories, queries)
     per_user = [sum(1 for m in memories if m["user"] == f"u{i:02d}") for i in range(USERS)]
     print(
         f"{len(memories)} memories ({min(per_user)}-{max(per_user)} per user), "

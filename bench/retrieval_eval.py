@@ -1,10 +1,17 @@
-"""Retrieval figures: `python bench/retrieval_eval.py [--tune] [--split test] [--database-url URL]`.
+"""Retrieval figures: `python bench/retrieval_eval.py [--fit] [--split test] [--database-url URL]`.
 
-- default: recall@5, MRR and nDCG@10 of keyword-only (the store's full-text search),
-  semantic-only (the shipped embedder, exact cosine) and hybrid (`rank.fuse`) on the
-  test split, overall and by query kind (paraphrase, name+intent, rare keyword);
-- `--tune`: the grid of fusion settings on the dev split (never the test split), best
-  first, including reciprocal rank fusion for comparison;
+- default: recall@1/5/10/50, MRR and nDCG@10 of every mode (`evaluate.MODES`: BM25
+  alone, dense alone, plain RRF, the previous `rank.fuse`, the shipped
+  `relevance.rank`) on the fact-shaped set (`data/retrieval`) and the conversation-turn
+  set (`data/retrieval_conversations`), overall and by query kind; the test split by
+  default;
+- `--fit`: fit `relevance.WEIGHTS` and `relevance.BIAS` on the dev splits of both sets
+  (never the test splits; needs the `train` extra, for scipy) and print them:
+  a listwise model (softmax over each query's candidates, the likelihood of its
+  relevant memories; L2 strength chosen by 2-fold cross-validation over the dev users),
+  then the calibration of its score to P(relevant): a logistic map of the score and
+  its softmax share among the query's candidates, fitted on every candidate of the dev
+  queries and of the same queries asked of another user (none relevant);
 - `--database-url`: the store whose keyword search is measured: a new SQLite file by
   default, or an empty PostgreSQL database, e.g.
   `postgresql://postgres@127.0.0.1:5432/test?search_path=eval` (an empty schema).
@@ -15,16 +22,18 @@ Search latency is measured by `bench/search_latency.py`, through the store.
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from mnemo.search import rank
+from mnemo.search import relevance
 from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
-from mnemo.search.evaluate import Dataset, Runs, load, run
+from mnemo.search.evaluate import CONVERSATIONS_DIR, DATA_DIR, MODES, Dataset, Runs, load, run
 
 CACHE = Path(__file__).resolve().parent / "results" / "retrieval-vectors.raw"
+SETS = {"facts": DATA_DIR, "turns": CONVERSATIONS_DIR}
+L2 = (0.0, 1e-4, 3e-4, 1e-3, 3e-3)
+COLUMNS = ("recall@1", "recall@5", "recall@10", "recall@50", "mrr", "ndcg@10")
 
 
 def vectors(dataset: Dataset, embedder: MiniLMEmbedder, use_cache: bool) -> dict[str, bytes]:
@@ -59,83 +68,134 @@ def table(runs: Runs, title: str) -> None:
         f"{sum(len(v) for v in runs.dataset.memories.values())} memories, "
         f"{len(runs.dataset.memories)} users"
     )
-    print(f"{'mode':<10} {'queries':<11} {'recall@5':>9} {'MRR':>7} {'nDCG@10':>8}")
-    labels = {None: "all", "semantic": "paraphrase", "mixed": "name+intent", "keyword": "rare-word"}
-    for kind in labels:
-        sub = Runs(runs.dataset, runs.keyword, runs.semantic, runs.keyword_half)
-        if kind:
-            sub.dataset = type(runs.dataset)(
-                runs.dataset.memories, [q for q in runs.dataset.queries if q.kind == kind]
-            )
-        for mode in ("keyword", "semantic", "hybrid"):
+    print(f"{'mode':<9} {'queries':<16}" + "".join(f"{c:>10}" for c in COLUMNS))
+    kinds = sorted({q.kind for q in runs.dataset.queries})
+    for kind in (None, *kinds):
+        queries = [q for q in runs.dataset.queries if kind is None or q.kind == kind]
+        sub = runs.only(queries)
+        for mode in MODES:
             m = sub.score(mode=mode)
-            figures = f"{m['recall@5']:9.3f} {m['mrr']:7.3f} {m['ndcg@10']:8.3f}"
-            print(f"{mode:<10} {labels[kind]:<11} {figures}")
+            label = f"{kind or 'all'} {len(queries)}"
+            print(f"{mode:<9} {label:<16}" + "".join(f"{m[c]:10.3f}" for c in COLUMNS))
 
 
-def tune(runs: Runs) -> None:
-    results: list[tuple[float, str, dict[str, float]]] = []
-    grid: list[tuple[str, Callable[..., rank.Ranking]]] = []
-    for wk, floor, ceiling, times in itertools.product(
-        (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 1.0),
-        (0.0, 0.1, 0.2, 0.3),
-        (0.6, 0.7, 0.8, 1.0),
-        (0.25, 0.5, 1.0, 1.5, 2.0, 4.0),  # times the store's keyword_half
-    ):
-        half = runs.keyword_half * times
+def _groups(runs: Runs, users: set[str] | None = None, foreign: bool = False) -> list[Any]:
+    """Per query (with `foreign`, per query asked of another user instead): its
+    candidates' features (a matrix) and which are relevant."""
+    import numpy as np
 
-        def f(k, s, n, wk=wk, floor=floor, ceiling=ceiling, half=half):  # type: ignore[no-untyped-def]
-            return rank.fuse(
-                k,
-                s,
-                n,
-                keyword_half=half,
-                semantic_weight=1.0,
-                keyword_weight=wk,
-                cosine_floor=floor,
-                cosine_ceiling=ceiling,
+    out = []
+    for q in runs.dataset.queries:
+        if users is not None and q.user not in users:
+            continue
+        if foreign:
+            q = runs.dataset.foreign(q)
+        found = relevance.features(
+            q.text,
+            runs.content_keyword[q.id],
+            runs.semantic[q.id],
+            runs.contents,
+            keyword_half=runs.keyword_half,
+        )
+        ids = sorted(found)
+        out.append((np.array([found[i] for i in ids]), np.array([i in q.relevant for i in ids])))
+    return out
+
+
+def _listwise(sets: list[list[tuple[Any, Any]]], l2: float) -> Any:
+    """Weights maximising the softmax likelihood of each query's relevant candidates;
+    each evaluation set weighs the same."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    groups = [(x, y, 1.0 / len(g)) for g in sets for x, y in g if y.any()]
+
+    def loss(w: Any) -> tuple[float, Any]:
+        total, grad = l2 * float(w @ w), 2 * l2 * w
+        for x, y, weight in groups:
+            z = x @ w
+            e = np.exp(z - z.max())
+            total -= weight * (np.log(e[y].sum()) - np.log(e.sum()))
+            grad += weight * (x.T @ (e / e.sum()) - x[y].T @ (e[y] / e[y].sum()))
+        return total, grad
+
+    start = np.zeros(sets[0][0][0].shape[1])
+    return minimize(loss, start, jac=True, method="L-BFGS-B").x
+
+
+def _held_out(sets: list[list[tuple[Any, Any]]], w: Any) -> float:
+    """Mean recall@1 + recall@5 + MRR of ranking by `w` (for choosing L2)."""
+    import numpy as np
+
+    total = count = 0.0
+    for g in sets:
+        for x, y in g:
+            ranked = y[np.argsort(-(x @ w), kind="stable")]
+            hits = np.nonzero(ranked[:10])[0]
+            total += ranked[:1].sum() / max(y.sum(), 1) + ranked[:5].sum() / max(y.sum(), 1)
+            total += 1 / (hits[0] + 1) if len(hits) else 0
+            count += 1
+    return total / count
+
+
+def fit(all_runs: dict[str, Runs]) -> None:
+    import numpy as np
+    from scipy.optimize import minimize
+
+    users = {name: sorted(runs.dataset.memories) for name, runs in all_runs.items()}
+    folds = [{name: set(u[parity::2]) for name, u in users.items()} for parity in (0, 1)]
+    scores = {}
+    for l2 in L2:
+        held = 0.0
+        for i, fold in enumerate(folds):
+            other = folds[1 - i]
+            w = _listwise([_groups(r, fold[n]) for n, r in all_runs.items()], l2)
+            held += _held_out([_groups(r, other[n]) for n, r in all_runs.items()], w)
+        scores[l2] = held / 2
+        print(f"L2 {l2:g}: held-out recall@1 + recall@5 + MRR {scores[l2]:.4f}")
+    l2 = max(L2, key=lambda v: (scores[v], -v))
+    sets = [_groups(r) for r in all_runs.values()]
+    w = _listwise(sets, l2)
+    print(f"chosen L2 {l2:g}")
+    print(f"WEIGHTS = {tuple(round(float(v), 4) for v in w)}")
+    # Calibration: the real queries and as many asked of another user (no relevant
+    # candidate), so that a score also says whether anything relevant is there at all.
+    rows, labels = [], []
+    for group in [*sets, *(_groups(r, foreign=True) for r in all_runs.values())]:
+        for x, y in group:
+            z = x @ w
+            top = z.max()
+            lse = top + np.log(np.exp(z - top).sum())
+            rows += [np.column_stack([z, z - lse])]
+            labels += [y]
+    x_all, y_all = np.vstack(rows), np.concatenate(labels).astype(float)
+
+    def loss(abc: Any) -> tuple[float, Any]:
+        t = x_all @ abc[:2] + abc[2]
+        p = 1 / (1 + np.exp(-t))
+        g = p - y_all
+        value = float(np.sum(np.logaddexp(0, t) - y_all * t))
+        return value, np.array([g @ x_all[:, 0], g @ x_all[:, 1], g.sum()])
+
+    abc = minimize(loss, np.zeros(3), jac=True, method="L-BFGS-B").x
+    assert abc[0] + abc[1] >= 0, abc  # monotone in z within a query
+    print(f"CALIBRATION = {tuple(round(float(v), 4) for v in abc)}")
+    p = 1 / (1 + np.exp(-(x_all @ abc[:2] + abc[2])))
+    print("calibration on dev, real and foreign queries (predicted / observed share relevant):")
+    for low, high in ((0, 0.05), (0.05, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)):
+        inside = (p >= low) & (p < high)
+        if inside.any():
+            print(
+                f"  [{low:.2f}, {min(high, 1):.2f}): {int(inside.sum()):6d} candidates, "
+                f"predicted {p[inside].mean():.3f}, observed {y_all[inside].mean():.3f}"
             )
-
-        grid.append((f"blend wk={wk} floor={floor} ceiling={ceiling} half={half:g}", f))
-    for kk, wk in itertools.product((1, 5, 10, 20, 60), (0.5, 0.75, 1.0)):
-
-        def g(k, s, n, kk=kk, wk=wk):  # type: ignore[no-untyped-def]
-            return rank.rrf(k, s, n, k=kk, keyword_weight=wk)
-
-        grid.append((f"rrf k={kk} wk={wk}", g))
-    for name, fuser in grid:
-        m = runs.score(fuser)
-        results.append((m["recall@5"] + m["mrr"], name, m))
-    results.sort(key=lambda r: -r[0])
-    for mode in ("keyword", "semantic"):
-        m = runs.score(mode=mode)
-        print(f"{mode}-only: recall@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f}")
-    for _, name, m in results[:10]:
-        print(f"{name:<40} recall@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f} nDCG {m['ndcg@10']:.3f}")
-    best_rrf = next(r for r in results if r[1].startswith("rrf"))
-    print(
-        f"best RRF: {best_rrf[1]} recall@5 {best_rrf[2]['recall@5']:.3f} "
-        f"MRR {best_rrf[2]['mrr']:.3f}"
-    )
-    current = runs.score()
-    print(f"shipped fuse(): recall@5 {current['recall@5']:.3f} MRR {current['mrr']:.3f}")
-    # The weights and cosine range are chosen on SQLite and shared; each store's half
-    # is then the best for its own keyword scores with those weights.
-    print("with the shipped weights, by keyword_half (times the store's):")
-    for times in (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0):
-        half = runs.keyword_half * times
-
-        def h(k, s, n, half=half):  # type: ignore[no-untyped-def]
-            return rank.fuse(k, s, n, keyword_half=half)
-
-        m = runs.score(h)
-        print(f"  half={half:<8g} recall@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", default="test", choices=("dev", "test"))
-    parser.add_argument("--tune", action="store_true", help="grid-search fusion on dev")
+    parser.add_argument("--fit", action="store_true", help="fit the ranking on the dev splits")
+    parser.add_argument("--set", choices=tuple(SETS), help="only this evaluation set")
     parser.add_argument("--database-url", help="the store whose keyword search is measured")
     parser.add_argument(
         "--cache",
@@ -144,12 +204,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     embedder = default_embedder()
-    data = load("dev" if args.tune else args.split)
-    runs = run(data, embedder, vectors(data, embedder, args.cache), args.database_url)
-    if args.tune:
-        tune(runs)
+    split = "dev" if args.fit else args.split
+    all_runs = {}
+    for name, directory in SETS.items():
+        if args.set in (None, name):
+            data = load(split, directory)
+            vecs = vectors(data, embedder, args.cache)
+            all_runs[name] = run(data, embedder, vecs, args.database_url)
+    if args.fit:
+        fit(all_runs)
     else:
-        table(runs, f"{args.split} split")
+        for name, runs in all_runs.items():
+            table(runs, f"{name}, {split} split")
     return 0
 
 

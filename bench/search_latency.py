@@ -3,8 +3,11 @@
     .venv/bin/python bench/search_latency.py [--memories 10000] [--database-url URL]
 
 Fills a scratch database (SQLite by default) by import, with embeddings, then times
-`Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, fuse, fetch)
-for the queries of data/retrieval/queries.jsonl, and prints p50/p95/p99 per step;
+`Retrieval.search` (embed the query, FTS5/tsvector top 50, vector top 50, read the
+candidates, rank) for the queries of data/retrieval/queries.jsonl, and prints
+p50/p95/p99 per step, with the last step of the ranking shipped before
+(`rank.fuse`, then read the 10 returned) timed on the same inputs, and the ratio of
+the whole search to that old one (embed + keyword + semantic + old last step);
 then 50 searches each right after a write (a memory created with its vector), which
 read the changed vectors again instead of using only those the process kept
 (store/vector_cache.py); 50 right after a create whose embedding is queued (as the API
@@ -34,6 +37,9 @@ from mnemo import Settings
 from mnemo.accounts import issue_key
 from mnemo.models import Memory, new_memory
 from mnemo.retrieval import Retrieval, warm
+from mnemo.search.entities import content_query
+from mnemo.search.rank import fuse
+from mnemo.search.relevance import rank
 from mnemo.store import store_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "retrieval"
@@ -91,21 +97,34 @@ async def main(n: int, url: str) -> None:
         queries = [json.loads(line)["query"] for line in (DATA / "queries.jsonl").open()][:200]
         for query in queries[:10]:
             await retrieval.search(key.user_id, query, 10, [])  # warm up
-        totals, embeds, keyword, semantic = [], [], [], []
+        totals, embeds, keyword, semantic, old_last, new_last, old_totals = ([] for _ in range(7))
+        half = store.keyword_half
         for query in queries:
             t0 = time.perf_counter()
             (vector,) = await retrieval.vectors([query])
             t1 = time.perf_counter()
-            await store.keyword_search(key.user_id, query, 50)
+            found = await store.keyword_search(key.user_id, query, 50)
             t2 = time.perf_counter()
-            await store.semantic_search(key.user_id, vector, 50)
+            near = await store.semantic_search(key.user_id, vector, 50)
             t3 = time.perf_counter()
             await retrieval.search(key.user_id, query, 10, [])
             t4 = time.perf_counter()
+            ranked = fuse(found, near, 10, keyword_half=half)  # the ranking before
+            await store.memories_by_ids(key.user_id, [i for i, _ in ranked])
+            t5 = time.perf_counter()
+            words = await store.keyword_search(key.user_id, content_query(query), 50)
+            t6 = time.perf_counter()
+            ids = list(dict.fromkeys(i for i, _ in [*near, *words]))
+            rows = await store.memories_by_ids(key.user_id, ids)
+            rank(query, words, near, {i: m.content for i, m in rows.items()}, 10, keyword_half=half)
+            t7 = time.perf_counter()
             embeds.append(t1 - t0)
             keyword.append(t2 - t1)
             semantic.append(t3 - t2)
             totals.append(t4 - t3)
+            old_last.append(t5 - t4)
+            new_last.append(t7 - t6)
+            old_totals.append(t3 - t0 + t5 - t4)
         # A search right after a write: the process reads the user's vectors again.
         after_write = []
         for i, query in enumerate(queries[:50]):
@@ -162,6 +181,9 @@ async def main(n: int, url: str) -> None:
         ("embed the query", embeds),
         ("keyword top 50", keyword),
         ("semantic top 50", semantic),
+        ("last step before: fuse, read the 10 returned", old_last),
+        ("last step now: read the candidates, rank", new_last),
+        ("whole search before (embed + keyword + semantic + fuse, read)", old_totals),
         ("whole search", totals),
         ("whole search, first after a write (50)", after_write),
         ("whole search, first after a create, its embedding queued (50)", after_create),
@@ -175,6 +197,8 @@ async def main(n: int, url: str) -> None:
             f"{_pct(values, 0.99):.1f} |"
         )
     print(f"\nmean whole search: {statistics.mean(totals) * 1000:.1f} ms")
+    ratio = statistics.median(totals) / statistics.median(old_totals)
+    print(f"whole search p50 now / before (same run): {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -398,6 +398,12 @@ def search_command(
     categories: Annotated[
         str | None, typer.Option(help="Comma-separated categories to search in.")
     ] = None,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Only results with a relevance_score of at least this."
+        ),
+    ] = 0.0,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Search a user's memories by relevance; JSON Lines, best first."""
@@ -417,7 +423,7 @@ def search_command(
     async def find(store: Store) -> list[tuple[Any, float]]:
         user_id = (await accounts.find_user(store, user)).id
         retrieval = Retrieval(store)
-        found = await retrieval.search(user_id, query, limit, names)
+        found = await retrieval.search(user_id, query, limit, names, min_score)
         await retrieval.drain()  # the queued embeddings it computed, stored before closing
         return found
 

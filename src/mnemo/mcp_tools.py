@@ -84,8 +84,17 @@ def _tools(source: ClientSource) -> list[tuple[Callable[..., Any], str, bool]]:
             int | None, Field(description="How many results, 1-100 (default 10).")
         ] = None,
         categories: Categories = None,
+        min_score: Annotated[
+            float | None,
+            Field(
+                description=(
+                    "Only memories at least this likely to be relevant, 0-1 (e.g. 0.3); "
+                    "default: the best `limit`, however weak."
+                )
+            ),
+        ] = None,
     ) -> SearchResult:
-        return await send(ctx, calls.search_memories(query, limit, categories))
+        return await send(ctx, calls.search_memories(query, limit, categories, min_score))
 
     async def get_memories(
         ctx: Context[Any, Any],

@@ -21,7 +21,7 @@ from mnemo_client.models import *  # noqa: F403 (the shared schemas, listed in i
 from mnemo_client.models import MAX_SEARCH_LIMIT, Memory
 from mnemo_client.models import __all__ as _shared
 
-__all__ = [*_shared, *_conversations, "Integer", "SearchLimit", "new_memory"]
+__all__ = [*_shared, *_conversations, "Integer", "MinScore", "SearchLimit", "new_memory"]
 
 _DECIMAL = re.compile(r"-?[0-9]+")
 
@@ -46,6 +46,20 @@ def _decimal(value: object) -> object:
 # that OpenAPI documents them as `minimum`/`maximum`.
 Integer = Annotated[int, Strict(), BeforeValidator(_decimal)]
 SearchLimit = Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT), Strict(), BeforeValidator(_decimal)]
+# A search's `min_score`: the lowest `relevance_score` returned (0-1, finite; 0: all).
+MinScore = Annotated[
+    float,
+    Field(
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description=(
+            "Return only memories with a relevance_score of at least this (0-1; the "
+            "score is a calibrated probability of relevance, docs/search.md). Default 0: "
+            "up to `limit` results, however weak."
+        ),
+    ),
+]
 
 
 def new_memory(

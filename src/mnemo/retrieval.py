@@ -21,7 +21,9 @@ from mnemo.metrics import Metrics
 from mnemo.models import Memory
 from mnemo.search.batching import EmbeddingBatcher
 from mnemo.search.embed import MiniLMEmbedder, default_embedder, to_blob
-from mnemo.search.rank import fuse, semantic_ranking
+from mnemo.search.entities import content_query
+from mnemo.search.rank import semantic_ranking
+from mnemo.search.relevance import rank
 from mnemo.store import Store
 from mnemo.store.base import Queued
 
@@ -97,9 +99,16 @@ class Retrieval:
         return vectors[: len(extra)], done
 
     async def search(
-        self, user_id: str, query: str, limit: int, categories: Sequence[str]
+        self,
+        user_id: str,
+        query: str,
+        limit: int,
+        categories: Sequence[str],
+        min_score: float = 0.0,
     ) -> list[tuple[Memory, float]]:
-        """The user's memories most relevant to `query`, with a relevance in [0, 1].
+        """The user's memories most relevant to `query`, with a relevance in [0, 1] (the
+        calibrated probability that the memory is relevant, `search/relevance.py`): at
+        most `limit`, and only those scoring at least `min_score`.
 
         Read-your-writes: the user's queued memories are embedded with the query (one
         model call) and ranked with the stored vectors, so the search sees every memory
@@ -122,7 +131,7 @@ class Retrieval:
         # The keyword ranking needs no embedding: it runs while the query is embedded.
         embedded, keyword, computed = await asyncio.gather(
             self.vectors([query, *(item.content for item in todo)]),
-            self.store.keyword_search(user_id, query, _POOL, categories),
+            self.store.keyword_search(user_id, content_query(query), _POOL, categories),
             asyncio.gather(*set(flying.values())),
         )
         fresh = list(zip(todo, embedded[1:], strict=True))
@@ -136,9 +145,14 @@ class Retrieval:
         if fresh:
             self._store_later(fresh)
             semantic = await self._with_pending(user_id, embedded[0], semantic, fresh, categories)
-        ranked = fuse(keyword, semantic, limit, keyword_half=self.store.keyword_half)
-        memories = await self.store.memories_by_ids(user_id, [i for i, _ in ranked])
-        return [(memories[i], score) for i, score in ranked if i in memories]
+        # The names in the candidates count, so all of them are read (at most 2 * _POOL).
+        candidates = list(dict.fromkeys(i for i, _ in [*semantic, *keyword]))
+        memories = await self.store.memories_by_ids(user_id, candidates)
+        contents = {i: m.content for i, m in memories.items()}
+        ranked = rank(
+            query, keyword, semantic, contents, limit, keyword_half=self.store.keyword_half
+        )
+        return [(memories[i], s) for i, s in ranked if i in memories and s >= min_score]
 
     async def _with_pending(
         self,

@@ -287,11 +287,17 @@ class MemoryService:
         return answer(stored)
 
     async def search(
-        self, user_id: str, query: str, limit: int, categories: str | None
+        self,
+        user_id: str,
+        query: str,
+        limit: int,
+        categories: str | None,
+        min_score: float = 0.0,
     ) -> list[SearchItem]:
-        """The user's memories most relevant to `query`, best first."""
+        """The user's memories most relevant to `query`, best first: at most `limit`,
+        with a `relevance_score` of at least `min_score`."""
         names = parse_categories(categories)
-        found = await self.retrieval.search(user_id, query, limit, names)
+        found = await self.retrieval.search(user_id, query, limit, names, min_score)
         return [SearchItem(**memory.model_dump(), relevance_score=score) for memory, score in found]
 
     async def update_memory(self, user_id: str, memory_id: str, patch: MemoryUpdate) -> Memory:

@@ -159,3 +159,107 @@ async def test_a_search_right_after_a_create_finds_it_by_meaning(client, make_ke
             made = await create(client, headers, content=content)
             items = await _search(client, headers, question, limit=3)
             assert items[0]["id"] == made["id"], (question, items)
+
+
+# A new user's memories, all about one person (issue #16's check).
+NEW_USER = [
+    "User is vegetarian",
+    "User's name is Alex",
+    "User lives in Berlin",
+    "User works as a software engineer",
+    "User plays tennis on weekends",
+    "User has a dog named Biscuit",
+    "User's sister Sarah lives in Portland",
+    "User is allergic to penicillin",
+    "User drinks oat milk lattes",
+    "User is learning Spanish",
+    "User's birthday is March 3",
+    "User prefers morning meetings",
+    "User drives a Honda Civic",
+    "User reads science fiction novels",
+    "User's favourite band is Radiohead",
+    "User wants to run a marathon next year",
+    "User is afraid of heights",
+    "User grew up in Lisbon",
+    "User's partner is called Jamie",
+    "User uses a Pixel phone",
+    "User goes to bed around 11 pm",
+]
+MCP_SEARCH = "/v1/mcp/memories/search"
+
+
+async def _mcp_search(client: httpx.AsyncClient, headers, query: str, **params) -> list[dict]:
+    response = await client.get(MCP_SEARCH, params={"query": query, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+async def test_a_new_users_search_ranks_the_answer_with_a_score_that_means_something(
+    client, alice
+) -> None:
+    response = await client.post(
+        f"{MEMORIES}/batch", json={"memories": [{"content": c} for c in NEW_USER]}, headers=alice
+    )
+    assert response.status_code == 200, response.text
+    for query, expected in (
+        ("what should I cook for dinner", "User is vegetarian"),
+        ("what sports am I into", "User plays tennis on weekends"),
+        ("where does my sister live", "User's sister Sarah lives in Portland"),
+        ("what pets do I have", "User has a dog named Biscuit"),
+    ):
+        items = await _search(client, alice, query, limit=3)
+        assert expected in [item["content"] for item in items], (query, items)
+        score = next(item["relevance_score"] for item in items if item["content"] == expected)
+        assert score > 0.01, (query, items)
+    # A threshold keeps what is likely relevant, and nothing for an unrelated question.
+    sister = await _search(client, alice, "where does my sister live", min_score=0.3)
+    assert [item["content"] for item in sister] == ["User's sister Sarah lives in Portland"]
+    for query in ("quantum chromodynamics lecture notes", "recommend a stock to buy"):
+        assert await _search(client, alice, query, min_score=0.3) == []
+        assert len(await _search(client, alice, query)) == 10  # default 0: `limit` results
+        assert await _mcp_search(client, alice, query, min_score=0.3) == []
+
+
+async def test_min_score_filters_every_search_route_and_is_validated(client, alice, bob) -> None:
+    for fact in FACTS:
+        await create(client, alice, content=fact)
+    everything = await _search(client, alice, "marathon", limit=6)
+    assert len(everything) == 6
+    for threshold in (0.0, 0.05, 0.3, 0.9, 1.0):
+        for search in (_search, _mcp_search):
+            kept = await search(client, alice, "marathon", limit=6, min_score=threshold)
+            # the same order, cut where the score falls below the threshold
+            expected = [i for i in everything if i["relevance_score"] >= threshold]
+            assert [i["id"] for i in kept] == [i["id"] for i in expected][: len(kept)]
+            assert all(i["relevance_score"] >= threshold for i in kept)
+            if search is _search:
+                assert len(kept) == len(expected)
+    assert await _search(client, alice, "marathon", min_score=1) == []  # never certain
+    assert await _search(client, bob, "marathon", min_score=0) == []  # nothing of alice's
+    for bad in ("-0.01", "1.01", "nan", "NaN", "inf", "-inf", "abc", "", "0x1", "1e400", " "):
+        for path in (SEARCH, f"{MEMORIES}/vector/search", MCP_SEARCH):
+            params = {"query": "marathon", "min_score": bad}
+            response = await client.get(path, params=params, headers=alice)
+            assert response.status_code == 422, (path, bad, response.text)
+            issue = response.json()["detail"][0]
+            assert issue["loc"] == ["query", "min_score"], issue
+
+
+async def test_a_question_about_one_person_prefers_that_persons_memory(client, alice) -> None:
+    """Names in the query against who a memory is about (issue #16: "User's sister
+    Sarah" vs "Caroline's sister"), for facts and for conversation turns."""
+    texts = [
+        "User's sister Sarah lives in Portland",
+        "Caroline's sister lives in Denver",
+        "Melanie (8 May 2023): I finally adopted a beagle last weekend!",
+        "Caroline (8 May 2023): We brought home a tabby cat from the shelter.",
+        "Caroline (8 May 2023): That's amazing, Melanie!",
+    ]
+    for text in texts:
+        await create(client, alice, content=text)
+    first = await _search(client, alice, "Where does Caroline's sister live?", limit=2)
+    assert first[0]["content"] == texts[1], first
+    pet = await _search(client, alice, "What pet did Melanie adopt?", limit=2)
+    assert pet[0]["content"] == texts[2], pet
+    pet = await _search(client, alice, "What animal did Caroline bring home?", limit=2)
+    assert pet[0]["content"] == texts[3], pet

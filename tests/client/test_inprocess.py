@@ -89,6 +89,7 @@ async def test_every_method_round_trips_typed_memories(alice_client: AsyncClient
     assert isinstance(found, SearchResult)
     assert found.returned_count == 1 and found.items[0].id == created.id
     assert 0 <= found.items[0].relevance_score <= 1
+    assert (await memories.search("what does the user eat", min_score=1)).items == []
 
     assert (await memories.delete(created.id)).success is True
     with pytest.raises(NotFoundError) as raised:
@@ -173,6 +174,8 @@ async def test_the_servers_errors_arrive_as_the_clients_classes(
     assert bad.value.detail == "Invalid category 'nope' is not a valid MemoryCategory"
     with pytest.raises(UnprocessableEntityError):
         await memories.search("food", limit=101)
+    with pytest.raises(UnprocessableEntityError):
+        await memories.search("food", min_score=-0.5)
     assert await memories.list() == []  # nothing of that was stored
 
     reader = client_for(await make_key("alice", scopes=[READ_SCOPE]))

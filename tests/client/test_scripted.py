@@ -319,6 +319,7 @@ def test_requests_carry_the_documented_paths_queries_and_bodies() -> None:
             ok(),
             ok({"success": True}),
             ok(SEARCH),
+            ok(SEARCH),
         ]
     )
     with script.client() as client:
@@ -331,6 +332,7 @@ def test_requests_carry_the_documented_paths_queries_and_bodies() -> None:
         client.memories.update("..", visibility="public")
         client.memories.delete("m1")
         client.memories.search("food", limit=3, categories="work")
+        client.memories.search("food", min_score=0.25)
     sent = [(r.method, r.url.raw_path.decode(), r.content) for r in script.requests]
     assert sent[0] == (
         "GET",
@@ -355,6 +357,7 @@ def test_requests_carry_the_documented_paths_queries_and_bodies() -> None:
     assert json.loads(sent[4][2]) == {"visibility": "public"}
     assert sent[5][:2] == ("DELETE", "/v1/dev/user/memories/m1")
     assert sent[6][:2] == ("GET", "/v1/dev/user/memories/search?query=food&limit=3&categories=work")
+    assert sent[7][:2] == ("GET", "/v1/dev/user/memories/search?query=food&min_score=0.25")
     for request in script.requests:
         assert request.headers["Authorization"] == f"Bearer {KEY}"
         assert request.headers["User-Agent"].startswith("mnemo-client/")

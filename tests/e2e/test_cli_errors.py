@@ -277,6 +277,8 @@ def test_a_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
         (["serve", "--prot", "1"], "No such option: --prot"),
         (["keys", "create"], "Missing option '--user'"),
         (["search", "--user", "a", "q", "--limit", "0"], "'--limit'"),
+        (["search", "--user", "a", "q", "--min-score", "1.5"], "'--min-score'"),
+        (["search", "--user", "a", "q", "--min-score", "nan"], "'--min-score'"),
         (["keys", "create", "--user", "no spaces"], "A user name is 1-64 characters"),
         (["keys", "create", "--user", "a", "--scopes", "memories:admin"], "Unknown scope"),
         (["users", "create", "_bad"], "A user name is 1-64 characters"),

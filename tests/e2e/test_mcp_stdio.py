@@ -104,6 +104,8 @@ async def exercise_every_tool(session: ClientSession, *, over_http: bool = False
     assert len(paged) == 1
     found = ok(await session.call_tool("search_memories", {"query": "what does the user eat?"}))
     assert found["items"][0]["id"] == made["id"]
+    strict = {"query": "what does the user eat?", "min_score": 1}  # never certain: nothing
+    assert ok(await session.call_tool("search_memories", strict))["items"] == []
     edited = ok(
         await session.call_tool(
             "edit_memory",
@@ -137,6 +139,7 @@ async def exercise_every_tool(session: ClientSession, *, over_http: bool = False
         ("search_memories", {"query": ""}),
         ("search_memories", {"query": "q" * 1001}),
         ("search_memories", {"query": "food", "limit": 101}),
+        ("search_memories", {"query": "food", "min_score": 1.5}),
         ("edit_memory", {"memory_id": work["id"]}),
         ("edit_memory", {"memory_id": work["id"], "visibility": "secret"}),
         ("get_memory", {}),

@@ -45,6 +45,9 @@ def test_search_and_reindex_commands(database_url: str) -> None:
     assert reindexed.returncode == 0 and reindexed.stdout.strip() == "reindexed 3 memories"
     again = run_cli("search", "--user", "default", "Subaru", "--database-url", database_url)
     assert json.loads(again.stdout.splitlines()[0])["content"] == "User drives a blue Subaru"
+    strict = ["search", "--user", "default", "Subaru", "--min-score", "1"]
+    none = run_cli(*strict, "--database-url", database_url)
+    assert none.returncode == 0 and none.stdout == ""  # no score reaches 1
     nobody = run_cli("search", "--user", "ghost", "x", "--database-url", database_url)
     assert nobody.returncode == 1 and "no user named 'ghost' in " in nobody.stderr
     empty = run_cli("search", "--user", "default", "  ", "--database-url", database_url)

@@ -149,9 +149,12 @@ def delete_memory(memory_id: str) -> Call[DeleteResult]:
 
 
 def search_memories(
-    query: str, limit: int | None = None, categories: Categories | None = None
+    query: str,
+    limit: int | None = None,
+    categories: Categories | None = None,
+    min_score: float | None = None,
 ) -> Call[SearchResult]:
-    params = _given(query=query, limit=limit) | _categories(categories)
+    params = _given(query=query, limit=limit, min_score=min_score) | _categories(categories)
     return Call("GET", f"{MEMORIES}/search", _SEARCH, params=params)
 
 

@@ -93,10 +93,16 @@ class Memories:
         return self._client.send(calls.delete_memory(memory_id))
 
     def search(
-        self, query: str, *, limit: int | None = None, categories: Categories | None = None
+        self,
+        query: str,
+        *,
+        limit: int | None = None,
+        categories: Categories | None = None,
+        min_score: float | None = None,
     ) -> SearchResult:
-        """The memories most relevant to `query`, best first (mnemo only)."""
-        return self._client.send(calls.search_memories(query, limit, categories))
+        """The memories most relevant to `query`, best first (mnemo only); with
+        `min_score` (0-1), only those whose `relevance_score` is at least that."""
+        return self._client.send(calls.search_memories(query, limit, categories, min_score))
 
 
 class AsyncMemories:
@@ -159,6 +165,11 @@ class AsyncMemories:
         return await self._client.send(calls.delete_memory(memory_id))
 
     async def search(
-        self, query: str, *, limit: int | None = None, categories: Categories | None = None
+        self,
+        query: str,
+        *,
+        limit: int | None = None,
+        categories: Categories | None = None,
+        min_score: float | None = None,
     ) -> SearchResult:
-        return await self._client.send(calls.search_memories(query, limit, categories))
+        return await self._client.send(calls.search_memories(query, limit, categories, min_score))

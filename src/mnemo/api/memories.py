@@ -36,6 +36,7 @@ from mnemo.models import (
     MemoryCreate,
     MemoryCreated,
     MemoryUpdate,
+    MinScore,
     SearchLimit,
     SearchResult,
     UnprocessableBody,
@@ -255,10 +256,13 @@ async def search_memories(
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     limit: SearchLimit = DEFAULT_SEARCH_LIMIT,
     categories: CategoriesFilter = None,
+    min_score: MinScore = 0.0,
 ) -> SearchResult:
-    """The user's memories most relevant to a natural-language query, keyword (BM25)
-    and semantic (embeddings) fused, each with a `relevance_score` in [0, 1]."""
-    items = await service.search(key.user_id, query, limit, categories)
+    """The user's memories most relevant to a natural-language query, keyword (BM25),
+    semantic (embeddings) and the names in it fused, each with a `relevance_score` in
+    [0, 1]: the calibrated probability that the memory is relevant. At most `limit`,
+    and only those scoring at least `min_score`."""
+    items = await service.search(key.user_id, query, limit, categories, min_score)
     return SearchResult(items=items, returned_count=len(items))
 
 

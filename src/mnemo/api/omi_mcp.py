@@ -41,6 +41,7 @@ from mnemo.models import (
     Integer,
     MemoryCreate,
     MemoryCreated,
+    MinScore,
 )
 
 PREFIX = "/v1/mcp/memories"
@@ -127,10 +128,12 @@ async def search_memories(
     service: Service,
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     limit: Integer = MCP_SEARCH_DEFAULT,
+    min_score: MinScore = 0.0,
 ) -> list[McpSearchedMemory]:
-    """The same search as `searchMemories`; `limit` is clamped to 1-20 (default 10)."""
+    """The same search as `searchMemories`; `limit` is clamped to 1-20 (default 10);
+    `min_score` (0-1, default 0) as there."""
     clamped = max(1, min(limit, MCP_SEARCH_MAX))
-    found = await service.search(key.user_id, query, clamped, None)
+    found = await service.search(key.user_id, query, clamped, None, min_score)
     return [
         McpSearchedMemory(
             id=m.id, content=m.content, category=m.category, relevance_score=m.relevance_score

@@ -21,10 +21,10 @@ memories, each a list of `(memory_id, raw_score)` best first, and returns at mos
 - a memory only the keyword search found gets no semantic part, and one only the
   semantic search found gets no keyword part; memories found by both add up.
 
-The weights, the cosine range and the halves were chosen on the dev split of
-`data/retrieval` (see `docs/search.md` and `bench/retrieval_eval.py --tune`, which
-runs the keyword side on either store); reciprocal rank fusion was measured too and
-did worse on that split.
+`fuse` was mnemo's ranking until issue #16 (its settings chosen on the dev split of
+`data/retrieval`); the search now ranks with `relevance.rank`, and `fuse` and `rrf`
+(plain reciprocal rank fusion) remain as the evaluation's baselines
+(`bench/retrieval_eval.py`, docs/search.md).
 
 `nearest(keys, matrix, query, limit)` is the exact cosine scan that produces the
 semantic input from stored vectors (numpy; ~0.5 ms for 10,000 memories), and
