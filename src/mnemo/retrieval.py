@@ -117,13 +117,13 @@ class Retrieval:
         embedder is embedding already are not embedded again: the search takes their
         vectors when computed."""
         started = time.perf_counter()
-        found = await self._search(user_id, query, limit, categories)
+        found = await self._search(user_id, query, limit, categories, min_score)
         if self._metrics is not None:
             self._metrics.search_latency.observe(time.perf_counter() - started)
         return found
 
     async def _search(
-        self, user_id: str, query: str, limit: int, categories: Sequence[str]
+        self, user_id: str, query: str, limit: int, categories: Sequence[str], min_score: float
     ) -> list[tuple[Memory, float]]:
         pending = await self.store.pending_embeddings(user_id)
         flying = {item: flight[0] for item in pending if (flight := self._embedding.get(item))}
