@@ -5,21 +5,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import json
+
 import pytest
 
 from mnemo import Settings
 from mnemo.accounts import issue_key
 from mnemo.auth import hash_key
-from mnemo.clock import now_us
+from mnemo.clock import new_id, now_us
 from mnemo.errors import BadRequest
 from mnemo.models import MemoryCreate, new_memory
 from mnemo.search.embed import DIM, to_blob
 from mnemo.service import MemoryService
 from mnemo.store import Store, store_for
-from mnemo.transfer import export_lines, import_lines
+from mnemo.store.base import ActionItemFilter, ConversationFilter, NewConversation
+from mnemo.transfer import KINDS, export_lines, import_lines
 from tests import pg
 from tests.api.test_error_shape import _ExplodingCategorizer
 from tests.contract.support import listed
+from tests.contract.test_conversation_store import _conversation, _item
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -57,6 +61,22 @@ async def _fill(store: Store) -> str:
     await store.insert_memories(
         bob, [new_memory(f"fact {i}", category="work") for i in range(1203)]
     )
+    # Alice's conversations (a text one with a memory and an action item from it, one
+    # of segments, more than one export page of them), and a standalone action item.
+    start = now_us()
+    text, spoken = _conversation(start), _conversation(start + 1, segments=True)
+    linked = new_memory("User is learning Portuguese", category="system")
+    linked = linked.model_copy(update={"conversation_id": text.id})
+    await store.insert_memories(
+        alice.id, [linked], conversation=NewConversation(text, [_item(text)])
+    )
+    await store.insert_memories(alice.id, [], conversation=NewConversation(spoken))
+    for i in range(60):
+        await store.insert_memories(
+            alice.id, [], conversation=NewConversation(_conversation(start + 2 + i))
+        )
+    standalone = _item(text).model_copy(update={"id": new_id(), "conversation_id": None})
+    await store.insert_action_items(alice.id, [standalone])
     return alice_key
 
 
@@ -75,15 +95,18 @@ async def test_round_trip_to_another_backend_is_exact_and_idempotent(
 ) -> None:
     alice_key = await _fill(store)
     lines = await _export(store)
-    assert sum('"kind":"memory"' in line for line in lines) == 1204
+    assert sum('"kind":"memory"' in line for line in lines) == 1205
+    kinds = [json.loads(line)["kind"] for line in lines if '"alice"' in line]
+    assert kinds == sorted(kinds, key=KINDS.index)  # a conversation before what links it
     assert alice_key not in "\n".join(lines)
 
     counts = await import_lines(other_store, lines)
-    assert counts.added == {"user": 2, "key": 3, "memory": 1204}
+    everything = {"user": 2, "key": 3, "conversation": 62, "action_item": 2, "memory": 1205}
+    assert counts.added == everything
     assert await _export(other_store) == lines
     again = await import_lines(other_store, lines)
-    assert again.added == {"user": 0, "key": 0, "memory": 0}
-    assert again.existing == {"user": 2, "key": 3, "memory": 1204}
+    assert again.added == dict.fromkeys(everything, 0)
+    assert again.existing == everything
     assert await _export(other_store) == lines
 
     # the key keeps working on the new database; the revoked one stays revoked
@@ -96,6 +119,15 @@ async def test_round_trip_to_another_backend_is_exact_and_idempotent(
     assert await listed(other_store, alice.id, [], 50, 0) == await listed(
         store, alice.id, [], 50, 0
     )
+    moved = await other_store.get_user("alice")
+    assert moved is not None and moved.id == alice.id
+    for where in (ConversationFilter(), ActionItemFilter()):
+        read = (
+            (lambda s: s.list_conversations(alice.id, where, 100, 0, transcript=True))
+            if isinstance(where, ConversationFilter)
+            else (lambda s: s.list_action_items(alice.id, where, 100, 0))
+        )
+        assert await read(other_store) == await read(store)
 
 
 async def test_export_of_one_user(store: Store) -> None:
@@ -135,7 +167,7 @@ async def test_import_stores_embeddings_with_the_rows_and_leaves_fresh_statistic
         return [to_blob([1.0] + [0.0] * (DIM - 1)) for _ in texts]
 
     counts = await import_lines(store, lines, embed)
-    assert counts.added["memory"] == 1204
+    assert counts.added["memory"] == 1205
     assert await store.count_unindexed() == 0
     if database_url.startswith("sqlite"):
         # `PRAGMA optimize` gathered the statistics the planner had none of
@@ -149,4 +181,4 @@ async def test_import_stores_embeddings_with_the_rows_and_leaves_fresh_statistic
             "SELECT c.reltuples, pg_stat_get_dead_tuples(c.oid) FROM pg_class c"
             " WHERE c.oid = 'memories'::regclass",
         )
-        assert rows == 1204 and dead == 0
+        assert rows == 1205 and dead == 0

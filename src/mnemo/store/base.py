@@ -459,6 +459,25 @@ class Store(Protocol):
         """Insert those whose id is not stored yet (with their embeddings, if given), in
         one transaction; how many."""
 
+    async def conversations_after(
+        self, user_id: str, after_id: str, limit: int
+    ) -> list[Conversation]:
+        """Up to `limit` of the user's conversations (with their transcripts) with id >
+        `after_id`, in id order."""
+
+    async def action_items_after(self, user_id: str, after_id: str, limit: int) -> list[ActionItem]:
+        """Up to `limit` of the user's action items with id > `after_id`, in id order."""
+
+    async def import_conversations(
+        self, user_id: str, conversations: Sequence[Conversation]
+    ) -> list[str]:
+        """Insert those whose id is not stored yet (for anyone), in one transaction; the
+        ids of those inserted."""
+
+    async def import_action_items(self, user_id: str, items: Sequence[ActionItem]) -> int:
+        """Insert those whose id is not stored yet (for anyone), in one transaction; how
+        many."""
+
     async def analyze(self) -> None:
         """Bring the query planner's statistics up to date after a bulk load (PostgreSQL
         also reclaims dead rows: `VACUUM (ANALYZE)`)."""

@@ -63,6 +63,7 @@ from mnemo.store.rows import (
     MEMORY_COLUMNS,
     USER_COLUMNS,
     WRITE_COLUMNS,
+    id_order_sql,
     key_from_row,
     key_values,
     memory_from_row,
@@ -138,10 +139,7 @@ _COUNT_MEMORIES = (
     " ELSE (SELECT count(*) FROM memories) END"
     " FROM pg_class c WHERE c.oid = 'memories'::regclass"
 )
-EXPORT_SQL = (
-    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id > $2"
-    " ORDER BY user_id, id LIMIT $3"
-)
+EXPORT_SQL = id_order_sql("memories", MEMORY_COLUMNS, lambda n: f"${n}")
 KEY_BY_HASH_SQL = (
     f"SELECT {KEY_COLUMNS}, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id"
     " WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
@@ -175,6 +173,8 @@ _INSERT_CONVERSATION = (
     f" VALUES ({', '.join(f'${i}' for i in range(1, 14))})"
 )
 _SELECT_CONVERSATION = f"SELECT {WITH_TRANSCRIPT} FROM conversations WHERE user_id = $1 AND id = $2"
+_CONVERSATIONS_AFTER = id_order_sql("conversations", WITH_TRANSCRIPT, lambda n: f"${n}")
+_ACTION_ITEMS_AFTER = id_order_sql("action_items", ACTION_ITEM_COLUMNS, lambda n: f"${n}")
 
 
 async def _insert_conversation(conn: Connection, user_id: str, new: NewConversation) -> None:
@@ -779,6 +779,40 @@ class PostgresStore(PostgresWebhooks):
             return len(added)
 
         return await self._write(_acting(insert))
+
+    async def conversations_after(
+        self, user_id: str, after_id: str, limit: int
+    ) -> list[Conversation]:
+        rows = await self._read(
+            lambda conn: conn.fetch(_CONVERSATIONS_AFTER, user_id, after_id, limit)
+        )
+        return [conversation_from_row(row) for row in rows]
+
+    async def action_items_after(self, user_id: str, after_id: str, limit: int) -> list[ActionItem]:
+        rows = await self._read(
+            lambda conn: conn.fetch(_ACTION_ITEMS_AFTER, user_id, after_id, limit)
+        )
+        return [action_item_from_row(row) for row in rows]
+
+    async def import_conversations(
+        self, user_id: str, conversations: Sequence[Conversation]
+    ) -> list[str]:
+        insert = f"{_INSERT_CONVERSATION} ON CONFLICT DO NOTHING"
+        rows = [(user_id, *conversation_values(c)) for c in conversations]
+
+        async def run(conn: Connection) -> list[str]:
+            return [row[1] for row in rows if _affected(await conn.execute(insert, *row))]
+
+        return await self._write(run) if rows else []
+
+    async def import_action_items(self, user_id: str, items: Sequence[ActionItem]) -> int:
+        insert = f"{_INSERT_ACTION_ITEM} ON CONFLICT DO NOTHING"
+        rows = [(user_id, *action_item_values(item)) for item in items]
+
+        async def run(conn: Connection) -> int:
+            return sum([_affected(await conn.execute(insert, *row)) for row in rows])
+
+        return await self._write(run) if rows else 0
 
     async def analyze(self) -> None:
         # VACUUM cannot run in a transaction: on a pooled connection of its own.

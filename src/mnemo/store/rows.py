@@ -122,3 +122,12 @@ def newest_first_sql(
         f" LIMIT {mark(len(params) + 1)} OFFSET {mark(len(params) + 2)}"
     )
     return sql, params
+
+
+def id_order_sql(table: str, columns: str, mark: Callable[[int], str]) -> str:
+    """An export's page of a user's rows of `table` (parameters: the user's id, the id
+    the page starts after, the limit), in id order."""
+    return (
+        f"SELECT {columns} FROM {table} WHERE user_id = {mark(1)} AND id > {mark(2)}"
+        f" ORDER BY user_id, id LIMIT {mark(3)}"
+    )

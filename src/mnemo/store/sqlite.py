@@ -58,6 +58,7 @@ from mnemo.store.rows import (
     MEMORY_COLUMNS,
     USER_COLUMNS,
     WRITE_COLUMNS,
+    id_order_sql,
     key_from_row,
     key_values,
     memory_from_row,
@@ -720,13 +721,7 @@ class SQLiteStore(SQLiteWebhooks):
     # -- export and import -------------------------------------------------
 
     async def memories_after(self, user_id: str, after_id: str, limit: int) -> list[Memory]:
-        rows = await self._read(
-            lambda conn: conn.execute(
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ? AND id > ?"
-                " ORDER BY id LIMIT ?",
-                (user_id, after_id, limit),
-            ).fetchall()
-        )
+        rows = await self._read(_fetch_all, _MEMORIES_AFTER, (user_id, after_id, limit))
         return [memory_from_row(row) for row in rows]
 
     async def import_memories(
@@ -748,6 +743,36 @@ class SQLiteStore(SQLiteWebhooks):
             return len(added)
 
         return await self._write(_acting(insert)) if rows else 0
+
+    async def conversations_after(
+        self, user_id: str, after_id: str, limit: int
+    ) -> list[Conversation]:
+        rows = await self._read(_fetch_all, _CONVERSATIONS_AFTER, (user_id, after_id, limit))
+        return [conversation_from_row(row) for row in rows]
+
+    async def action_items_after(self, user_id: str, after_id: str, limit: int) -> list[ActionItem]:
+        rows = await self._read(_fetch_all, _ACTION_ITEMS_AFTER, (user_id, after_id, limit))
+        return [action_item_from_row(row) for row in rows]
+
+    async def import_conversations(
+        self, user_id: str, conversations: Sequence[Conversation]
+    ) -> list[str]:
+        insert = _INSERT_CONVERSATION.replace("INSERT", "INSERT OR IGNORE", 1)
+        rows = [(user_id, *conversation_values(c)) for c in conversations]
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            return [row[1] for row in rows if conn.execute(insert, row).rowcount]
+
+        return await self._write(run) if rows else []
+
+    async def import_action_items(self, user_id: str, items: Sequence[ActionItem]) -> int:
+        insert = _INSERT_ACTION_ITEM.replace("INSERT", "INSERT OR IGNORE", 1)
+        rows = [(user_id, *action_item_values(item)) for item in items]
+
+        def run(conn: sqlite3.Connection) -> int:
+            return sum(conn.execute(insert, row).rowcount for row in rows)
+
+        return await self._write(run) if rows else 0
 
     async def analyze(self) -> None:
         # Gathers statistics only where the planner lacks them (cheap when up to date).
@@ -838,6 +863,9 @@ _INSERT_CONVERSATION = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_CONVERSATION = f"SELECT {WITH_TRANSCRIPT} FROM conversations WHERE user_id = ? AND id = ?"
+_MEMORIES_AFTER = id_order_sql("memories", MEMORY_COLUMNS, lambda _: "?")
+_CONVERSATIONS_AFTER = id_order_sql("conversations", WITH_TRANSCRIPT, lambda _: "?")
+_ACTION_ITEMS_AFTER = id_order_sql("action_items", ACTION_ITEM_COLUMNS, lambda _: "?")
 _LINKED_MEMORIES = (
     f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id = ? AND conversation_id = ?"
 )
