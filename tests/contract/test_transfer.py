@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-
-import json
+from typing import Any
 
 import pytest
 
@@ -19,7 +19,7 @@ from mnemo.search.embed import DIM, to_blob
 from mnemo.service import MemoryService
 from mnemo.store import Store, store_for
 from mnemo.store.base import ActionItemFilter, ConversationFilter, NewConversation
-from mnemo.transfer import KINDS, export_lines, import_lines
+from mnemo.transfer import KINDS, check_lines, export_lines, import_lines
 from tests import pg
 from tests.api.test_error_shape import _ExplodingCategorizer
 from tests.contract.support import listed
@@ -121,13 +121,15 @@ async def test_round_trip_to_another_backend_is_exact_and_idempotent(
     )
     moved = await other_store.get_user("alice")
     assert moved is not None and moved.id == alice.id
-    for where in (ConversationFilter(), ActionItemFilter()):
-        read = (
-            (lambda s: s.list_conversations(alice.id, where, 100, 0, transcript=True))
-            if isinstance(where, ConversationFilter)
-            else (lambda s: s.list_action_items(alice.id, where, 100, 0))
+    for backend in (store, other_store):
+        conversations = await backend.list_conversations(
+            alice.id, ConversationFilter(), 100, 0, transcript=True
         )
-        assert await read(other_store) == await read(store)
+        items = await backend.list_action_items(alice.id, ActionItemFilter(), 100, 0)
+        assert len(conversations) == 62 and len(items) == 2
+        if backend is store:
+            before = (conversations, items)
+    assert (conversations, items) == before
 
 
 async def test_export_of_one_user(store: Store) -> None:
@@ -182,3 +184,113 @@ async def test_import_stores_embeddings_with_the_rows_and_leaves_fresh_statistic
             " WHERE c.oid = 'memories'::regclass",
         )
         assert rows == 1205 and dead == 0
+
+
+def _record(kind: str, user: str, model: Any) -> str:
+    return json.dumps({"kind": kind, "user": user, **model.model_dump(mode="json")})
+
+
+def _user_line(name: str) -> str:
+    return json.dumps(
+        {"kind": "user", "id": new_id(), "name": name, "created_at": "2026-01-01T00:00:00Z"}
+    )
+
+
+async def test_an_export_without_conversations_still_imports(store: Store, tmp_path) -> None:
+    """A file of the format before conversations (user, key and memory lines only), and
+    links to conversations the file does not hold: the records import, unlinked."""
+    source = store_for(Settings(database_url=f"sqlite:///{tmp_path}/old.db"))
+    await source.open()
+    try:
+        await _fill(source)
+        lines = await _export(source, "alice")
+    finally:
+        await source.close()
+    old = [line for line in lines if json.loads(line)["kind"] in ("user", "key", "memory")]
+    assert any('"conversation_id"' in line for line in old)  # the link, dangling
+    counts = await import_lines(store, old)
+    assert counts.added == {"user": 1, "key": 2, "conversation": 0, "action_item": 0, "memory": 2}
+    alice = await store.get_user("alice")
+    assert alice is not None
+    assert [m.conversation_id for m in await listed(store, alice.id, [], 50, 0)] == [None, None]
+    # an action item whose conversation is not in the file: imported, unlinked
+    item = next(line for line in lines if '"action_item"' in line and 'conversation_id":"' in line)
+    assert (await import_lines(store, [item])).added["action_item"] == 1
+    (stored,) = await store.list_action_items(alice.id, ActionItemFilter(), 10, 0)
+    assert stored.id == json.loads(item)["id"] and stored.conversation_id is None
+
+
+async def test_records_go_to_the_user_the_file_names_never_to_another(store: Store) -> None:
+    """A file that reuses another user's conversation id, or links to it, stores nothing
+    of it for the user it names and leaves the other user's conversation as it was."""
+    bob = (await issue_key(store, "bob"))[0].user_id
+    bobs = _conversation(now_us())
+    await store.insert_memories(bob, [], conversation=NewConversation(bobs))
+    mine = _conversation(now_us() + 1)
+    memory = new_memory("User likes tea").model_copy(update={"conversation_id": bobs.id})
+    linked_item = _item(bobs)
+    lines = [
+        _user_line("eve"),
+        _record("conversation", "eve", bobs.model_copy(update={"title": "Stolen"})),
+        _record("conversation", "eve", mine),
+        _record("action_item", "eve", linked_item),
+        _record("memory", "eve", memory),
+        _record("action_item", "eve", _item(mine)),
+    ]
+    counts = await import_lines(store, lines)
+    assert counts.added["conversation"] == 1 and counts.existing["conversation"] == 1
+    eve = await store.get_user("eve")
+    assert eve is not None
+    assert await store.get_conversation(eve.id, bobs.id) is None
+    assert await store.get_conversation(bob, bobs.id) == bobs  # untouched
+    items = await store.list_action_items(eve.id, ActionItemFilter(), 10, 0)
+    assert {i.conversation_id for i in items} == {None, mine.id}
+    assert [m.conversation_id for m in await listed(store, eve.id, [], 10, 0)] == [None]
+    assert await store.list_action_items(bob, ActionItemFilter(), 10, 0) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "message"),
+    [
+        ("conversation", {"text": None}, "without text_source|with text_source"),
+        ("conversation", {"transcript_segments": []}, "with text_source has text"),
+        ("conversation", {"text": "   "}, "text cannot be empty"),
+        ("conversation", {"text": "x" * 100_001}, "text"),
+        ("conversation", {"title": "t" * 201}, "title"),
+        ("conversation", {"title": 5}, "not a valid record"),
+        ("conversation", {"language": "not a language!"}, "language"),
+        (
+            "conversation",
+            {"started_at": "2026-01-01T00:00:00", "finished_at": "2025-01-01T00:00:00"},
+            "finished_at must be after",
+        ),
+        ("conversation", {"started_at": "1800-01-01T00:00:00Z"}, "between 1900"),
+        ("conversation", {"created_at": "9999-12-31T23:59:59-05:00"}, "created_at: out of range"),
+        ("conversation", {"geolocation": {"latitude": 91, "longitude": 0}}, "latitude"),
+        ("conversation", {"secret": 1}, "not a valid record"),
+        ("conversation", {"id": None}, "not a valid record"),
+        ("conversation", {"text": "a\u0000b"}, "NUL"),
+        ("action_item", {"description": " "}, "description cannot be empty"),
+        ("action_item", {"description": "d" * 501}, "description"),
+        ("action_item", {"completed": "maybe"}, "not a valid record"),
+        ("action_item", {"due_at": "tomorrow"}, "not a valid record"),
+        ("action_item", {"user": "no such user!"}, "user name"),
+    ],
+)
+async def test_import_rejects_bad_conversations_and_action_items(
+    store: Store, kind: str, change: dict[str, Any], message: str
+) -> None:
+    conversation = _conversation(now_us())
+    good = json.loads(
+        _record(kind, "ann", conversation if kind == "conversation" else _item(conversation))
+    )
+    lines = [_user_line("ann"), json.dumps(good | change)]
+    with pytest.raises(BadRequest, match=rf"^line 2: (.|\n)*({message})"):
+        check_lines(lines)
+    required = ("id", "title", "started_at") if kind == "conversation" else ("id", "created_at")
+    for missing in required:
+        partial = {k: v for k, v in good.items() if k != missing}
+        with pytest.raises(BadRequest, match=rf"^line 2: not a valid record(.|\n)*{missing}"):
+            check_lines([lines[0], json.dumps(partial)])
+    assert check_lines([lines[0], json.dumps(good)]) == 2
+    assert await store.list_users() == []
