@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from mnemo import Settings, create_app
 from mnemo.api import admin
+from tests.api.test_conversations import FACTUAL
 from tests.helpers import MEMORIES, create, list_all
 
 TOKEN = "t" * 16 + "0123456789abcdef"  # 32 characters, the shortest allowed
@@ -296,6 +297,11 @@ async def test_deleting_alice_erases_her_and_leaves_bob_intact(
     assert (await client.get(f"{USERS}/alice", headers=ADMIN)).json()["memory_count"] == 0
 
 
+CONVERSATIONS = "/v1/dev/user/conversations"
+ACTION_ITEMS = "/v1/dev/user/action-items"
+KIND_MUST = "`kind` must be user, key, conversation, action_item or memory"
+
+
 @pytest.fixture
 def store_of(app: FastAPI):
     return app.state.mnemo.store
@@ -306,13 +312,32 @@ async def test_export_streams_what_import_takes_back(
 ) -> None:
     await create(client, alice, content="User is vegetarian", tags=["food"])
     await create(client, bob, content="User works at Acme")
+    # bob's conversation, with what was extracted from it, and a standalone action item
+    talk = await client.post(CONVERSATIONS, json={"text": FACTUAL}, headers=bob)
+    assert talk.status_code == 200, talk.text
+    extracted = talk.json()
+    assert extracted["memories"] and extracted["action_items"]
+    task = await client.post(ACTION_ITEMS, json={"description": "Buy milk"}, headers=bob)
+    assert task.status_code == 200, task.text
     everything = await client.get("/v1/admin/export", headers=ADMIN)
     assert everything.status_code == 200
     assert everything.headers["content-type"] == "application/x-ndjson"
-    kinds = [json.loads(line)["kind"] for line in everything.text.splitlines()]
-    assert kinds == ["user", "key", "memory", "user", "key", "memory"]
+    records = [json.loads(line) for line in everything.text.splitlines()]
+    kinds = [r["kind"] for r in records]
+    bobs = len(extracted["memories"]) + 1
+    items = len(extracted["action_items"]) + 1
+    assert (
+        kinds
+        == ["user", "key", "memory", "user", "key", "conversation"]
+        + ["action_item"] * items
+        + ["memory"] * bobs
+    )
+    assert {r.get("conversation_id") for r in records if r["kind"] == "memory"} == {
+        None,
+        extracted["id"],
+    }
     one = await client.get("/v1/admin/export", params={"user": "bob"}, headers=ADMIN)
-    assert [json.loads(line)["kind"] for line in one.text.splitlines()] == ["user", "key", "memory"]
+    assert [json.loads(line)["kind"] for line in one.text.splitlines()] == kinds[3:]
     missing = await client.get("/v1/admin/export", params={"user": "nobody"}, headers=ADMIN)
     assert missing.status_code == 404
     # into an empty database of the other backend's kind: a new SQLite file
@@ -320,12 +345,20 @@ async def test_export_streams_what_import_takes_back(
     async with _client(other) as copy:
         imported = await copy.post("/v1/admin/import", content=everything.content, headers=ADMIN)
         assert imported.status_code == 200, imported.text
-        assert imported.json() == {
-            "added": {"user": 2, "key": 2, "memory": 2},
-            "existing": {"user": 0, "key": 0, "memory": 0},
-        }
+        added = {"user": 2, "key": 2, "conversation": 1, "action_item": items, "memory": 1 + bobs}
+        assert imported.json() == {"added": added, "existing": dict.fromkeys(added, 0)}
         again = await copy.post("/v1/admin/import", content=everything.content, headers=ADMIN)
-        assert again.json()["existing"] == {"user": 2, "key": 2, "memory": 2}
+        assert again.json() == {"added": dict.fromkeys(added, 0), "existing": added}
+        # bob reads his conversation, its memories and action items on the copy
+        read = await copy.get(f"{CONVERSATIONS}/{extracted['id']}", headers=bob)
+        assert read.status_code == 200 and read.json()["text"] == FACTUAL
+        linked = await copy.get(MEMORIES, params={"conversation_id": extracted["id"]}, headers=bob)
+        assert len(linked.json()) == len(extracted["memories"])
+        tasks = await copy.get(ACTION_ITEMS, headers=bob)
+        assert len(tasks.json()) == items
+        # another user's ids answer as unknown ids on the copy too
+        other = await copy.get(f"{CONVERSATIONS}/{extracted['id']}", headers=alice)
+        assert other.status_code == 404
         # the keys travel as hashes: alice's key works on the copy, and search finds
         found = await copy.get(f"{MEMORIES}/search", params={"query": "vegetarian"}, headers=alice)
         assert [i["content"] for i in found.json()["items"]] == ["User is vegetarian"]
@@ -336,8 +369,11 @@ async def test_export_streams_what_import_takes_back(
     ("line", "detail"),
     [
         ("not json", "line 2: not a valid record: Expecting value"),
-        ("[1, 2]", "line 2: `kind` must be user, key or memory"),
-        ('{"kind": "secret"}', "line 2: `kind` must be user, key or memory"),
+        ("[1, 2]", f"line 2: {KIND_MUST}"),
+        ('{"kind": "secret"}', f"line 2: {KIND_MUST}"),
+        ('{"kind": "webhook"}', f"line 2: {KIND_MUST}"),
+        ('{"kind": "conversation", "user": "dora", "id": 5}', "line 2: not a valid record"),
+        ('{"kind": "action_item", "user": "dora"}', "line 2: not a valid record"),
         ('{"kind": "user", "id": 5}', "line 2: not a valid record"),
         (
             '{"kind":"user","id":"x","name":"a\\u0000b","created_at":"2026-01-01T00:00:00Z"}',
@@ -395,6 +431,7 @@ async def test_an_import_that_fails_while_storing_reports_what_it_stored(
     assert response.json() == {
         "detail": "line 2: user 'eve' appears before its user record; stored before it: "
         "users: 1 added, 0 already there, keys: 0 added, 0 already there, "
+        "conversations: 0 added, 0 already there, action items: 0 added, 0 already there, "
         "memories: 0 added, 0 already there"
     }
     assert await _users(client) == ["dora"]  # exactly what it reported

@@ -54,7 +54,13 @@ def test_the_operator_provisions_and_erases_a_user_over_http(admin_server: Serve
         assert deleted.json() == {"success": True, "deleted_memories": 1}
         assert http.get(MEMORIES, headers=alice).status_code == 401
         back = http.post("/v1/admin/import", content=exported.content, headers=ADMIN)
-        assert back.json()["added"] == {"user": 1, "key": 1, "memory": 1}
+        assert back.json()["added"] == {
+            "user": 1,
+            "key": 1,
+            "conversation": 0,
+            "action_item": 0,
+            "memory": 1,
+        }
         assert [m["content"] for m in http.get(MEMORIES, headers=alice).json()] == [
             "User likes tea"
         ]

@@ -51,8 +51,8 @@ IMPORTED = named(
     imported=(
         "What was added, and what was there already",
         {
-            "added": {"user": 1, "key": 2, "memory": 40},
-            "existing": {"user": 0, "key": 0, "memory": 2},
+            "added": {"user": 1, "key": 2, "conversation": 3, "action_item": 5, "memory": 40},
+            "existing": {"user": 0, "key": 0, "conversation": 0, "action_item": 0, "memory": 2},
         },
     )
 )
@@ -97,7 +97,8 @@ BAD_PAGE = errors(
 BAD_IMPORT = errors(
     "line 3: not a valid record: Expecting value: line 1 column 1 (char 0)",
     "line 2: user 'bob' appears before its user record; stored before it: users: 1 added,"
-    " 0 already there, keys: 0 added, 0 already there, memories: 0 added, 0 already there",
+    " 0 already there, keys: 0 added, 0 already there, conversations: 0 added, 0 already"
+    " there, action items: 0 added, 0 already there, memories: 0 added, 0 already there",
 )
 IMPORT_TOO_LARGE = errors("Request body too large: the limit is 67108864 bytes")
 _LINES = (
