@@ -16,10 +16,12 @@ from fastapi import FastAPI
 
 from mnemo import Settings, create_app
 from mnemo.accounts import delete_user, issue_key, revoke_key
+from mnemo.clock import now_us
 from mnemo.models import MAX_QUERY_CHARS
 from mnemo.store import ALL_SCOPES, Store
-from mnemo.store.base import MemoryFilter
+from mnemo.store.base import MemoryFilter, NewConversation
 from mnemo.ui.session import COOKIE, digest
+from tests.contract.test_conversation_store import _conversation, _item
 from tests.helpers import MEMORIES
 
 TOKEN = "t" * 40
@@ -254,6 +256,50 @@ async def test_an_import_goes_to_the_signed_in_user_only(ui_app: FastAPI) -> Non
         assert "1 memories added, 1 already there" in answer.text
     assert await contents(ui_app, "alice") == ["User likes maps"]
     assert await contents(ui_app, "bob") == ["User is Bob"]
+
+
+async def test_the_page_exports_conversations_and_imports_only_memories(
+    ui_app: FastAPI,
+) -> None:
+    """The page's export carries the user's conversations and action items; its import
+    takes the memories only, keeping a link to a conversation of the signed-in user's
+    and dropping one to anyone else's."""
+    alice, _ = await _key(ui_app, "alice"), await _key(ui_app, "bob")
+    store = _store(ui_app)
+    ids = {}
+    for name in ("alice", "bob"):
+        user = await store.get_user(name)
+        assert user is not None
+        ids[name] = user.id
+    mine, theirs = _conversation(now_us()), _conversation(now_us() + 1)
+    await store.insert_memories(ids["alice"], [], conversation=NewConversation(mine, [_item(mine)]))
+    await store.insert_memories(ids["bob"], [], conversation=NewConversation(theirs))
+
+    def linked(memory_id: str, content: str, conversation_id: str) -> bytes:
+        record = json.loads(_memory_line(memory_id, content))
+        return (json.dumps(record | {"conversation_id": conversation_id}) + "\n").encode()
+
+    async with _client(ui_app) as client:
+        await sign_in(client, alice)
+        exported = await client.get("/ui/export")
+        kinds = [json.loads(line)["kind"] for line in exported.text.splitlines()]
+        assert kinds == ["user", "conversation", "action_item"]
+        assert mine.text is not None and mine.text in exported.text
+        token = {"X-CSRF-Token": await csrf_token(client), **HTMX}
+        body = (
+            exported.content
+            + linked("m-mine", "User likes maps", mine.id)
+            + linked("m-theirs", "User likes tea", theirs.id)
+        )
+        answer = await client.post("/ui/import", files={"file": ("x.jsonl", body)}, headers=token)
+        assert answer.status_code == 200, answer.text
+        assert "2 memories added, 0 already there" in answer.text
+    found, _ = await store.browse_memories(ids["alice"], MemoryFilter(), 10, 0)
+    assert {m.content: m.conversation_id for m in found} == {
+        "User likes maps": mine.id,
+        "User likes tea": None,
+    }
+    assert await store.conversation_memories_json(ids["bob"], theirs.id, (), 10, 0) == b"[]"
 
 
 async def test_a_read_only_key_cannot_write_and_a_key_without_read_cannot_sign_in(

@@ -207,7 +207,7 @@ async def revoke_key(app: App, name: str, key_id: str) -> DeleteResult:
     "/export",
     response_class=StreamingResponse,
     responses={200: ax.EXPORT},
-    summary="Export users, key records and memories as JSON Lines",
+    summary="Export users, key records, conversations, action items and memories as JSON Lines",
     operation_id="exportData",
     openapi_extra={"parameters": [ax.ONLY_USER]},
 )
