@@ -1,12 +1,34 @@
-"""`mnemo export` and `mnemo import` move a live SQLite database to PostgreSQL and back."""
+"""`mnemo export` and `mnemo import` move a live SQLite database (memories, conversations,
+action items) to PostgreSQL and back."""
 
 from __future__ import annotations
 
 import httpx
 
 from tests import pg
+from tests.api.test_conversations import FACTUAL
 from tests.e2e.server import run_cli, start_server
 from tests.helpers import MEMORIES
+
+CONVERSATIONS = "/v1/dev/user/conversations"
+ACTION_ITEMS = "/v1/dev/user/action-items"
+
+
+def _read_all(base: str, headers: dict[str, str], conversation_id: str) -> list[object]:
+    """What the API answers of the user's memories, conversations and action items."""
+    reads = [
+        (MEMORIES, {"limit": 100}),
+        (CONVERSATIONS, {"include_transcript": "true"}),
+        (f"{CONVERSATIONS}/{conversation_id}", {}),
+        (ACTION_ITEMS, {}),
+        (MEMORIES, {"conversation_id": conversation_id}),
+    ]
+    answers = []
+    for path, params in reads:
+        answer = httpx.get(f"{base}{path}", headers=headers, params=params)
+        assert answer.status_code == 200, answer.text
+        answers.append(answer.json())
+    return answers
 
 
 def test_sqlite_to_postgres_and_back(tmp_path) -> None:
@@ -20,16 +42,25 @@ def test_sqlite_to_postgres_and_back(tmp_path) -> None:
                 httpx.post(f"{source.base}{MEMORIES}", json=body, headers=headers).status_code
                 == 200
             )
-        before = httpx.get(
-            f"{source.base}{MEMORIES}", headers=headers, params={"limit": 100}
-        ).json()
+        talk = httpx.post(
+            f"{source.base}{CONVERSATIONS}", json={"text": FACTUAL}, headers=headers, timeout=30
+        )
+        assert talk.status_code == 200, talk.text
+        extracted = talk.json()
+        assert extracted["memories"] and extracted["action_items"]
+        task = {"description": "Buy milk"}
+        assert httpx.post(f"{source.base}{ACTION_ITEMS}", json=task, headers=headers).is_success
+        before = _read_all(source.base, headers, extracted["id"])
     finally:
         source.stop()
+    memories = 30 + len(extracted["memories"])
+    items = 1 + len(extracted["action_items"])
 
     dump = tmp_path / "dump.jsonl"
     exported = run_cli("export", "--output", str(dump), "--database-url", sqlite_url)
     assert exported.returncode == 0, exported.stderr
-    assert "exported 32 records" in exported.stderr  # 1 user, 1 key, 30 memories
+    # 1 user, 1 key, 1 conversation, its action items and one more, the memories
+    assert f"exported {3 + items + memories} records" in exported.stderr
     assert source.first_key not in dump.read_text()
 
     schema, pg_url = pg.create_schema()
@@ -37,15 +68,18 @@ def test_sqlite_to_postgres_and_back(tmp_path) -> None:
         for attempt in (1, 2):
             imported = run_cli("import", str(dump), "--database-url", pg_url)
             assert imported.returncode == 0, imported.stderr
-            added = 30 if attempt == 1 else 0
-            assert f"memories: {added} added, {30 - added} already there" in imported.stdout
+            first = attempt == 1
+            for plural, n in (
+                ("conversations", 1),
+                ("action items", items),
+                ("memories", memories),
+            ):
+                added, there = (n, 0) if first else (0, n)
+                assert f"{plural}: {added} added, {there} already there" in imported.stdout
         target = start_server(pg_url)
         try:
             assert target.first_key is None  # the imported key is there, so none was made
-            after = httpx.get(
-                f"{target.base}{MEMORIES}", headers=headers, params={"limit": 100}
-            ).json()
-            assert after == before
+            assert _read_all(target.base, headers, extracted["id"]) == before
         finally:
             target.stop()
 
