@@ -213,7 +213,8 @@ async def history(request: Request, memory_id: str) -> Response:
 
 @router.get("/export")
 async def export(request: Request) -> StreamingResponse:
-    """The user's line and their memories' (`mnemo export --user`'s, without key records)."""
+    """The user's line, conversations, action items and memories (`mnemo export --user`'s,
+    without key records)."""
     key = _key(request)
     store = components(request).store
 
