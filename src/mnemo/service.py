@@ -30,7 +30,7 @@ from mnemo.store.base import KeyAndRead, MemoryFilter, NewConversation
 from mnemo.store.changes import EXTRACTION, acting_as, changed_fields
 
 _CATEGORY_NAMES = frozenset(c.value for c in MemoryCategory)
-_MAX_ID_CHARS = 128
+MAX_ID_CHARS = 128
 CONFIRM_DELETE_ALL = "Deleting every memory needs the parameter confirm=true"
 
 
@@ -69,7 +69,7 @@ def _not_applied(body: MemoryCreate, content: str, original: Memory) -> list[str
 
 def plausible_id(memory_id: str) -> bool:
     """Ids are short printable ASCII; anything else cannot exist, so it is a 404."""
-    return 0 < len(memory_id) <= _MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
+    return 0 < len(memory_id) <= MAX_ID_CHARS and memory_id.isascii() and memory_id.isprintable()
 
 
 def page_bounds(limit: int, offset: int, most: int = MAX_LIST_LIMIT) -> tuple[int, int]:

@@ -37,6 +37,7 @@ from mnemo.models import (
     MemoryCreate,
     SegmentsCreate,
 )
+from mnemo.service import MAX_ID_CHARS, plausible_id
 from mnemo.store import ApiKey, Store, User
 from mnemo.store.changes import IMPORT, acting_as
 
@@ -214,10 +215,13 @@ def _check_conversation(number: int, record: ConversationRecord) -> None:
         raise BadRequest(FINISHED_BEFORE)
 
 
-def _check_times(record: BaseModel) -> None:
-    """Every time of the record one that reads back: in years 1-9999 once in UTC."""
+def _check_fields(record: BaseModel) -> None:
+    """Every id of the record one the API can look up (`plausible_id`: 1-64 printable
+    ASCII characters), every time one that reads back (years 1-9999 once in UTC)."""
     for name in type(record).model_fields:
         value = getattr(record, name)
+        if name in ("id", "conversation_id") and value is not None and not plausible_id(value):
+            raise BadRequest(f"{name}: 1-{MAX_ID_CHARS} printable ASCII characters")
         if isinstance(value, datetime):
             try:
                 to_datetime(to_us(value))
@@ -268,7 +272,7 @@ def _parse(number: int, line: str) -> Record:
             raise BadRequest(
                 f"line {number}: `kind` must be user, key, conversation, action_item or memory"
             )
-        _check_times(record)
+        _check_fields(record)
         return record
     except BadRequest as error:
         if error.detail.startswith(f"line {number}:"):

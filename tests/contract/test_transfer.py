@@ -275,6 +275,9 @@ async def test_records_go_to_the_user_the_file_names_never_to_another(store: Sto
         ("action_item", {"completed": "maybe"}, "not a valid record"),
         ("action_item", {"due_at": "tomorrow"}, "not a valid record"),
         ("action_item", {"user": "no such user!"}, "user name"),
+        ("action_item", {"id": "bad id\n"}, "id: 1-128 printable ASCII"),
+        ("action_item", {"conversation_id": "é"}, "conversation_id: 1-128 printable"),
+        ("conversation", {"id": "x" * 129}, "id: 1-128 printable ASCII"),
     ],
 )
 async def test_import_rejects_bad_conversations_and_action_items(
