@@ -29,6 +29,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
+from mnemo.store import ALL_SCOPES
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -42,14 +44,6 @@ ARGS = [
     "--disable-sync",
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
-SCOPES = [
-    "memories:read",
-    "memories:write",
-    "conversations:read",
-    "conversations:write",
-    "action_items:read",
-    "action_items:write",
-]
 CONVERSATIONS = [
     "We talked about the garden. I'm allergic to bee stings, so I keep an EpiPen in the shed."
     " I need to order the tomato seedlings by Friday.",
@@ -102,7 +96,9 @@ def _seed(base: str, token: str) -> str:
         for name in ("maria", "sam", "alex"):
             http.post("/v1/admin/users", json={"name": name}, headers=admin).raise_for_status()
         made = http.post(
-            "/v1/admin/users/maria/keys", json={"name": "phone", "scopes": SCOPES}, headers=admin
+            "/v1/admin/users/maria/keys",
+            json={"name": "phone", "scopes": list(ALL_SCOPES)},
+            headers=admin,
         )
         key: str = made.raise_for_status().json()["key"]
         http.post("/v1/admin/users/sam/keys", json={"name": "laptop"}, headers=admin)

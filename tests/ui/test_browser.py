@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mnemo.store import ALL_SCOPES
 from tests.e2e.server import Server, start_server
 from tests.helpers import MEMORIES
 
@@ -474,13 +475,7 @@ def test_the_admin_view_lists_users_and_manages_keys(server: Server, page: Page)
     assert TOKEN not in "\n".join(server.output) and secret not in "\n".join(server.output)
 
 
-EVERYTHING = [
-    *READ_WRITE,
-    "conversations:read",
-    "conversations:write",
-    "action_items:read",
-    "action_items:write",
-]
+EVERYTHING = list(ALL_SCOPES)
 
 
 def user_rows(server: Server, user: str, query: str) -> list[tuple[Any, ...]]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from mnemo.store import ALL_SCOPES
 from mnemo.store.base import ActionItemFilter, ConversationFilter
 from mnemo.ui import conversations as ui_conversations
 from tests.ui.test_pages import (
@@ -26,14 +27,7 @@ from tests.ui.test_pages import (
     ui_app,  # noqa: F401 (the fixture)
 )
 
-EVERYTHING = (
-    "memories:read",
-    "memories:write",
-    "conversations:read",
-    "conversations:write",
-    "action_items:read",
-    "action_items:write",
-)
+EVERYTHING = ALL_SCOPES
 TEXT = "I've been allergic to peanuts since I was a kid. I need to call the dentist tomorrow."
 CONVERSATIONS = "/v1/dev/user/conversations"
 
@@ -67,6 +61,16 @@ async def api_conversation(
     assert made.status_code == 200, made.text
     body: dict[str, Any] = made.json()
     return body
+
+
+async def signed_in_with_a_conversation(
+    client: httpx.AsyncClient, secret: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A conversation made through the API (and its one action item), then signed in."""
+    made = await api_conversation(client, secret)
+    [item] = made["action_items"]
+    await sign_in(client, secret)
+    return made, item
 
 
 async def test_a_pasted_text_becomes_a_conversation_with_what_was_extracted(
@@ -276,9 +280,7 @@ async def test_a_key_without_the_scopes_has_no_views_and_is_refused(
 async def test_writes_need_the_anti_forgery_token(ui_app: FastAPI) -> None:  # noqa: F811
     alice = await _key(ui_app, "alice", EVERYTHING)
     async with _client(ui_app) as client:
-        made = await api_conversation(client, alice)
-        [item] = made["action_items"]
-        await sign_in(client, alice)
+        made, item = await signed_in_with_a_conversation(client, alice)
         forged = {"X-CSRF-Token": "guess", **HTMX}
         for headers in (HTMX, forged):
             for answer in (
@@ -319,9 +321,7 @@ HOSTILE_QUERIES = [
 async def test_hostile_input_is_a_message_and_changes_nothing(ui_app: FastAPI) -> None:  # noqa: F811
     alice = await _key(ui_app, "alice", EVERYTHING)
     async with _client(ui_app) as client:
-        made = await api_conversation(client, alice)
-        [item] = made["action_items"]
-        await sign_in(client, alice)
+        made, item = await signed_in_with_a_conversation(client, alice)
         token = {"X-CSRF-Token": await csrf_token(client), **HTMX}
         answers = [
             *[
