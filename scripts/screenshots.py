@@ -7,8 +7,10 @@ widths, into docs/screenshots/ (the README shows them).
 Starts `mnemo serve` on a scratch SQLite database with an admin token, makes a demo
 user and key and a few memories through the admin API and the memories API, then drives
 Debian's Chromium (/usr/bin/chromium, with Playwright) through the views: sign-in, the
-memories list, an inline edit, the delete confirmation, a memory's history, the admin's
-users and a user's keys. Needs `apt-get install chromium` and the test extras.
+memories list, an inline edit, the delete confirmation, a memory's history, the
+conversations list, a conversation (with what was extracted from it, and its delete
+confirmation), the action items, the admin's users and a user's keys. Needs `apt-get
+install chromium` and the test extras.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
+from mnemo.store import ALL_SCOPES
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -40,6 +44,12 @@ ARGS = [
     "--disable-sync",
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
+CONVERSATIONS = [
+    "We talked about the garden. I'm allergic to bee stings, so I keep an EpiPen in the shed."
+    " I need to order the tomato seedlings by Friday.",
+    "Sam asked about the trip. I'm flying to Lisbon in May with my daughter."
+    " I have to renew my passport next week.",
+]
 FACTS = [
     ("User is vegetarian and avoids mushrooms", "core", ["food"]),
     ("User works as a nurse on night shifts", "work", ["job"]),
@@ -85,7 +95,11 @@ def _seed(base: str, token: str) -> str:
     with httpx.Client(base_url=base, timeout=60) as http:
         for name in ("maria", "sam", "alex"):
             http.post("/v1/admin/users", json={"name": name}, headers=admin).raise_for_status()
-        made = http.post("/v1/admin/users/maria/keys", json={"name": "phone"}, headers=admin)
+        made = http.post(
+            "/v1/admin/users/maria/keys",
+            json={"name": "phone", "scopes": list(ALL_SCOPES)},
+            headers=admin,
+        )
         key: str = made.raise_for_status().json()["key"]
         http.post("/v1/admin/users/sam/keys", json={"name": "laptop"}, headers=admin)
         auth = {"Authorization": f"Bearer {key}"}
@@ -96,6 +110,9 @@ def _seed(base: str, token: str) -> str:
             ids.append(answer.raise_for_status().json()["id"])
         patch = {"content": "User works as a nurse, now on day shifts"}
         http.patch(f"/v1/dev/user/memories/{ids[1]}", json=patch, headers=auth)
+        for text in CONVERSATIONS:
+            answer = http.post("/v1/dev/user/conversations", json={"text": text}, headers=auth)
+            answer.raise_for_status()
     return key
 
 
@@ -129,6 +146,19 @@ def _shots(page: Page, base: str, key: str, token: str, out: Path, width: str) -
     nurse.get_by_role("link", name="History").click()
     page.wait_for_selector("ol.history")
     shot("history")
+    page.get_by_role("link", name="Conversations").click()
+    page.wait_for_selector("#conversation-list li")
+    shot("conversations")
+    page.locator("#conversation-list li a").last.click()
+    page.wait_for_selector(".transcript")
+    shot("conversation")
+    page.get_by_role("button", name="Delete permanently").click()
+    page.wait_for_selector("dialog#confirm[open]")
+    shot("conversation-delete")
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="Action items").click()
+    page.wait_for_selector("#open-items li")
+    shot("action-items")
     page.context.clear_cookies()
     _sign_in(page, base, token, "/ui/admin")
     shot("admin-users")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mnemo.store import ALL_SCOPES
 from tests.e2e.server import Server, start_server
 from tests.helpers import MEMORIES
 
@@ -472,3 +473,78 @@ def test_the_admin_view_lists_users_and_manages_keys(server: Server, page: Page)
         assert http.get(MEMORIES, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     assert any("who=admin" in line and "ui.create_key" in line for line in server.output)
     assert TOKEN not in "\n".join(server.output) and secret not in "\n".join(server.output)
+
+
+EVERYTHING = list(ALL_SCOPES)
+
+
+def user_rows(server: Server, user: str, query: str) -> list[tuple[Any, ...]]:
+    """The rows `query` (over a table with a user_id) finds of the user's."""
+    with _db(server) as db:
+        rows = db.execute(
+            f"{query} WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,)
+        ).fetchall()
+    return [tuple(row) for row in rows]
+
+
+def test_a_conversation_from_text_its_memory_then_deleted_with_it(
+    server: Server, page: Page
+) -> None:
+    key, _ = new_user(server, "talker", EVERYTHING)
+    sign_in(page, server, key)
+    page.get_by_role("link", name="Conversations").click()
+    text = "I've been allergic to peanuts since I was a kid. I need to call the dentist. " + XSS
+    page.get_by_label("Transcript (pasted text)").fill(text)
+    page.get_by_role("button", name="Add and extract").click()
+    created = page.locator("#messages .created")
+    expect(created).to_contain_text("Extracted 1 memory and 1 action item")
+    expect(created.get_by_role("link", name="User is allergic to peanuts")).to_be_visible()
+    expect(page.locator("#conversation-list li")).to_have_count(1)  # the list fetched again
+    created.get_by_role("link", name=re.compile("allergic to peanuts since")).click()
+    expect(page.locator(".transcript")).to_have_text(text)  # the markup as text
+    page.get_by_role("link", name="User is allergic to peanuts").click()
+    expect(page.locator("main")).to_contain_text("History of a memory")
+    page.go_back()
+
+    page.get_by_role("button", name="Delete permanently").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_contain_text("permanent")
+    choice = dialog.get_by_label(re.compile("Also delete the memories"))
+    expect(choice).not_to_be_checked()
+    choice.check()
+    dialog.get_by_role("button", name="Delete permanently").click()
+    page.wait_for_url(f"{server.base}/ui/conversations?deleted=1")
+    expect(page.locator("#messages .notice")).to_contain_text("deleted permanently")
+    assert user_rows(server, "talker", "SELECT id FROM conversations") == []
+    assert stored(server, "talker") == []
+    # its action item stays, unlinked from it
+    assert user_rows(server, "talker", "SELECT description, conversation_id FROM action_items") == [
+        ("Call the dentist", None)
+    ]
+
+
+def test_action_items_marked_done_and_deleted_on_a_phone(server: Server, page: Page) -> None:
+    key, _ = new_user(server, "doer", EVERYTHING)
+    with httpx.Client(base_url=server.base, timeout=30) as http:
+        made = http.post(
+            "/v1/dev/user/action-items/batch",
+            json={"action_items": [{"description": "Buy milk"}, {"description": "Call Sam"}]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert made.status_code == 200, made.text
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, server, key)
+    page.get_by_role("link", name="Action items").click()
+    expect(page.locator("#open-items li")).to_have_count(2)
+    page.get_by_role("button", name="Mark done: Buy milk").click()
+    expect(page.locator("#done-items")).to_contain_text("Buy milk")
+    expect(page.locator("#open-items li")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scroll
+    page.get_by_role("button", name="Delete permanently: Call Sam").focus()
+    page.keyboard.press("Enter")
+    page.locator("dialog#confirm").get_by_role("button", name="Delete permanently").click()
+    expect(page.locator("#messages .notice")).to_contain_text("Deleted permanently")
+    expect(page.locator("#open-items li")).to_have_count(0)
+    assert user_rows(server, "doer", "SELECT description, completed FROM action_items") == [
+        ("Buy milk", 1)
+    ]

@@ -22,9 +22,9 @@ from mnemo.models import (
     MemoryCreate,
     SearchItem,
 )
-from mnemo.store import WRITE_SCOPE, ApiKey
+from mnemo.store import WRITE_SCOPE
 from mnemo.transfer import decode_lines, export_lines, import_user_memories, user_memories
-from mnemo.ui.route import UserRoute
+from mnemo.ui.route import UserRoute, form_issues, notice, visitor_key
 from mnemo.ui.security import PREFIX
 from mnemo.ui.templating import htmx, render
 
@@ -38,28 +38,6 @@ router = APIRouter(prefix=PREFIX, route_class=UserRoute, include_in_schema=False
 MAX_FIELD_CHARS = 10_000  # a form field as typed (the API's limits then apply)
 
 
-def _key(request: Request) -> ApiKey:
-    key: ApiKey | None = request.state.ui_visitor.key
-    assert key is not None  # UserRoute admits only a user's session
-    return key
-
-
-def _form_issues(error: ValidationError) -> Unprocessable:
-    sentence = "; ".join(
-        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
-        for e in error.errors()
-    )
-    return Unprocessable(sentence)
-
-
-def _notice(request: Request, text: str, *, changed: bool = True) -> Response:
-    """A message in the page's messages area; `changed`: the list is fetched again."""
-    headers = {"HX-Trigger": CHANGED} if changed else {}
-    if not htmx(request):
-        return render(request, "error.html", {"error": None, "notice": text})
-    return render(request, "_message.html", {"notice": text}, headers=headers)
-
-
 @router.get("/memories")
 async def memories(
     request: Request,
@@ -70,7 +48,7 @@ async def memories(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     """The list (or, with `q`, the search's best matches), a page at a time."""
-    key = _key(request)
+    key = visitor_key(request)
     service = components(request).service
     tag = tag.strip()
     items: list[Memory] | list[SearchItem]
@@ -121,19 +99,19 @@ Fields = Annotated[MemoryForm, Form()]
 @router.post("/memories")
 async def create(request: Request, form: Fields) -> Response:
     """A new memory; without a category, the server's choice is shown."""
-    key = _key(request)
+    key = visitor_key(request)
     found = components(request)
     given = {name: value for name, value in form.given().items() if value is not None}
     try:
         body = MemoryCreate.model_validate(given)
     except ValidationError as error:
-        raise _form_issues(error) from None
+        raise form_issues(error) from None
     await charge(found, key, len(body.content), request.scope.setdefault("state", {}))
     created = await found.service.create_memory(key.user_id, body)
     if created.duplicate_of is not None:
-        return _notice(request, "Not stored: it repeats a memory you have, kept as it was.")
+        return notice(request, "Not stored: it repeats a memory you have, kept as it was.", CHANGED)
     how = "you chose" if body.category is not None else "chosen by the server"
-    return _notice(request, f"Saved, in the category {created.category} ({how}).")
+    return notice(request, f"Saved, in the category {created.category} ({how}).", CHANGED)
 
 
 @router.post("/memories/bulk-delete")
@@ -144,7 +122,7 @@ async def bulk_delete(
     """Every named memory of the user's (ids of none of theirs are passed over)."""
     if not ids:
         raise BadRequest("Select at least one memory to delete")
-    key = _key(request)
+    key = visitor_key(request)
     service = components(request).service
     deleted = 0
     for memory_id in dict.fromkeys(ids):
@@ -154,16 +132,16 @@ async def bulk_delete(
         except NotFound:
             pass
     plural = "memory" if deleted == 1 else "memories"
-    return _notice(request, f"Deleted {deleted} {plural} permanently.")
+    return notice(request, f"Deleted {deleted} {plural} permanently.", CHANGED)
 
 
 async def _memory(request: Request, memory_id: str) -> Memory:
-    raw = await components(request).service.get_memory_json(_key(request).user_id, memory_id)
+    raw = await components(request).service.get_memory_json(visitor_key(request).user_id, memory_id)
     return Memory.model_validate_json(raw)
 
 
 def _card(request: Request, memory: Memory, template: str = "_one_card.html") -> Response:
-    can_write = WRITE_SCOPE in _key(request).scopes
+    can_write = WRITE_SCOPE in visitor_key(request).scopes
     return render(request, template, {"m": memory, "can_write": can_write})
 
 
@@ -174,14 +152,14 @@ async def card(request: Request, memory_id: str) -> Response:
 
 @router.get("/memories/{memory_id}/edit")
 async def edit_form(request: Request, memory_id: str) -> Response:
-    require_scope(_key(request), WRITE_SCOPE)  # a read-only key has no edit form
+    require_scope(visitor_key(request), WRITE_SCOPE)  # a read-only key has no edit form
     return _card(request, await _memory(request, memory_id), "_edit.html")
 
 
 @router.post("/memories/{memory_id}")
 async def update(request: Request, memory_id: str, form: Fields) -> Response:
     """Content, category, visibility and tags, as the API's PATCH validates them."""
-    key = _key(request)
+    key = visitor_key(request)
     found = components(request)
     raw = form.given()
     patch = parse_update(raw, where=lambda loc: loc)
@@ -194,13 +172,13 @@ async def update(request: Request, memory_id: str, form: Fields) -> Response:
 
 @router.post("/memories/{memory_id}/delete")
 async def delete(request: Request, memory_id: str) -> Response:
-    await components(request).service.delete_memory(_key(request).user_id, memory_id)
-    return _notice(request, "Deleted permanently.")
+    await components(request).service.delete_memory(visitor_key(request).user_id, memory_id)
+    return notice(request, "Deleted permanently.", CHANGED)
 
 
 @router.get("/memories/{memory_id}/history")
 async def history(request: Request, memory_id: str) -> Response:
-    key = _key(request)
+    key = visitor_key(request)
     entries = await components(request).service.memory_history(key.user_id, memory_id)
     try:
         memory: Memory | None = await _memory(request, memory_id)
@@ -215,7 +193,7 @@ async def history(request: Request, memory_id: str) -> Response:
 async def export(request: Request) -> StreamingResponse:
     """The user's line, conversations, action items and memories (`mnemo export --user`'s,
     without key records)."""
-    key = _key(request)
+    key = visitor_key(request)
     store = components(request).store
 
     async def lines() -> AsyncIterator[bytes]:
@@ -233,7 +211,7 @@ async def export(request: Request) -> StreamingResponse:
 async def import_file(request: Request, file: Annotated[UploadFile, File()]) -> Response:
     """An export's memories, into this user's; every line checked first (a bad one is
     named, and nothing is stored); their characters count against the key's budget."""
-    key = _key(request)
+    key = visitor_key(request)
     found = components(request)
     try:
         memories = user_memories(decode_lines(await file.read()))
@@ -248,4 +226,4 @@ async def import_file(request: Request, file: Annotated[UploadFile, File()]) -> 
 
     counts = await import_user_memories(found.store, key.user_id, memories, embed)
     added, existing = counts.added["memory"], counts.existing["memory"]
-    return _notice(request, f"Imported: {added} memories added, {existing} already there.")
+    return notice(request, f"Imported: {added} memories added, {existing} already there.", CHANGED)

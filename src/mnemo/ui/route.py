@@ -4,8 +4,10 @@ page (never a stack trace, nor the API's JSON).
 
 `UserRoute`: a user's session; GET needs `memories:read` and counts as a read, other
 methods need `memories:write` and the token, and count as a write (a bulk delete and an
-import as a batch). `AdminRoute`: the operator's session (each request audited on
-`mnemo.audit`, as the admin API's). `OpenRoute`: no session (the sign-in form).
+import as a batch). `ConversationsRoute` and `ActionItemsRoute`: the same, under
+`conversations:read`/`:write` and `action_items:read`/`:write`. `AdminRoute`: the
+operator's session (each request audited on `mnemo.audit`, as the admin API's).
+`OpenRoute`: no session (the sign-in form).
 """
 
 from __future__ import annotations
@@ -19,14 +21,21 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mnemo.api.admin_route import audit_line
 from mnemo.api.deps import components, count_request
 from mnemo.auth import require_scope
-from mnemo.errors import Forbidden, MnemoError, StoreError
+from mnemo.errors import Forbidden, MnemoError, StoreError, Unprocessable
 from mnemo.ratelimit import BATCHES, READS, WRITES
-from mnemo.store import READ_SCOPE, WRITE_SCOPE
+from mnemo.store import READ_SCOPE, WRITE_SCOPE, ApiKey
+from mnemo.store.base import (
+    ACTION_ITEMS_READ_SCOPE,
+    ACTION_ITEMS_WRITE_SCOPE,
+    CONVERSATIONS_READ_SCOPE,
+    CONVERSATIONS_WRITE_SCOPE,
+)
 from mnemo.store.changes import acting_as
 from mnemo.ui import csrf
 from mnemo.ui.security import PREFIX
@@ -97,14 +106,41 @@ def signed_out(request: Request, ended: bool) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+def visitor_key(request: Request) -> ApiKey:
+    """The signed-in user's key (a user's route admits only a user's session)."""
+    key: ApiKey | None = request.state.ui_visitor.key
+    assert key is not None
+    return key
+
+
+def form_issues(error: ValidationError) -> Unprocessable:
+    """A form's validation error as one sentence (422)."""
+    sentence = "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
+        for e in error.errors()
+    )
+    return Unprocessable(sentence)
+
+
+def notice(request: Request, text: str, event: str | None = None) -> Response:
+    """A message in the page's messages area; `event`: the htmx event that makes the
+    page fetch its list again."""
+    headers = {"HX-Trigger": event} if event else {}
+    if not htmx(request):
+        return render(request, "error.html", {"error": None, "notice": text})
+    return render(request, "_message.html", {"notice": text}, headers=headers)
+
+
 class OpenRoute(APIRoute):
     door: ClassVar[str] = "open"
+    read_scope: ClassVar[str] = READ_SCOPE
+    write_scope: ClassVar[str] = WRITE_SCOPE
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reading = (self.methods or set()) <= _READ_METHODS
         policy = READS if reading else BATCHES if self.path.endswith(BATCH_SUFFIXES) else WRITES
-        scope = READ_SCOPE if reading else WRITE_SCOPE
+        scope = self.read_scope if reading else self.write_scope
         door = self.door
         operation = f"ui.{self.name}"
 
@@ -150,8 +186,29 @@ class UserRoute(OpenRoute):
     door = "user"
 
 
+class ConversationsRoute(UserRoute):
+    read_scope = CONVERSATIONS_READ_SCOPE
+    write_scope = CONVERSATIONS_WRITE_SCOPE
+
+
+class ActionItemsRoute(UserRoute):
+    read_scope = ACTION_ITEMS_READ_SCOPE
+    write_scope = ACTION_ITEMS_WRITE_SCOPE
+
+
 class AdminRoute(OpenRoute):
     door = "admin"
 
 
-__all__ = ["AdminRoute", "OpenRoute", "UserRoute", "describe", "message"]
+__all__ = [
+    "ActionItemsRoute",
+    "AdminRoute",
+    "ConversationsRoute",
+    "OpenRoute",
+    "UserRoute",
+    "describe",
+    "form_issues",
+    "message",
+    "notice",
+    "visitor_key",
+]

@@ -29,9 +29,18 @@
     say("The server took too long to answer: try again.");
   });
 
-  // Permanent actions ask first, in a <dialog> (Escape or Cancel closes it).
+  // Permanent actions ask first, in a <dialog> (Escape or Cancel closes it). A form
+  // with data-confirm-choice="NAME" has its checkbox NAME offered in the dialog too.
   var dialog = document.getElementById("confirm");
+  var choice = document.getElementById("confirm-choice");
+  var choiceBox = document.getElementById("confirm-choice-box");
   var pending = null;
+
+  function offered(form) {
+    var name = form.getAttribute("data-confirm-choice");
+    var box = name && form.elements.namedItem(name);
+    return box instanceof HTMLInputElement && box.type === "checkbox" ? box : null;
+  }
   document.addEventListener(
     "submit",
     function (event) {
@@ -48,6 +57,15 @@
       document.getElementById("confirm-text").textContent = form.getAttribute("data-confirm");
       document.getElementById("confirm-ok").textContent =
         form.getAttribute("data-confirm-button") || "Delete permanently";
+      var box = offered(form);
+      if (choice && choiceBox) {
+        choice.hidden = !box;
+        if (box) {
+          var label = box.closest("label");
+          document.getElementById("confirm-choice-text").textContent = label ? label.textContent.trim() : box.name;
+          choiceBox.checked = box.checked;
+        }
+      }
       dialog.returnValue = "";
       dialog.showModal();
     },
@@ -58,6 +76,8 @@
       var form = pending;
       pending = null;
       if (form && dialog.returnValue === "ok") {
+        var box = offered(form);
+        if (box && choiceBox) box.checked = choiceBox.checked;
         form.dataset.confirmed = "1";
         form.requestSubmit();
       }
