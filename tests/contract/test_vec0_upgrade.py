@@ -34,6 +34,9 @@ _KNN = (
     " WHERE embedding MATCH ? AND k = ? AND user_id = ? ORDER BY distance"
 )
 
+# the memory columns of schema 5 (conversation_id came with a later migration)
+SCHEMA_5_COLUMNS = MEMORY_COLUMNS.removesuffix(", conversation_id")
+
 
 def _unit(rnd: np.random.Generator) -> bytes:
     v = rnd.standard_normal(DIM).astype(np.float32)
@@ -77,7 +80,7 @@ def _schema_5_database(path: Path) -> tuple[dict[str, list[Memory]], dict[int, b
             users[user_id] = memories
             for i, m in enumerate(memories):
                 rowid = conn.execute(
-                    f"INSERT INTO memories (user_id, {MEMORY_COLUMNS})"
+                    f"INSERT INTO memories (user_id, {SCHEMA_5_COLUMNS})"
                     f" VALUES ({', '.join('?' * 13)}) RETURNING rowid",
                     (user_id, *memory_values(m)[:12]),
                 ).fetchone()[0]
