@@ -30,8 +30,9 @@ Url = Annotated[
     Field(
         min_length=1,
         max_length=MAX_URL_CHARS,
-        pattern=r"^[hH][tT][tT][pP][sS]?://[!-~]+$",
-        description="http:// or https://, printable ASCII, at most 2048 characters; its host "
+        pattern=r'^[hH][tT][tT][pP][sS]?://[!"$-.0->A-~]+([/?#][!-~]*)?$',
+        description="http:// or https://, printable ASCII, at most 2048 characters, no user"
+        " name or password (no @ before the path); its host "
         "must resolve to public addresses unless MNEMO_WEBHOOKS_ALLOW_PRIVATE=true.",
     ),
 ]
