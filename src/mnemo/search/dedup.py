@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from mnemo.search.keyword import CALENDAR_WORDS
+
 __all__ = [
     "MIN_COSINE",
     "content_words",
@@ -350,29 +352,6 @@ _WHO = {
 _OWNING = frozenset(["his", "her", "their", "my", "our", "your"])
 _RELATION = frozenset(["with", "by", "for", "in", "on", "at"])
 _ARTICLES = frozenset(["a", "an", "the"])
-_WHEN = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-)
 _ROLE_SOFT = _SOFT - _RELATION - frozenset(_WHO) - {"user"}
 
 
@@ -410,7 +389,7 @@ class _Roles:
                 continue
             if token in _RELATION and i + 1 < len(raw):
                 after = raw[i + 1] if raw[i + 1] not in _ARTICLES else raw[min(i + 2, len(raw) - 1)]
-                if after[0].isdigit() or after in _WHEN:
+                if after[0].isdigit() or after in CALENDAR_WORDS:
                     continue  # "on March 14" is "March 14"
             if token in _ROLE_SOFT or (token in _ARTICLES):
                 if token not in _ARTICLES:

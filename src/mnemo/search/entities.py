@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from mnemo.search.keyword import QUERY_STOPWORDS, query_terms
+from mnemo.search.keyword import CALENDAR_WORDS, QUERY_STOPWORDS, query_terms
 
 __all__ = ["content_query", "memory_subjects", "mentions", "people", "query_names"]
 
@@ -27,61 +27,46 @@ _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _SPEAKER = re.compile(r"^\s*([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*)?)\s*(?:\([^)]{0,40}\))?\s*:")
 # Not names when capitalised: the keyword side's question and function words, and
 # titles, greetings, months and days.
-_COMMON = QUERY_STOPWORDS | frozenset(
-    [
-        "anyway",
-        "big",
-        "done",
-        "dr",
-        "every",
-        "everything",
-        "find",
-        "give",
-        "good",
-        "great",
-        "ha",
-        "haha",
-        "hello",
-        "hey",
-        "hi",
-        "list",
-        "mr",
-        "mrs",
-        "ms",
-        "oh",
-        "ok",
-        "okay",
-        "said",
-        "say",
-        "show",
-        "well",
-        "wow",
-        "yeah",
-        "yep",
-        "yes",
-        "today",
-        "tomorrow",
-        "yesterday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
+_COMMON = (
+    QUERY_STOPWORDS
+    | CALENDAR_WORDS
+    | frozenset(
+        [
+            "anyway",
+            "big",
+            "done",
+            "dr",
+            "every",
+            "everything",
+            "find",
+            "give",
+            "good",
+            "great",
+            "ha",
+            "haha",
+            "hello",
+            "hey",
+            "hi",
+            "list",
+            "mr",
+            "mrs",
+            "ms",
+            "oh",
+            "ok",
+            "okay",
+            "said",
+            "say",
+            "show",
+            "well",
+            "wow",
+            "yeah",
+            "yep",
+            "yes",
+            "today",
+            "tomorrow",
+            "yesterday",
+        ]
+    )
 )
 
 

@@ -39,6 +39,31 @@ _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Words that say what kind of question is asked, not what it is about. "user" is in
 # nearly every memory ("User is vegetarian"), so it ranks nothing.
+# The months and the days of the week (lower case): dates, never names or facts' keys.
+CALENDAR_WORDS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+
 QUERY_STOPWORDS = frozenset(
     [
         "a",
