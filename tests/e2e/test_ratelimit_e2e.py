@@ -79,8 +79,9 @@ OMI_READS, AUTH_FAILURES, CHARACTERS = 120, 30, 12_500
 
 @pytest.fixture(scope="module")
 def omi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Two workers with Omi's limits, counting in Redis; the smallest character budget
-    allowed (one full batch an hour), so a flood needs little embedding."""
+    """Two workers with Omi's limits (in day-long windows), counting in Redis; the
+    smallest character budget allowed (one full batch), so a flood needs little
+    embedding."""
     server = start_server(
         f"sqlite:///{tmp_path_factory.mktemp('omi')}/omi.db",
         workers=2,
@@ -88,6 +89,11 @@ def omi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "MNEMO_REDIS_URL": "redis://127.0.0.1:6379/0",
             "MNEMO_RATE_LIMIT_PRESET": "omi",
             "MNEMO_RATE_LIMIT_CHARACTERS": str(CHARACTERS),
+            # Omi's counts in day-long windows: a burst that straddles the end of a
+            # fixed window gets a second window's allowance (as documented), which
+            # would make "exactly the limit" flaky; a day's boundary is not met here.
+            "MNEMO_RATE_LIMIT_WINDOW_S": "86400",
+            "MNEMO_AUTH_FAILURE_WINDOW_S": "86400",
             # a loaded test machine may keep a request queued for Redis past the 2 s
             # default, which would answer 503 (never let it through): not measured here
             "MNEMO_REDIS_TIMEOUT_S": "30",

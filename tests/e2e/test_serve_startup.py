@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -104,6 +105,21 @@ def _workers(main: int) -> set[int]:
     return found
 
 
+def _listening(port: int) -> int:
+    """How many sockets listen on `port` (one per worker: each binds its own)."""
+    rows = Path("/proc/net/tcp").read_text("ascii").splitlines()[1:]
+    return sum(
+        1 for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A"
+    )
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/mnemo.db"
@@ -111,17 +127,15 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     try:
         port = int(next(m for m in map(_LISTENING.match, lines) if m).group(1))
         assert _ready(port)
+        # Both listen before one is killed (a loaded machine starts them seconds apart;
+        # killing the only one listening would leave none for a moment).
+        assert _until(lambda: _listening(port) == 2)
         workers = _workers(process.pid)
         assert len(workers) == 2, workers
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            now = _workers(process.pid)
-            if victim not in now and len(now) == 2:
-                break
-            time.sleep(0.2)
-        assert victim not in now and len(now) == 2, (victim, now)
+        assert _until(lambda: victim not in (now := _workers(process.pid)) and len(now) == 2)
+        assert _until(lambda: _listening(port) == 2)  # the new worker listens too
         assert process.poll() is None
         for _ in range(6):
             with httpx.Client() as client:

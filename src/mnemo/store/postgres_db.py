@@ -5,7 +5,8 @@ Driver errors never leave the store: a lost or refused connection becomes
 `StoreUnavailable` (503), anything else `StoreError` (a masked 500). When a
 connection is lost, the pool's other connections are expired too (they likely died
 with it) and a read is retried once on a fresh connection, so the service recovers
-as soon as the server is back.
+as soon as the server is back. A write that PostgreSQL rolled back to break a
+deadlock is run again (`WRITE_ATTEMPTS`).
 
 Each error's detail says what failed and names the server, never the user or password
 (opening: refused, no answer within the connect timeout of 10 s, a database or role
@@ -43,6 +44,13 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory
     asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
+
+# What PostgreSQL rolls back so that a transaction can simply be run again.
+_ROLLED_BACK = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+WRITE_ATTEMPTS = 3
 
 
 class PostgresDatabase:
@@ -141,9 +149,21 @@ class PostgresDatabase:
                 return await query(conn)
 
     async def _write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run `work` in one transaction (never retried: it may have committed)."""
-        async with self._connection("write") as conn, conn.transaction():
-            return await work(conn)
+        """Run `work` in one transaction. One that PostgreSQL rolled back to break a
+        deadlock or a serialization conflict is run again, from the start, up to
+        `WRITE_ATTEMPTS` times in all (it did not commit); a lost connection is never
+        retried (the transaction may have committed)."""
+        attempt = 1
+        while True:
+            async with self._connection("write") as conn:
+                try:
+                    async with conn.transaction():
+                        return await work(conn)
+                except _ROLLED_BACK as error:
+                    if attempt == WRITE_ATTEMPTS:
+                        raise
+                    log.warning("postgres: %r; running the transaction again", error)
+            attempt += 1
 
     # -- lifecycle ---------------------------------------------------------
 
