@@ -32,17 +32,9 @@ from playwright.sync_api import Page, sync_playwright
 from mnemo.store import ALL_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))  # the browser's launch, shared with the tests
+from tests.browser import launch  # noqa: E402
+
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
 CONVERSATIONS = [
     "We talked about the garden. I'm allergic to bee stings, so I keep an EpiPen in the shed."
@@ -178,12 +170,7 @@ def main() -> None:
         try:
             key = _seed(base, token)
             with sync_playwright() as playwright:
-                context = playwright.chromium.launch_persistent_context(
-                    str(Path(scratch) / "profile"),
-                    executable_path=CHROMIUM,
-                    args=ARGS,
-                    headless=True,
-                )
+                context = launch(playwright, str(Path(scratch) / "profile"))
                 for width, (w, h) in WIDTHS.items():
                     page = context.new_page()
                     page.set_viewport_size({"width": w, "height": h})

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mnemo.cli_support import EXIT_USAGE, CliError
-from mnemo_client import AsyncClient, MnemoClientError
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
+
+    from mnemo_client import AsyncClient
 
 HELP = "\n\n".join(
     [
@@ -84,6 +85,8 @@ def mcp_command(
     if user is None:
         if database_url is not None:
             raise CliError("--database-url is for direct mode: give --user NAME too", EXIT_USAGE)
+        from mnemo_client import AsyncClient, MnemoClientError  # httpx: only for this command
+
         try:
             client = AsyncClient(base_url=base_url, api_key=api_key)
         except MnemoClientError as error:  # no key, a malformed key or URL

@@ -12,12 +12,16 @@ import pytest
 from pydantic import SecretStr
 
 from mnemo.categorize import (
-    LLMCategorizer,
     OfflineCategorizer,
     close_categorizer,
     default_categorizer,
 )
-from mnemo.categorize.llm import AGREE_CONFIDENCE, DISAGREE_CONFIDENCE, parse_labels
+from mnemo.categorize.llm import (
+    AGREE_CONFIDENCE,
+    DISAGREE_CONFIDENCE,
+    LLMCategorizer,
+    parse_labels,
+)
 from mnemo.config import Settings
 from tests.categorize.llm_server import FakeLLM, free_port
 

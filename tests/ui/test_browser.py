@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from mnemo.store import ALL_SCOPES
+from tests.browser import CHROMIUM, launch
 from tests.e2e.server import Server, start_server
 from tests.helpers import MEMORIES
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(
         f"the web page's browser tests need Debian's Chromium at {CHROMIUM}: "
@@ -34,16 +34,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ui-browser")]
 
 TOKEN = "ui-admin-token-" + "x" * 30
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 READ = ["memories:read"]
 READ_WRITE = ["memories:read", "memories:write"]
 XSS = "<img src=x onerror=alert(1)>"
@@ -68,9 +58,7 @@ def context() -> Iterator[BrowserContext]:
     profile = tempfile.mkdtemp(prefix="mnemo-ui-chromium-")  # a new, empty profile
     try:
         with sync_playwright() as playwright:
-            browser_context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, args=ARGS, headless=True
-            )
+            browser_context = launch(playwright, profile)
             browser_context.set_default_timeout(10_000)
             yield browser_context
             browser_context.close()

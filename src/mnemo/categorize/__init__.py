@@ -3,21 +3,19 @@
 Every categoriser implements `Categorizer`; the service uses only that.
 
 - `OfflineCategorizer` (default): the shipped linear model, pure Python, no network.
-- `LLMCategorizer`: an OpenAI-compatible chat endpoint, used only when
+- `LLMCategorizer` (mnemo.categorize.llm): an OpenAI-compatible chat endpoint, used only when
   `MNEMO_LLM_BASE_URL` is set; the offline model answers whenever it fails.
 """
 
 from __future__ import annotations
 
 from mnemo.categorize.base import Categorization, Categorizer
-from mnemo.categorize.llm import LLMCategorizer
 from mnemo.categorize.model import OfflineCategorizer, OfflineModel, load_model
 from mnemo.config import Settings
 
 __all__ = [
     "Categorization",
     "Categorizer",
-    "LLMCategorizer",
     "OfflineCategorizer",
     "OfflineModel",
     "close_categorizer",
@@ -34,6 +32,8 @@ def default_categorizer(settings: Settings) -> Categorizer:
     """
     offline = OfflineCategorizer(load_model())
     if settings.llm_base_url:
+        from mnemo.categorize.llm import LLMCategorizer  # and httpx, only when configured
+
         return LLMCategorizer.from_settings(settings, fallback=offline)
     return offline
 

@@ -15,9 +15,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from mnemo.categorize.llm import describe_error
 from mnemo.config import Settings
-from mnemo.extract.llm import ask_llm
 from mnemo.extract.offline import extract_offline, fact_key
 from mnemo.extract.types import ActionItemDraft, Extraction, Turn
 
@@ -57,6 +55,10 @@ async def extract(
         return Extraction()
     if not settings.llm_base_url:
         return _new(_offline(turns, started_at_us), existing)
+    # the model's client (and httpx), imported only when one is configured
+    from mnemo.categorize.llm import describe_error
+    from mnemo.extract.llm import ask_llm
+
     try:
         async with asyncio.timeout(settings.llm_timeout_s):
             return _new(await ask_llm(turns, existing, settings, started_at_us), existing)
