@@ -115,6 +115,7 @@ def main() -> None:
                         "-f",
                         "raw",
                         "--threads",
+                        "--subprocesses",  # the worker: Granian serves from a child process
                         "-o",
                         str(raw),
                     ],

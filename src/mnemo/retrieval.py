@@ -51,6 +51,9 @@ class Retrieval:
         self._metrics = metrics
         # Queued memories being embedded now (by the embedder, or stored after a search).
         self._embedding: dict[Queued, _InFlight] = {}
+        # Those of the background embedder's calls, which run at the lowest priority
+        # (search/batching.py): a search does not wait for them.
+        self._idle_flights: set[_InFlight] = set()
         self._storing: set[asyncio.Task[None]] = set()
 
     def _embed(self, contents: list[str]) -> list[bytes]:
@@ -85,6 +88,8 @@ class Retrieval:
         mine = [item for item in items if item not in self._embedding]
         flight: _InFlight = (loop.create_future(), loop.create_future())
         self._embedding.update((item, flight) for item in mine)
+        if background:
+            self._idle_flights.add(flight)
         try:
             vectors = await self.vectors(
                 [*extra, *(item.content for item in mine)], background=background
@@ -93,6 +98,7 @@ class Retrieval:
             flight[0].set_result(dict(pairs))  # a search waiting for them takes them now
             done = await self._complete(pairs) if mine else 0
         finally:
+            self._idle_flights.discard(flight)
             self._release(mine, flight)
         if elsewhere:
             await asyncio.gather(*elsewhere.values())
@@ -113,9 +119,10 @@ class Retrieval:
         Read-your-writes: the user's queued memories are embedded with the query (one
         model call) and ranked with the stored vectors, so the search sees every memory
         the user created before it; their vectors are then stored after the answer (in
-        the background: until then they stay queued, so nothing is lost). Those the
-        embedder is embedding already are not embedded again: the search takes their
-        vectors when computed."""
+        the background: until then they stay queued, so nothing is lost). Those another
+        search is embedding are not embedded again: the search takes their vectors when
+        computed; those of the background embedder's call (the lowest CPU priority) it
+        embeds itself rather than wait."""
         started = time.perf_counter()
         found = await self._search(user_id, query, limit, categories, min_score)
         if self._metrics is not None:
@@ -126,7 +133,14 @@ class Retrieval:
         self, user_id: str, query: str, limit: int, categories: Sequence[str], min_score: float
     ) -> list[tuple[Memory, float]]:
         pending = await self.store.pending_embeddings(user_id)
-        flying = {item: flight[0] for item in pending if (flight := self._embedding.get(item))}
+        # Rows a search embeds already are taken from it; rows of the background
+        # embedder's call (at the lowest priority, it may wait long for a busy core) are
+        # embedded again here, at the request's priority, and its call stores them.
+        flying = {
+            item: flight[0]
+            for item in pending
+            if (flight := self._embedding.get(item)) and flight not in self._idle_flights
+        }
         todo = [item for item in pending if item not in flying]
         # The keyword ranking needs no embedding: it runs while the query is embedded.
         embedded, keyword, computed = await asyncio.gather(
@@ -216,9 +230,11 @@ class Retrieval:
         flight[1].set_result(None)
 
     async def drain(self) -> None:
-        """Wait until the embeddings searches computed are stored (before closing)."""
+        """Wait until the embeddings searches computed are stored, and let the
+        background embedder's thread end (before closing)."""
         while self._storing:
             await asyncio.gather(*self._storing, return_exceptions=True)
+        self._batcher.close()
 
     async def reindex(self, user_id: str, page: int = 256) -> int:
         """Recompute the embeddings of all the user's memories; how many."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 
 import pytest
 
-from mnemo.search.batching import MAX_CHARS, MAX_TEXTS, EmbeddingBatcher
+from mnemo.search.batching import LOWEST_PRIORITY, MAX_CHARS, MAX_TEXTS, EmbeddingBatcher
 
 
 class Recorder:
@@ -79,19 +81,58 @@ async def test_a_call_holds_at_most_max_chars_unless_one_text_is_longer() -> Non
     ]
 
 
-async def test_requests_go_before_background_texts_waiting_with_them() -> None:
-    model = Recorder()
+async def test_a_request_never_waits_for_the_background_line() -> None:
+    release = threading.Event()
+
+    class Holding(Recorder):  # the background call of "x" runs until released
+        def __call__(self, texts: list[str]) -> list[bytes]:
+            if texts == ["x"]:
+                release.wait(10)
+            return super().__call__(texts)
+
+    model = Holding(delay=0)
     batcher = EmbeddingBatcher(model)
     blocker = asyncio.create_task(batcher.embed(["x"], background=True))
     await asyncio.sleep(0.01)  # a background call is running
     backlog = asyncio.create_task(batcher.embed(["bg"] * (3 * MAX_TEXTS), background=True))
     await asyncio.sleep(0)
     request = asyncio.create_task(batcher.embed(["search"]))
-    await blocker
-    assert await request == [b"search"]
-    # the request waited for the call already running, and no other
-    assert model.calls[1][0] == "search"
+    assert await asyncio.wait_for(request, 5) == [b"search"]
+    assert not blocker.done()  # the request's call ran while the background one was held
+    release.set()
+    # its call held no background text, and the backlog waits on its own line
+    assert model.calls[0] == ["search"]
+    assert await blocker == [b"x"]
     assert len(await backlog) == 3 * MAX_TEXTS
+    batcher.close()
+
+
+class Niceness(Recorder):
+    """Remembers the CPU priority (niceness) of the thread of each call."""
+
+    def __init__(self) -> None:
+        super().__init__(delay=0)
+        self.niceness: list[int] = []
+
+    def __call__(self, texts: list[str]) -> list[bytes]:
+        self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return super().__call__(texts)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+async def test_background_calls_run_at_the_lowest_priority_and_requests_calls_do_not() -> None:
+    model = Niceness()
+    batcher = EmbeddingBatcher(model)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert await batcher.embed(["bg"], background=True) == [b"bg"]
+    assert await batcher.embed(["search"]) == [b"search"]
+    assert await batcher.embed(["bg2"], background=True) == [b"bg2"]
+    assert model.niceness == [LOWEST_PRIORITY, base, LOWEST_PRIORITY]
+    # the loop's thread (and so the requests' work) kept its priority
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
+    batcher.close()
+    assert await batcher.embed(["after"], background=True) == [b"after"]  # a new thread
+    batcher.close()
 
 
 async def test_a_failure_reaches_every_request_of_its_call_and_the_next_call_works() -> None:

@@ -7,8 +7,9 @@ transaction and answers; this job, one per serving process, then:
   between users, so one user's backlog delays another's rows by one batch at most;
   rows leased by another process are left to it until their lease expires, after which
   any process takes them over: a killed worker's rows are not lost);
-- embeds them, after any request's texts and in pieces of a bounded size
-  (search/batching.py), so a search waits for one piece at most, not for the batch;
+- embeds them in pieces of a bounded size, on the batcher's background line: a thread
+  at the lowest CPU priority, beside the requests' calls, which never wait for it
+  (search/batching.py);
 - stores the vectors and removes their queue rows in one transaction, only where the
   memory's content is still the one embedded (`Store.complete_embeddings`).
 
