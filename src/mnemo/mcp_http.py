@@ -47,6 +47,8 @@ class McpEndpoint:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
+        # new ones for each lifespan, which may run in another event loop than the last
+        self._stop, self._starting = asyncio.Event(), asyncio.Lock()
         self._open = True
         try:
             yield
@@ -56,7 +58,6 @@ class McpEndpoint:
             if self._task is not None:
                 await self._task
             self._handler = self._task = None
-            self._stop = asyncio.Event()
 
     async def _started(self) -> Handler:
         async with self._starting:
