@@ -94,6 +94,16 @@ def assert_message(answer: httpx.Response) -> None:
     assert "Traceback" not in answer.text
 
 
+async def test_the_page_is_at_ui_with_or_without_its_slash(ui_app: FastAPI) -> None:
+    async with _client(ui_app) as client:
+        for path in ("/ui", "/ui/"):
+            answer = await client.get(path)
+            assert (answer.status_code, answer.headers["location"]) == (303, "/ui/signin")
+        assert (await sign_in(client, await _key(ui_app, "slash"))).status_code == 303
+        for path in ("/ui", "/ui/"):
+            assert (await client.get(path)).headers["location"] == "/ui/memories"
+
+
 async def test_another_users_memory_answers_as_an_unknown_one(ui_app: FastAPI) -> None:
     alice, bob = await _key(ui_app, "alice"), await _key(ui_app, "bob")
     async with _client(ui_app) as client:

@@ -58,6 +58,7 @@ def _form(request: Request, error: str | None = None, status_code: int = 200) ->
 
 
 @router.get("")
+@router.get("/")  # /ui/ as typed, too
 async def home(request: Request) -> Response:
     found = components(request)
     visitor = await find_visitor(found.store, found.settings, request)
