@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from mnemo.extract import ActionItemDraft, Turn, extract_offline
+from mnemo.extract.evaluate import long_transcript
 from mnemo.extract.types import MAX_FACT_CHARS
 
 # Wednesday 4 March 2026, 10:00 UTC
@@ -191,17 +191,10 @@ def test_hostile_input_never_raises_and_facts_stay_short() -> None:
     assert facts("I am " + "x" * 600) == []
 
 
-def test_a_5000_character_transcript_is_fast_and_deterministic() -> None:
-    text = (
-        "Um, so yeah, I've been vegan since 2019 and I work at a bakery. "
-        "We went to the beach yesterday, it was lovely. I need to email Priya by Monday. "
-        "My brother Tom lives in Oslo. Honestly I think it might rain. "
-    ) * 26
-    assert len(text) >= 5000
-    turns = [Turn(text[i : i + 250], f"SPEAKER_0{i % 3}", None) for i in range(0, len(text), 250)]
-    started = time.process_time()
+def test_a_5000_character_transcript_is_deterministic() -> None:
+    """(Its speed is measured by bench/extraction.py, not asserted here.)"""
+    turns = long_transcript()
+    assert sum(len(turn.text) for turn in turns) >= 5000
     first = extract_offline(turns, STARTED)
-    elapsed = time.process_time() - started
     assert first == extract_offline(turns, STARTED)
     assert "User is vegan" in first.facts
-    assert elapsed < 1.0, elapsed  # the issue's budget: well under a second on one core

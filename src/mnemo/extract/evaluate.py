@@ -35,6 +35,7 @@ __all__ = [
     "Report",
     "content_words",
     "evaluate",
+    "long_transcript",
     "matches",
     "read_set",
 ]
@@ -95,6 +96,18 @@ def read_set(path: Path = DEFAULT_SET) -> list[Labelled]:
                 )
             )
     return found
+
+
+def long_transcript() -> list[Turn]:
+    """A transcript of over 5,000 characters in turns of 250 by three speakers: the size
+    of the extractor's speed budget (issue #17: well under a second on one core), timed
+    by bench/extraction.py."""
+    text = (
+        "Um, so yeah, I've been vegan since 2019 and I work at a bakery. "
+        "We went to the beach yesterday, it was lovely. I need to email Priya by Monday. "
+        "My brother Tom lives in Oslo. Honestly I think it might rain. "
+    ) * 26
+    return [Turn(text[i : i + 250], f"SPEAKER_0{i % 3}", None) for i in range(0, len(text), 250)]
 
 
 def _stem(word: str) -> str:
