@@ -14,6 +14,7 @@ async def test_body_over_limit_is_413_by_header(client: httpx.AsyncClient, alice
     body = b'{"content": "' + b"x" * 1_048_576 + b'"}'
     response = await client.post(MEMORIES, content=body, headers=alice)
     assert (response.status_code, response.json()) == (413, TOO_LARGE)
+    assert response.headers["connection"] == "close"  # the unread rest: no reuse
 
 
 async def test_streamed_body_over_limit_is_413(client, alice) -> None:
@@ -25,6 +26,7 @@ async def test_streamed_body_over_limit_is_413(client, alice) -> None:
 
     response = await client.post(MEMORIES, content=chunks(), headers=alice)
     assert (response.status_code, response.json()) == (413, TOO_LARGE)
+    assert response.headers["connection"] == "close"
     assert await list_all(client, alice) == []
 
 

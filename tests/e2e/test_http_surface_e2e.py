@@ -219,6 +219,16 @@ def _lines_after_banner(server: Server, *wanted: str) -> list[str]:
     return "\n".join(server.output).split("Get an API key for a user", 1)[1].splitlines()[1:]
 
 
+def test_a_keep_alive_client_goes_on_after_a_413(client: httpx.Client) -> None:
+    """A 413 leaves the rest of the body unread, so it says `Connection: close`: the
+    client's next request goes on a new connection instead of one the server drops
+    (which answered "Server disconnected" now and then, as a race, before)."""
+    for _ in range(20):
+        refused = client.post(MEMORIES, content=b"x" * 2_000_000)
+        assert refused.status_code == 413 and refused.headers["connection"] == "close"
+        assert client.get(MEMORIES).status_code == 200
+
+
 def test_every_answer_has_a_request_id_and_every_log_line_its_fields(
     running: Server, client: httpx.Client, memory_id: str
 ) -> None:

@@ -14,10 +14,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class RequestSizeLimits:
     """431 for headers over `max_header_bytes` in all; 413 for a body over `max_bytes`:
     at once if `Content-Length` says so, or as soon as the streamed body passes the
-    limit (the rest is never read); 408 with `Connection: close` for a body not received
-    whole within `body_timeout_s` of the app's first read of it (a client that sends
-    less than its `Content-Length`, or trickles it). The HTTP server times out request
-    heads itself (mnemo.serve); it has no timeout for bodies, hence this one.
+    limit (the rest is never read), with `Connection: close`; 408, with it too, for a
+    body not received whole within `body_timeout_s` of the app's first read of it (a
+    client that sends less than its `Content-Length`, or trickles it). The HTTP server
+    times out request heads itself (mnemo.serve); it has no timeout for bodies, hence
+    this one.
     `larger`: paths whose bodies have a limit of their own (the admin API's import)."""
 
     def __init__(
@@ -49,7 +50,8 @@ class RequestSizeLimits:
         too_large = {"detail": f"Request body too large: the limit is {max_bytes} bytes"}
         declared = _content_length(scope)
         if declared is not None and declared > max_bytes:
-            await JSONResponse(too_large, status_code=413)(scope, receive, send)
+            answer = JSONResponse(too_large, status_code=413, headers=_CLOSE)
+            await answer(scope, receive, send)
             return
         received = 0
         deadline: float | None = None
@@ -62,16 +64,19 @@ class RequestSizeLimits:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                raise HTTPException(
-                    408, self.timeout_detail, headers={"Connection": "close"}
-                ) from None
+                raise HTTPException(408, self.timeout_detail, headers=_CLOSE) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > max_bytes:
-                    raise HTTPException(413, too_large["detail"])
+                    raise HTTPException(413, too_large["detail"], headers=_CLOSE)
             return message
 
         await self.app(scope, limited, send)
+
+
+# The rest of the body is never read, so the connection cannot carry another request:
+# said to the client, which then does not send one on it (RFC 9112, 9.6).
+_CLOSE = {"Connection": "close"}
 
 
 def _content_length(scope: Scope) -> int | None:
