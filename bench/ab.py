@@ -17,7 +17,6 @@ measured in its round.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -62,14 +61,8 @@ def main() -> None:
             for name, tree in (("baseline", baseline), ("this tree", None)):
                 copy = work / f"round{number}-{name.replace(' ', '')}.db"
                 shutil.copyfile(filled.path, copy)
-                if tree is not None:
-                    os.environ["PYTHONPATH"] = str(tree)
-                run.ENV["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
-                try:
-                    server = run.mnemo_server(f"sqlite:///{copy}", 18401, 1, work)
-                finally:
-                    os.environ.pop("PYTHONPATH", None)
-                    run.ENV.pop("PYTHONPATH", None)
+                env = None if tree is None else {"PYTHONPATH": str(tree)}
+                server = run.mnemo_server(f"sqlite:///{copy}", 18401, 1, work, env)
                 try:
                     run.run_wrk("warm-up", plan["get"], server, 1)
                     m = run.run_wrk(args.route, plan[args.route], server, args.seconds)

@@ -242,12 +242,15 @@ class Server:
         self.log.close()
 
 
-def mnemo_server(url: str, port: int, workers: int, work: Path) -> Server:
-    """`mnemo serve` as users start it."""
+def mnemo_server(
+    url: str, port: int, workers: int, work: Path, env: dict[str, str] | None = None
+) -> Server:
+    """`mnemo serve` as users start it (`env`: variables added to the bench's)."""
     cpus = SERVER_CPUS if workers == 1 else ALL_CPUS
     argv = [str(MNEMO), "serve", "--port", str(port), "--database-url", url]
     argv += ["--workers", str(workers), "--log-level", "warning"]
-    server = Server(f"mnemo ({workers} worker)", argv, port, cpus, work / f"server-{port}.log")
+    log_path = work / f"server-{port}.log"
+    server = Server(f"mnemo ({workers} worker)", argv, port, cpus, log_path, env)
     server.wait_ready("/readyz")
     return server
 

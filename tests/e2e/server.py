@@ -10,12 +10,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
 MNEMO = [sys.executable, "-m", "mnemo"]
 _KEY = re.compile(r"omi_dev_[0-9a-f]{32}")
+
+
+def wait_for(check: Callable[[], object], timeout_s: float = 30) -> None:
+    """Poll `check()` until it is true; fail the test if it is not within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def free_port() -> int:

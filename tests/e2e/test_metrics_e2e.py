@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.server import Server, start_server
+from tests.e2e.server import Server, start_server, wait_for
 from tests.helpers import MEMORIES, metric_samples
 from tests.pg import fetch
 from tests.tcpproxy import TcpProxy
@@ -57,13 +56,6 @@ def per_worker(directory: Path, kind: str, name: str) -> dict[int, float]:
         if name in found:
             values[pid] = found[name]
     return values
-
-
-def wait_for(check: object, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -154,7 +146,7 @@ def test_a_killed_workers_counts_stay_and_its_live_gauge_goes(
         assert victim not in worker_pids(directory)
         # Its counts stay in the sums; the worker that replaces it counts on top.
         assert scrape(server)[LIST] == n
-        wait_for(lambda: len(worker_pids(directory)) == 2, timeout=60)
+        wait_for(lambda: len(worker_pids(directory)) == 2, timeout_s=60)
         for _ in range(n):
             assert httpx.get(f"{server.base}{MEMORIES}", headers=auth).status_code == 200
         assert scrape(server)[LIST] == 2 * n

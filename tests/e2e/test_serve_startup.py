@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mnemo.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE
-from tests.e2e.server import MNEMO, free_port, run_cli
+from tests.e2e.server import MNEMO, free_port, run_cli, wait_for
 from tests.e2e.test_cli_errors import TIMEOUT_S, assert_one_line_error
 
 _LISTENING = re.compile(r"^Listening on http://127\.0\.0\.1:(\d+) \((\d+) workers?\)")
@@ -113,13 +112,6 @@ def _listening(port: int) -> int:
     )
 
 
-def _until(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + TIMEOUT_S
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return condition()
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/mnemo.db"
@@ -129,13 +121,13 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         assert _ready(port)
         # Both listen before one is killed (a loaded machine starts them seconds apart;
         # killing the only one listening would leave none for a moment).
-        assert _until(lambda: _listening(port) == 2)
+        wait_for(lambda: _listening(port) == 2, TIMEOUT_S)
         workers = _workers(process.pid)
         assert len(workers) == 2, workers
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
-        assert _until(lambda: victim not in (now := _workers(process.pid)) and len(now) == 2)
-        assert _until(lambda: _listening(port) == 2)  # the new worker listens too
+        wait_for(lambda: victim not in (now := _workers(process.pid)) and len(now) == 2, TIMEOUT_S)
+        wait_for(lambda: _listening(port) == 2, TIMEOUT_S)  # the new worker listens too
         assert process.poll() is None
         for _ in range(6):
             with httpx.Client() as client:

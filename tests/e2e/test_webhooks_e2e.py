@@ -12,7 +12,7 @@ from collections import Counter
 
 import httpx
 
-from tests.e2e.server import start_server
+from tests.e2e.server import start_server, wait_for
 from tests.helpers import MEMORIES
 from tests.webhook_receiver import Receiver
 
@@ -33,15 +33,6 @@ def _created(receiver: Receiver) -> Counter[str]:
         for r in receiver.verified()
         if r.payload["type"] == "memory.created"
     )
-
-
-def _wait(check, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def _writer(base: str, auth: dict[str, str], acked: list[str], stop: threading.Event) -> None:
@@ -74,7 +65,7 @@ def test_kill_9_during_deliveries_loses_nothing(database_url: str) -> None:
             stop = threading.Event()
             writer = threading.Thread(target=_writer, args=(server.base, auth, acked, stop))
             writer.start()
-            _wait(lambda: len(receiver.received) >= 20, 60)
+            wait_for(lambda: len(receiver.received) >= 20, 60)
             server.kill()  # SIGKILL with writes and deliveries in flight
             stop.set()
             writer.join(timeout=30)
@@ -84,7 +75,7 @@ def test_kill_9_during_deliveries_loses_nothing(database_url: str) -> None:
         assert before_restart >= 20
         restarted = start_server(database_url, workers=2, extra_env=ENV)
         try:
-            _wait(lambda: set(acked) <= set(_created(receiver)), 120)
+            wait_for(lambda: set(acked) <= set(_created(receiver)), 120)
             counts = _created(receiver)
             assert set(acked) <= set(counts)  # nothing acknowledged is lost
             duplicates = sum(n - 1 for n in counts.values())
@@ -102,7 +93,7 @@ def test_kill_9_during_deliveries_loses_nothing(database_url: str) -> None:
                     client.post(MEMORIES, json={"content": f"User second fact {i}"}).json()["id"]
                     for i in range(60)
                 ]
-            _wait(lambda: set(fresh) <= set(_created(receiver)), 60)
+            wait_for(lambda: set(fresh) <= set(_created(receiver)), 60)
             time.sleep(1.0)  # a second delivery of any would arrive by now
             again = _created(receiver)
             assert {memory_id: again[memory_id] for memory_id in fresh} == dict.fromkeys(fresh, 1)
@@ -119,7 +110,7 @@ def test_kill_9_during_deliveries_loses_nothing(database_url: str) -> None:
 
             # One the killed server had leased (e.g. of a write committed but never
             # answered) is sent again once its lease (7 s) ends: none stays pending.
-            _wait(lambda: {d["status"] for d in listed()} == {"delivered"}, 60)
+            wait_for(lambda: {d["status"] for d in listed()} == {"delivered"}, 60)
             assert {d["memory_id"] for d in listed()} >= set(fresh)
         finally:
             restarted.stop()
