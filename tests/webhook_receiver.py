@@ -28,19 +28,29 @@ class Received:
 
 class Receiver:
     """Answers every POST with `status(request_number)` (200 by default) after `delay_s`;
-    records each request with its verification against `secret` (set once known)."""
+    records each request with its verification against `secret` (set once known).
+
+    A request whose body ends before its Content-Length (the sender was killed while
+    sending it) is no delivery: a web framework would refuse it, so it is counted in
+    `cut`, never in `received`."""
 
     def __init__(self) -> None:
         self.secret: str | None = None
         self.status: Callable[[int], int] = lambda n: 200
         self.delay_s = 0.0
         self.received: list[Received] = []
+        self.cut = 0
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    with receiver._lock:
+                        receiver.cut += 1
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver._record(headers, body)
                 with receiver._lock:
@@ -48,12 +58,15 @@ class Receiver:
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 code = receiver.status(n)
-                self.send_response(code)
-                if 300 <= code < 400:
-                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(code)
+                    if 300 <= code < 400:
+                        self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender is gone (killed, or gave up at its timeout)
 
             def log_message(self, *args: Any) -> None:
                 pass

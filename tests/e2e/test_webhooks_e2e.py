@@ -83,6 +83,7 @@ def test_kill_9_during_deliveries_loses_nothing(database_url: str) -> None:
             # (2 workers x 32 a round at most)
             assert duplicates <= 64, duplicates
             print(f"acked {len(acked)}, received {len(receiver.received)}, dups {duplicates}")
+            print(f"cut short by the kill: {receiver.cut}")
             assert len(receiver.verified()) == len(receiver.received)  # every one signed
 
             # no crash now: each new event is delivered once, whichever worker takes it
