@@ -10,8 +10,8 @@ as installed in .venv. SQLite only. The data is bench/pyspy_profile.py's (20 use
 fresh copy of that file, so the plan's writes are new content every time (repeated
 content would measure the duplicate check). Each round measures the floor, then the
 baseline, then this tree (one worker on CPU 0, wrk on CPU 1, 32 connections, as
-bench/run.py); printed: req/s, p50 and p99 of each, and each tree's ratio to the floor
-measured in its round.
+bench/run.py); printed: req/s, p50 and p99 of each, the server's CPU (cores busy, and
+CPU time per request), and each tree's ratio to the floor measured in its round.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def main() -> None:
                 print(
                     f"  {name}: {m.rps:,.0f} req/s ({m.rps / floor_rps:.2f}x the floor),"
                     f" p50 {m.p50_ms:.1f} ms, p99 {m.p99_ms:.1f} ms, errors {m.errors},"
-                    f" other CPU {m.other_cpu:.2f}",
+                    f" server CPU {m.server_cpu:.2f} ({m.server_cpu / m.rps * 1e6:,.0f} µs a"
+                    f" request), other CPU {m.other_cpu:.2f}",
                     flush=True,
                 )
         for name, values in ratios.items():

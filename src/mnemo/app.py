@@ -100,7 +100,9 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     `application/*+json`) and otherwise validates the raw bytes, which fail as a whole:
     that error's message says why."""
     assert isinstance(error, RequestValidationError)
-    errors = jsonable_encoder(error.errors())
+    # An echoed body FastAPI did not parse is bytes, not always UTF-8: shown as text,
+    # with what is not UTF-8 escaped (`\\x80`), never a 500.
+    errors = jsonable_encoder(error.errors(), custom_encoder={bytes: _as_text})
     if isinstance(error.body, bytes):  # a body FastAPI did not parse
         sent = request.headers.get("content-type")
         why = f"this request's is {sent[:100]!r}" if sent else "this request has none"
@@ -108,6 +110,10 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
             if item.get("loc") == ["body"]:
                 item["msg"] = f"{_JSON_REQUIRED}; {why}"
     return _AsciiJSONResponse({"detail": errors}, status_code=422)
+
+
+def _as_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
 
 
 _UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's words
@@ -299,8 +305,9 @@ def create_app(
     if settings.fast_path:  # innermost: see mnemo.api.fast for why
         app.add_middleware(
             FastPath,
-            list_route=_get_route(memories.router, fast.PREFIX),
-            get_route=_get_route(memories.router, fast.PREFIX + "/{memory_id}"),
+            list_route=_route(memories.router, fast.PREFIX),
+            get_route=_route(memories.router, fast.PREFIX + "/{memory_id}"),
+            create_route=_route(memories.router, fast.PREFIX, "POST"),
             on_error=_project_error,
         )
     app.add_middleware(HeadAsGet)  # outside the fast path, so it answers HEAD too
@@ -332,13 +339,13 @@ def _outermost(app: FastAPI, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
     app.build_middleware_stack = build_with_outer  # type: ignore[method-assign]
 
 
-def _get_route(router: APIRouter, path: str) -> BaseRoute:
-    """The router's GET route with this template: the one FastAPI puts in
+def _route(router: APIRouter, path: str, method: str = "GET") -> BaseRoute:
+    """The router's route of that method with this template: the one FastAPI puts in
     `scope["route"]`, so the fast path's requests are labelled alike in metrics."""
     for route in router.routes:
-        if getattr(route, "path", None) == path and "GET" in getattr(route, "methods", ()):
+        if getattr(route, "path", None) == path and method in getattr(route, "methods", ()):
             return route
-    raise LookupError(f"no GET route {path}")
+    raise LookupError(f"no {method} route {path}")
 
 
 def create_app_from_env() -> FastAPI:

@@ -4,10 +4,12 @@ whose message says what to send, on every route that takes a JSON body; nothing 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from mnemo.config import Settings
 from tests.helpers import MEMORIES, create, list_all
 
 JSON_REQUIRED = "The body must be JSON sent with Content-Type: application/json"
@@ -72,3 +74,37 @@ async def test_json_content_types_are_accepted_and_other_422s_keep_their_words(
     assert [item["msg"] for item in response.json()["detail"]] == ["Field required"]
     response = await client.post(MEMORIES, headers=alice)  # no body at all
     assert response.json()["detail"][0]["msg"] == "Field required"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN)
+
+
+ADMIN_TOKEN = "t" * 40
+NOT_UTF8 = b'{"content": "\x80\xff"}'
+
+
+async def test_a_body_that_is_not_utf8_under_a_non_json_type_is_a_422_on_every_route(
+    app, client, alice
+) -> None:
+    """Every route of the OpenAPI document that takes a JSON body, sent bytes that are not
+    UTF-8 as text/plain: FastAPI validates the raw bytes and echoes them; they are shown
+    escaped, in the 422's shape, never a 500."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    tried = 0
+    for path, operations in app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            if "application/json" not in operation.get("requestBody", {}).get("content", {}):
+                continue
+            url = re.sub(r"\{[^}]+\}", "0193a0b4-7c2e-7d1a-8b3c-1234567890ab", path)
+            key = admin if path.startswith("/v1/admin") else alice
+            headers = {**key, "Content-Type": "text/plain"}
+            response = await client.request(method, url, content=NOT_UTF8, headers=headers)
+            tried += 1
+            assert response.status_code == 422, (method, path, response.text)
+            [issue] = [i for i in response.json()["detail"] if i["loc"] == ["body"]]
+            assert issue["input"] == '{"content": "\\x80\\xff"}', (method, path)
+            assert issue["msg"] == f"{JSON_REQUIRED}; this request's is 'text/plain'"
+    assert tried >= 15  # memories, conversations, action items, webhooks, admin
+    assert await list_all(client, alice) == []

@@ -10,7 +10,9 @@ the end of the window, read from the clock a moment apart) may differ, by at mos
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -23,11 +25,13 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from mnemo import Settings, create_app
 from mnemo.accounts import issue_key
+from mnemo.api.deps import ADMITTED
 from mnemo.api.fast import FastPath
 from mnemo.auth import generate_key
 from mnemo.clock import now_us
@@ -105,7 +109,12 @@ async def pair(request: pytest.FixtureRequest, database_url: str) -> AsyncIterat
     limits: dict[str, Any] = (
         {"rate_limit_enabled": False}
         if request.param == "unlimited"
-        else {"rate_limit_reads": 6, "auth_failure_limit": 2, **_DAY_WINDOWS}
+        else {
+            "rate_limit_reads": 6,
+            "rate_limit_writes": 4,
+            "auth_failure_limit": 2,
+            **_DAY_WINDOWS,
+        }
     )
     async with (
         _started(_settings(database_url, **limits)) as with_fast,
@@ -191,13 +200,19 @@ async def test_fast_path_answers_as_fastapi_does(
 
 
 class _Downstream:
-    """The ASGI app behind a `FastPath` under test: it records what reaches it."""
+    """The ASGI app behind a `FastPath` under test: it records what reaches it (the path,
+    and the body it reads, for a POST)."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.bodies: list[bytes] = []
+        self.admitted: list[Any] = []  # the key the fast path admitted a POST with
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.paths.append(scope["path"])
+        if scope["method"] == "POST":
+            self.bodies.append(await Request(scope, receive).body())
+            self.admitted.append(scope.get("state", {}).get(ADMITTED))
         await send({"type": "http.response.start", "status": 299, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -206,7 +221,9 @@ def _isolated_fast_path(app: FastAPI) -> tuple[Any, _Downstream]:
     """A `FastPath` in front of a recorder, using `app`'s started components."""
     downstream = _Downstream()
     route = app.routes[0]  # only labels the metrics, which this one does not record
-    layer = FastPath(downstream, list_route=route, get_route=route, on_error=_error_status)
+    layer = FastPath(
+        downstream, list_route=route, get_route=route, create_route=route, on_error=_error_status
+    )
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = app
@@ -420,3 +437,257 @@ async def test_a_key_revoked_between_two_fast_requests_fails_on_the_second(app) 
         refused = await client.get(MEMORIES, headers=headers)
     assert refused.status_code == 401
     assert refused.json() == {"detail": "Invalid API Key"}
+
+
+# -- creates --------------------------------------------------------------------------
+
+_JSON = {"Content-Type": "application/json"}
+_MADE = ("id", "created_at", "updated_at", "scoring")  # of its time: its own
+
+
+def _create_comparable(response: httpx.Response) -> tuple[int, list[tuple[str, str]], Any]:
+    status, headers, body = _comparable(response)
+    try:
+        answer = response.json()
+    except ValueError:
+        return status, headers, body
+    if isinstance(answer, dict) and status == 200:
+        answer = {n: "?" if n in _MADE else v for n, v in answer.items()}
+    # The body's length follows the answer's bytes, compared above as JSON.
+    return status, [(n, v) for n, v in headers if n != "content-length"], answer
+
+
+async def _same_create(
+    clients: list[httpx.AsyncClient], body: bytes, headers: dict[str, str], url: str = MEMORIES
+) -> httpx.Response:
+    """POST the body to the fast app, then the FastAPI one; both must answer alike."""
+    fast_answer, slow_answer = [
+        await client.post(url, content=body, headers=headers) for client in clients
+    ]
+    assert _create_comparable(fast_answer) == _create_comparable(slow_answer), body[:200]
+    return fast_answer
+
+
+_json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=6,
+)
+_field_value = _json_value | st.sampled_from(["", " ", "\x00", "system", "x" * 501, "public"])
+# Bodies the model accepts, bodies it refuses field by field, and bytes that are no
+# object at all (not JSON, not UTF-8, another encoding, a BOM, NaN).
+_create_body = st.one_of(
+    _body.map(lambda b: json.dumps(b).encode()),
+    st.dictionaries(
+        st.sampled_from(["content", "category", "visibility", "tags", "extra", "id"]),
+        _field_value,
+    ).map(lambda b: json.dumps(b).encode()),
+    _body.map(lambda b: json.dumps(b).encode("utf-16")),
+    _body.map(lambda b: b"\xef\xbb\xbf" + json.dumps(b).encode()),
+    _json_value.map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=40),
+    st.sampled_from(
+        [b"", b"{", b'{"content": NaN}', b'{"content": "a"} x', b'{"content": "\xff"}']
+    ),
+)
+_content_type = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/json; charset=latin-1",
+        "application/merge-patch+json",
+        "text/plain",
+        None,
+    ]
+)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    creates=st.lists(
+        st.tuples(_create_body, _content_type, st.sampled_from(_KEYS)), min_size=1, max_size=8
+    )
+)
+async def test_creates_answer_as_fastapi_does(pair: list[FastAPI], creates) -> None:
+    """Valid or not, any key, any content type: the same status, headers and answer (but
+    for what each create makes its own); what is stored afterwards is the same too."""
+    store = pair[0].state.mnemo.store
+    user = f"u{uuid.uuid4().hex[:12]}"
+    keys: dict[str, dict[str, str]] = {}
+    for name, scopes in [
+        ("read", [READ_SCOPE]),
+        ("all", [READ_SCOPE, WRITE_SCOPE]),
+        ("write-only", [WRITE_SCOPE]),
+        ("revoked", [WRITE_SCOPE]),
+    ]:
+        record, secret = await issue_key(store, user, scopes=scopes)
+        keys[name] = {"Authorization": f"Bearer {secret}"}
+        if name == "revoked":
+            assert await store.revoke_key(record.id, now_us())
+    keys["unknown"] = {"Authorization": f"Bearer {generate_key()}"}
+    n = next(_addresses)
+    async with _clients(pair, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}") as clients:
+        for body, content_type, key in creates:
+            headers = dict(keys[key])
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+            await _same_create(clients, body, headers)
+    owner = await store.get_user(user)
+    stored = [] if owner is None else await _contents(store, owner.id)
+    # Each create went to both apps: every stored content is there twice, in pairs.
+    assert sorted(stored[::2]) == sorted(stored[1::2])
+
+
+async def _contents(store: Any, user_id: str) -> list[str]:
+    return [m["content"] for m in json.loads(await store.list_memories_json(user_id, [], 1000, 0))]
+
+
+_CREATE = json.dumps({"content": "User likes tea", "tags": ["drinks"]}).encode()
+_UNUSUAL_CREATES: list[tuple[str, dict[str, str], bytes]] = [
+    (f"{MEMORIES}?x=1", _JSON, _CREATE),
+    (MEMORIES, {**_JSON, "Idempotency-Key": "k1"}, _CREATE),
+    (MEMORIES, {}, _CREATE),
+    (MEMORIES, {"Content-Type": "text/plain"}, _CREATE),
+    (MEMORIES, {"Content-Type": "application/json; charset=latin-1"}, _CREATE),
+    (MEMORIES + "/", _JSON, _CREATE),
+]
+# Plain by their headers, so admitted on the fast path, then handed on with their body.
+_INVALID_CREATES = [
+    b"",
+    b"{",
+    b"[]",
+    b'{"content": ""}',
+    b'{"content": "x", "category": "bogus"}',
+    b'{"content": "\xff"}',
+    b'{"content": "x", "tags": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+]
+
+
+@pytest.mark.parametrize(("url", "headers", "body"), _UNUSUAL_CREATES)
+async def test_unusual_creates_fall_through_with_their_body(app, alice, url, headers, body):
+    asgi, downstream = _isolated_fast_path(app)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
+        response = await client.post(url, content=body, headers={**alice, **headers})
+    assert response.status_code == 299
+    assert downstream.bodies == [body]
+    assert downstream.admitted == [None]  # not admitted: FastAPI does that
+
+
+@pytest.mark.parametrize("body", _INVALID_CREATES)
+async def test_invalid_creates_are_handed_on_admitted_with_their_body(app, alice, body):
+    asgi, downstream = _isolated_fast_path(app)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
+        response = await client.post(MEMORIES, content=body, headers={**alice, **_JSON})
+    assert response.status_code == 299
+    assert downstream.bodies == [body]
+    [admitted] = downstream.admitted
+    assert admitted is not None and admitted.user_id == (await _user_id(app, "alice"))
+
+
+async def _user_id(app: FastAPI, name: str) -> str:
+    user = await app.state.mnemo.store.get_user(name)
+    assert user is not None
+    return str(user.id)
+
+
+async def test_plain_creates_take_the_fast_path(app, alice) -> None:
+    asgi, downstream = _isolated_fast_path(app)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
+        for content_type in ("application/json", "Application/JSON; Charset=UTF-8"):
+            response = await client.post(
+                MEMORIES, content=_CREATE, headers={**alice, "Content-Type": content_type}
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["content"] == "User likes tea"
+            assert response.json()["tags"] == ["drinks"]
+    assert downstream.paths == []
+
+
+async def test_unusual_and_invalid_creates_answer_as_fastapi_does(pair, alice_secret) -> None:
+    async with _clients(pair) as clients:
+        for url, headers, body in _UNUSUAL_CREATES:
+            if "Idempotency-Key" in headers:  # the second app would replay the first's
+                continue
+            await _same_create(clients, body, {**alice_secret, **headers}, url)
+        for body in _INVALID_CREATES:
+            answer = await _same_create(clients, body, {**alice_secret, **_JSON})
+            assert answer.status_code in (400, 422, 429), body  # 429: the limited pair
+
+
+@pytest.fixture
+async def alice_secret(pair: list[FastAPI]) -> dict[str, str]:
+    _, secret = await issue_key(pair[0].state.mnemo.store, f"alice{uuid.uuid4().hex[:8]}")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def test_a_handed_on_create_counts_as_one_write(database_url) -> None:
+    """Admitted on the fast path, refused by FastAPI's validation: one write spent, not
+    two, exactly as without the fast path."""
+    limits = {"rate_limit_writes": 3, **_DAY_WINDOWS}
+    async with (
+        _started(_settings(database_url, **limits)) as with_fast,
+        _started(_settings(database_url, fast_path=False, **limits)) as without,
+    ):
+        for app in (with_fast, without):
+            _, secret = await issue_key(app.state.mnemo.store, f"w{uuid.uuid4().hex[:8]}")
+            headers = {"Authorization": f"Bearer {secret}", **_JSON}
+            async with _clients([app]) as (client,):
+                answers = [
+                    await client.post(MEMORIES, content=body, headers=headers)
+                    for body in (b"{", _CREATE, b'{"content": ""}', _CREATE)
+                ]
+            assert [a.status_code for a in answers] == [422, 200, 422, 429]
+            assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+
+
+async def test_a_create_stalled_or_over_the_limit_is_refused_as_by_fastapi(database_url):
+    """A body with a Content-Length that stalls (408) or runs past the size limit (413)
+    while the fast path reads it: FastAPI's answer, and nothing stored."""
+    extra = {"rate_limit_enabled": False, "body_timeout_s": 0.3, "max_body_bytes": 2048}
+    async with (
+        _started(_settings(database_url, **extra)) as with_fast,
+        _started(_settings(database_url, fast_path=False, **extra)) as without,
+    ):
+        _, secret = await issue_key(with_fast.state.mnemo.store, "stalls")
+        key = {"Authorization": f"Bearer {secret}"}
+
+        def stalling() -> AsyncIterator[bytes]:
+            async def chunks() -> AsyncIterator[bytes]:
+                yield b'{"content": "User never'
+                await asyncio.sleep(6)
+                yield b' finishes"}'
+
+            return chunks()
+
+        def overlong() -> AsyncIterator[bytes]:
+            async def chunks() -> AsyncIterator[bytes]:
+                yield b'{"content": "'
+                for _ in range(4):
+                    yield b"x" * 1024
+                yield b'"}'
+
+            return chunks()
+
+        # Each says a Content-Length under the limit, as a plain create does.
+        headers = {**key, **_JSON, "Content-Length": "100"}
+        async with _clients([with_fast, without]) as clients:
+            for make, status, said in (
+                (stalling, 408, "Request body not received within 0.3 s"),
+                (overlong, 413, "Request body too large: the limit is 2048 bytes"),
+            ):
+                answers = [
+                    await client.post(MEMORIES, content=make(), headers=headers)
+                    for client in clients
+                ]
+                assert [_comparable(a) for a in answers] == [_comparable(answers[1])] * 2
+                assert answers[0].status_code == status
+                assert answers[0].json() == {"detail": said}
+                assert answers[0].headers["connection"] == "close"
+            listed = await clients[0].get(MEMORIES, headers=key)
+        assert listed.json() == []

@@ -143,6 +143,12 @@ def cards(page: Page) -> list[str]:
     return page.locator("#memory-list li.memory .content").all_inner_texts()
 
 
+def expect_cards(page: Page, contents: list[str]) -> None:
+    """Wait until the list shows exactly these memories: an Apply's new page can show the
+    same count as the one it replaces, so a count alone does not say it has arrived."""
+    expect(page.locator("#memory-list li.memory .content")).to_have_text(contents)
+
+
 def test_the_page_sends_a_strict_policy_and_its_headers(server: Server) -> None:
     with httpx.Client(base_url=server.base, timeout=30) as http:
         for path in ("/ui/signin", "/ui/static/htmx.min.js"):
@@ -187,20 +193,21 @@ def test_list_filter_order_and_search(server: Server, page: Page) -> None:
 
     find.get_by_label("Category").select_option("work")
     find.get_by_role("button", name="Apply").click()
+    expect_cards(page, ["User works as a nurse"])
     expect(page.locator("#match-count")).to_contain_text("1 memory")
-    assert cards(page) == ["User works as a nurse"]
 
     find.get_by_label("Category").select_option("")
     find.get_by_label("Tag").fill("music")
     find.get_by_role("button", name="Apply").click()
+    expect_cards(page, ["User plays the cello"])
     expect(page.locator("#match-count")).to_contain_text("1 memory")
-    assert cards(page) == ["User plays the cello"]
 
     find.get_by_label("Tag").fill("")
     find.get_by_label(re.compile("Search")).fill("coffee")
     find.get_by_role("button", name="Apply").click()
     expect(page.locator("#match-count")).to_contain_text("match")
-    assert cards(page)[0] == "User drinks black coffee every morning"
+    first = page.locator("#memory-list li.memory .content").first
+    expect(first).to_have_text("User drinks black coffee every morning")
     assert len(stored(server, "lister")) == 3  # reading changed nothing
 
 

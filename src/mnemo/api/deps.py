@@ -23,6 +23,9 @@ from mnemo.store.changes import acting_as
 
 T = TypeVar("T")
 _READ_METHODS = frozenset({"GET", "HEAD"})
+# `scope["state"][ADMITTED]`: the key of a request the fast path admitted, then handed to
+# FastAPI (mnemo.api.fast), which `AuthenticatedRoute` does not admit a second time.
+ADMITTED = "mnemo.admitted"
 
 # Declares the bearer scheme in the OpenAPI document; authentication itself is
 # done by `AuthenticatedRoute`, before the body is read.
@@ -145,13 +148,14 @@ class AuthenticatedRoute(APIRoute):
         policy = READS if reading else BATCHES if self.path.endswith("/batch") else WRITES
 
         async def authenticated(request: Request) -> Response:
-            request.state.api_key = await admit(
+            state = request.scope.setdefault("state", {})
+            request.state.api_key = state.pop(ADMITTED, None) or await admit(
                 components(request),
                 request.headers.get("authorization"),
                 client_address(request),
                 scope,
                 policy,
-                request.scope.setdefault("state", {}),
+                state,
             )
             with acting_as(request.state.api_key.id):  # the actor of its writes' history
                 return await handler(request)
