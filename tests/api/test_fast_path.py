@@ -123,6 +123,32 @@ async def pair(request: pytest.FixtureRequest, database_url: str) -> AsyncIterat
         yield [with_fast, without]
 
 
+async def _keys(store: Any, user: str, revoked_scope: str) -> dict[str, dict[str, str]]:
+    """The headers of each of `_KEYS` for `user`: a read key, a read-write key, a
+    write-only key, a revoked key (of `revoked_scope`, which it would pass), an unknown
+    key."""
+    keys: dict[str, dict[str, str]] = {}
+    for name, scopes in [
+        ("read", [READ_SCOPE]),
+        ("all", [READ_SCOPE, WRITE_SCOPE]),
+        ("write-only", [WRITE_SCOPE]),
+        ("revoked", [revoked_scope]),
+    ]:
+        record, secret = await issue_key(store, user, scopes=scopes)
+        keys[name] = {"Authorization": f"Bearer {secret}"}
+        if name == "revoked":
+            assert await store.revoke_key(record.id, now_us())
+    keys["unknown"] = {"Authorization": f"Bearer {generate_key()}"}
+    return keys
+
+
+def _fresh_address() -> str:
+    """A client address of its own for each example, so failed authentications of one
+    example do not make every later one a 429."""
+    n = next(_addresses)
+    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+
+
 _body = memory_bodies(max_content=200, max_tags=4)
 _number = (
     st.integers(-2, 14).map(str)
@@ -156,23 +182,9 @@ async def test_fast_path_answers_as_fastapi_does(
 ) -> None:
     store = pair[0].state.mnemo.store
     user = f"u{uuid.uuid4().hex[:12]}"
-    keys: dict[str, dict[str, str]] = {}
-    for name, scopes in [
-        ("read", [READ_SCOPE]),
-        ("all", [READ_SCOPE, WRITE_SCOPE]),
-        ("write-only", [WRITE_SCOPE]),
-        ("revoked", [READ_SCOPE]),
-    ]:
-        record, secret = await issue_key(store, user, scopes=scopes)
-        keys[name] = {"Authorization": f"Bearer {secret}"}
-        if name == "revoked":
-            assert await store.revoke_key(record.id, now_us())
-    keys["unknown"] = {"Authorization": f"Bearer {generate_key()}"}
+    keys = await _keys(store, user, revoked_scope=READ_SCOPE)
     _, other_secret = await issue_key(store, user + "x")
-    # A fresh client address per example, so failed authentications of one example do
-    # not make every later one a 429.
-    n = next(_addresses)
-    async with _clients(pair, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}") as clients:
+    async with _clients(pair, _fresh_address()) as clients:
         ids = {"own": [], "other user's": [], "unknown": [str(uuid.uuid4())]}
         for owner, bodies, headers in [
             ("own", own, keys["all"]),
@@ -516,20 +528,8 @@ async def test_creates_answer_as_fastapi_does(pair: list[FastAPI], creates) -> N
     for what each create makes its own); what is stored afterwards is the same too."""
     store = pair[0].state.mnemo.store
     user = f"u{uuid.uuid4().hex[:12]}"
-    keys: dict[str, dict[str, str]] = {}
-    for name, scopes in [
-        ("read", [READ_SCOPE]),
-        ("all", [READ_SCOPE, WRITE_SCOPE]),
-        ("write-only", [WRITE_SCOPE]),
-        ("revoked", [WRITE_SCOPE]),
-    ]:
-        record, secret = await issue_key(store, user, scopes=scopes)
-        keys[name] = {"Authorization": f"Bearer {secret}"}
-        if name == "revoked":
-            assert await store.revoke_key(record.id, now_us())
-    keys["unknown"] = {"Authorization": f"Bearer {generate_key()}"}
-    n = next(_addresses)
-    async with _clients(pair, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}") as clients:
+    keys = await _keys(store, user, revoked_scope=WRITE_SCOPE)
+    async with _clients(pair, _fresh_address()) as clients:
         for body, content_type, key in creates:
             headers = dict(keys[key])
             if content_type is not None:
@@ -568,25 +568,27 @@ _INVALID_CREATES = [
 
 @pytest.mark.parametrize(("url", "headers", "body"), _UNUSUAL_CREATES)
 async def test_unusual_creates_fall_through_with_their_body(app, alice, url, headers, body):
-    asgi, downstream = _isolated_fast_path(app)
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
-        response = await client.post(url, content=body, headers={**alice, **headers})
-    assert response.status_code == 299
-    assert downstream.bodies == [body]
+    downstream = await _handed_on(app, url, body, {**alice, **headers})
     assert downstream.admitted == [None]  # not admitted: FastAPI does that
 
 
 @pytest.mark.parametrize("body", _INVALID_CREATES)
 async def test_invalid_creates_are_handed_on_admitted_with_their_body(app, alice, body):
+    downstream = await _handed_on(app, MEMORIES, body, {**alice, **_JSON})
+    [admitted] = downstream.admitted
+    assert admitted is not None and admitted.user_id == (await _user_id(app, "alice"))
+
+
+async def _handed_on(app: FastAPI, url: str, body: bytes, headers: dict[str, str]) -> _Downstream:
+    """POST through a `FastPath` in front of a recorder; assert the recorder answered,
+    having read the very body sent."""
     asgi, downstream = _isolated_fast_path(app)
     transport = httpx.ASGITransport(app=asgi)
     async with httpx.AsyncClient(transport=transport, base_url="http://mnemo.test") as client:
-        response = await client.post(MEMORIES, content=body, headers={**alice, **_JSON})
+        response = await client.post(url, content=body, headers=headers)
     assert response.status_code == 299
     assert downstream.bodies == [body]
-    [admitted] = downstream.admitted
-    assert admitted is not None and admitted.user_id == (await _user_id(app, "alice"))
+    return downstream
 
 
 async def _user_id(app: FastAPI, name: str) -> str:
