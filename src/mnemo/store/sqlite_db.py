@@ -324,12 +324,13 @@ class SQLiteDatabase:
             if self._checkpointing or now - self._checkpointed_at < CHECKPOINT_INTERVAL_S:
                 return
             self._checkpointing, self._checkpointed_at = True, now
-        try:
-            assert self._checkpointer is not None
-            self._checkpointer.submit(self._checkpoint_passive)
-        except (AssertionError, RuntimeError):  # closing: close() checkpoints itself
-            with self._checkpoint_lock:
-                self._checkpointing = False
+        checkpointer = self._checkpointer
+        if checkpointer is not None:
+            with contextlib.suppress(RuntimeError):  # shut down: close() checkpoints
+                checkpointer.submit(self._checkpoint_passive)
+                return
+        with self._checkpoint_lock:
+            self._checkpointing = False
 
     def _checkpoint_passive(self) -> None:
         """On the checkpointer thread: copy what it can of the WAL into the main file,
