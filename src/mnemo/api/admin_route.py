@@ -71,7 +71,7 @@ class AdminRoute(APIRoute):
             found = components(request)
             if found.settings.admin_token is None:
                 raise StarletteHTTPException(404)
-            client = client_address(request)
+            client = client_address(request.scope)
             who, status = "unauthenticated", 500
             try:
                 await _admit(
@@ -102,7 +102,7 @@ def audit_line(request: Request, who: str, operation: str, status: int) -> None:
     audit.info(
         "who=%s client=%s action=%s %s %s outcome=%d",
         who,
-        client_address(request),
+        client_address(request.scope),
         operation,
         request.method,
         target,

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
+from starlette.types import Scope
 
 from mnemo.auth import Authenticator, Lookup
 from mnemo.clock import now_us
@@ -152,7 +153,7 @@ class AuthenticatedRoute(APIRoute):
             request.state.api_key = state.pop(ADMITTED, None) or await admit(
                 components(request),
                 request.headers.get("authorization"),
-                client_address(request),
+                client_address(request.scope),
                 scope,
                 policy,
                 state,
@@ -174,8 +175,11 @@ def scoped_route(read: str, write: str) -> type[AuthenticatedRoute]:
     return type("ScopedRoute", (AuthenticatedRoute,), {"read_scope": read, "write_scope": write})
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(scope: Scope) -> str:
+    """The request's client address (`request.client.host`, from the ASGI scope), or
+    "unknown"; the fast path has a scope and no `Request`."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
 # Dependencies are async: FastAPI runs plain functions in a thread pool, a thread hop

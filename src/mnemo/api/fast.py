@@ -71,12 +71,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mnemo.api.deps import ADMITTED, Components, admit, charge
+from mnemo.api.deps import ADMITTED, Components, admit, charge, client_address
 from mnemo.api.memories import json_response
 from mnemo.errors import MnemoError
 from mnemo.idempotency import answer_json
@@ -160,20 +160,13 @@ def parse_create(body: bytes) -> MemoryCreate | None:
         return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, Exception | None]:
-    """The whole body, or what came of it and the exception its reading raised (the
-    size limits' 413/408, Starlette's `ClientDisconnect` for a disconnect)."""
-    chunks: list[bytes] = []
+async def _read_body(scope: Scope, receive: Receive) -> tuple[bytes, Exception | None]:
+    """The whole body (read as FastAPI reads it, by Starlette's `Request.body`), or the
+    exception its reading raised (the size limits' 413/408, `ClientDisconnect`)."""
     try:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnect()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks), None
+        return await Request(scope, receive).body(), None
     except Exception as error:  # handed, unchanged, to FastAPI's first read
-        return b"".join(chunks), error
+        return b"", error
 
 
 def _replayed(body: bytes, failure: Exception | None, receive: Receive) -> Receive:
@@ -253,7 +246,13 @@ class FastPath:
         prefetch = _Prefetch(read)
         try:
             await admit(
-                found, authorization, _client(scope), READ_SCOPE, READS, state, prefetch.lookup
+                found,
+                authorization,
+                client_address(scope),
+                READ_SCOPE,
+                READS,
+                state,
+                prefetch.lookup,
             )
             response = json_response(answer(prefetch.read))
         except MnemoError as error:
@@ -266,12 +265,14 @@ class FastPath:
         """Answer a plain create, or hand it to FastAPI once admitted (see module)."""
         state: dict[str, Any] = scope.setdefault("state", {})
         try:
-            key = await admit(found, authorization, _client(scope), WRITE_SCOPE, WRITES, state)
+            key = await admit(
+                found, authorization, client_address(scope), WRITE_SCOPE, WRITES, state
+            )
         except MnemoError as error:
             response = await self.on_error(Request(scope, receive), error)
             await response(scope, receive, send)
             return
-        body, failure = await _read_body(receive)
+        body, failure = await _read_body(scope, receive)
         memory = None if failure is not None else parse_create(body)
         if memory is None:
             state[ADMITTED] = key
@@ -337,8 +338,3 @@ class FastPath:
             return None
         scope["route"] = route
         return authorization, read, answer
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else "unknown"

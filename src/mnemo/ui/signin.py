@@ -94,11 +94,11 @@ async def sign_in(
     signed_in: ApiKey | None = None
     try:
         if operator:
-            await counting_failures(found, client_address(request), check_admin)
+            await counting_failures(found, client_address(request.scope), check_admin)
         else:
             signed_in = await counting_failures(
                 found,
-                client_address(request),
+                client_address(request.scope),
                 lambda: found.authenticator.authenticate_key(secret, READ_SCOPE),
             )
     except Unauthorized:
