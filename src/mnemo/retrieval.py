@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,10 @@ class Retrieval:
         """`metrics`: where searches, embeddings and the memories embedded are counted."""
         self.store = store
         self._embedder = embedder
-        self._batcher = EmbeddingBatcher(self._embed)
+        self._batcher = EmbeddingBatcher(self._embed_request, background=self._embed)
+        # A request's model call computes its batches (texts of one token length each)
+        # on two threads: the caller's and this one's (MiniLMEmbedder.embed_array).
+        self._helper: ThreadPoolExecutor | None = None
         self._metrics = metrics
         # Queued memories being embedded now (by the embedder, or stored after a search).
         self._embedding: dict[Queued, _InFlight] = {}
@@ -56,10 +60,17 @@ class Retrieval:
         self._idle_flights: set[_InFlight] = set()
         self._storing: set[asyncio.Task[None]] = set()
 
-    def _embed(self, contents: list[str]) -> list[bytes]:
-        """One model call (a worker thread's), timed as a `batch`."""
+    def _embed_request(self, contents: list[str]) -> list[bytes]:
+        """A request's model call (see `_helper`)."""
+        if self._helper is None:
+            self._helper = ThreadPoolExecutor(1, thread_name_prefix="mnemo-embed-helper")
+        return self._embed(contents, self._helper)
+
+    def _embed(self, contents: list[str], helper: Executor | None = None) -> list[bytes]:
+        """One model call (a worker thread's, with `helper`'s thread), timed as a `batch`."""
         started = time.perf_counter()
-        blobs = [to_blob(vector) for vector in self._embedder().embed_array(contents)]
+        vectors = self._embedder().embed_array(contents, helper)
+        blobs = [to_blob(vector) for vector in vectors]
         if self._metrics is not None:
             self._metrics.embedding("batch", time.perf_counter() - started)
         return blobs
@@ -235,6 +246,9 @@ class Retrieval:
         while self._storing:
             await asyncio.gather(*self._storing, return_exceptions=True)
         self._batcher.close()
+        if self._helper is not None:
+            self._helper.shutdown(wait=False)
+            self._helper = None
 
     async def reindex(self, user_id: str, page: int = 256) -> int:
         """Recompute the embeddings of all the user's memories; how many."""

@@ -218,12 +218,12 @@ async def test_a_search_does_not_wait_for_the_background_embedders_call(store: S
     hold, started = threading.Event(), threading.Event()
 
     class Counting:  # the real model, counting the texts it is given
-        def embed_array(self, texts: list[str]) -> object:
+        def embed_array(self, texts: list[str], helper: object = None) -> object:
             embedded.extend(texts)
             if fact.content in texts and not started.is_set():
                 started.set()
                 hold.wait(10)  # the embedder's call runs until released
-            return real.embed_array(texts)
+            return real.embed_array(texts, helper)  # type: ignore[arg-type]
 
     user = await _user(store, "u")
     fact = memory("User's sister Sarah lives in Portland")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from mnemo.search.embed import (
+    BATCH_TOKENS,
     DIM,
     MAX_TOKENS,
     Embedder,
@@ -63,6 +66,52 @@ def test_same_vectors_whatever_the_batch_mix(embedder: MiniLMEmbedder) -> None:
     alone = np.array([embedder.embed_array([t])[0] for t in texts])
     assert np.array_equal(alone, together)
     assert np.array_equal(alone, reversed_)
+
+
+def test_a_helper_thread_computes_every_other_batch_with_the_same_vectors(
+    embedder: MiniLMEmbedder,
+) -> None:
+    """With a helper executor, batches of other lengths (and the pieces of a long group)
+    are shared between the calling thread and the helper's, and every vector is the
+    one computed without it, bit for bit; one batch alone stays on the calling thread."""
+    words = [
+        "user",
+        "likes",
+        "hiking",
+        "with",
+        "his",
+        "sister",
+        "in",
+        "portland",
+        "on",
+        "sunny",
+        "weekends",
+    ]
+    texts = [" ".join(words[: 1 + i % len(words)]) + f" {i}" for i in range(50)]
+    texts += ["User is vegetarian"] * (BATCH_TOKENS // 5 + 3)  # one length, two batches
+
+    class Counting(ThreadPoolExecutor):
+        def __init__(self) -> None:
+            super().__init__(1)
+            self.threads: set[str] = set()
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            def run() -> object:
+                self.threads.add(threading.current_thread().name)
+                return fn(*args, **kwargs)
+
+            return super().submit(run)
+
+    with Counting() as helper:
+        shared = embedder.embed_array(texts, helper)
+        assert np.array_equal(shared, embedder.embed_array(texts))
+        assert len(helper.threads) == 1
+        assert threading.current_thread().name not in helper.threads
+    with Counting() as helper:
+        assert np.array_equal(
+            embedder.embed_array(["one text"], helper), embedder.embed_array(["one text"])
+        )
+        assert helper.threads == set()
 
 
 def test_a_new_instance_gives_the_same_vectors(embedder: MiniLMEmbedder) -> None:

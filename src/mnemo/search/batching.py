@@ -74,8 +74,11 @@ class EmbeddingBatcher:
     """`await batcher.embed(texts)` = `embed(texts)` run in a worker thread, merged with
     the texts of other requests waiting at the same time."""
 
-    def __init__(self, embed: Embed) -> None:
+    def __init__(self, embed: Embed, *, background: Embed | None = None) -> None:
+        """`embed` computes the requests' calls; `background` (default: `embed`) the
+        background line's."""
         self._embed = embed
+        self._embed_background = background or embed
         self._requests, self._background = _Line(), _Line()
         self._idle: ThreadPoolExecutor | None = None  # the background line's thread
 
@@ -116,8 +119,11 @@ class EmbeddingBatcher:
             texts = [text for request, _ in batch for text in request]
             try:
                 # a request's call in the default pool; the background's in its own
-                pool = self._background_thread() if line is self._background else None
-                vectors = list(await loop.run_in_executor(pool, self._embed, texts))
+                if line is self._background:
+                    pool, embed = self._background_thread(), self._embed_background
+                else:
+                    pool, embed = None, self._embed
+                vectors = list(await loop.run_in_executor(pool, embed, texts))
             except Exception as error:  # each waiting request gets the failure
                 for _, future in batch:
                     _settle(future, error=error)
