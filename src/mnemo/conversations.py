@@ -15,6 +15,7 @@ from mnemo.config import Settings
 from mnemo.errors import NotFound, Unprocessable
 from mnemo.extract import Extraction, Turn, extract
 from mnemo.extract.types import MAX_FACT_CHARS
+from mnemo.idempotency import Idempotency, answer_json
 from mnemo.models import (
     DEFAULT_DURATION_S,
     MAX_CONVERSATION_LIMIT,
@@ -197,11 +198,15 @@ class ConversationService:
         self.store = memories.store
         self.settings = settings
 
-    async def create(self, user_id: str, draft: Draft) -> ConversationCreated:
+    async def create(
+        self, user_id: str, draft: Draft, idempotency: Idempotency | None = None
+    ) -> ConversationCreated:
         """Store the conversation with what is extracted from it, in one transaction:
         facts as memories (the create path's categorisation and deduplication, each
         new one linked to an older memory it updates or contradicts: `supersedes`),
-        tasks as action items; nothing extracted: `discarded`."""
+        tasks as action items; nothing extracted: `discarded`. With `idempotency`, the
+        answer (as `answer_json` renders it) is stored with its key (a request with that
+        key is answered by `MemoryService.replay` before this)."""
         self.store.admit_early(user_id)  # before the costly work (mnemo.admission)
         existing = await self._existing(user_id)
         found: Extraction = await extract(
@@ -216,14 +221,24 @@ class ConversationService:
         items = [
             _action_item(d.description, d.due_at, record.created_at, record.id) for d in drafts
         ]
-        stored = await self.memories.store_extracted(user_id, facts, NewConversation(record, items))
-        return ConversationCreated(
-            id=record.id,
-            discarded=record.discarded,
-            title=record.title,
-            memories=[_linked(answer, existing) for answer in stored],
-            action_items=items,
+
+        def answer(stored: list[MemoryCreated]) -> ConversationCreated:
+            return ConversationCreated(
+                id=record.id,
+                discarded=record.discarded,
+                title=record.title,
+                memories=[_linked(memory, existing) for memory in stored],
+                action_items=items,
+            )
+
+        stored = await self.memories.store_extracted(
+            user_id,
+            facts,
+            NewConversation(record, items),
+            idempotency,
+            lambda memories, _: answer_json(answer(memories)),
         )
+        return answer(stored)
 
     async def _existing(self, user_id: str) -> list[tuple[str, str]]:
         """(id, content) of the user's `PROMPT_MEMORIES` most important memories."""

@@ -81,9 +81,9 @@ class IdempotentWrite:
 
     request: Idempotency
     render: Callable[[list[Memory | None]], bytes]
+    shows: Sequence[str] = ()  # the other ids it shows: a conversation's, action items'
 
-
-def shown_ids(memories: Sequence[Memory], found: list[Memory | None]) -> list[str]:
-    """The stored memories an answer shows: those inserted and those repeated."""
-    ids = [m.id if f is None else f.id for m, f in zip(memories, found, strict=True)]
-    return list(dict.fromkeys(ids))
+    def shown_ids(self, memories: Sequence[Memory], found: list[Memory | None]) -> list[str]:
+        """What the answer shows: the memories inserted and those repeated, and `shows`."""
+        ids = [m.id if f is None else f.id for m, f in zip(memories, found, strict=True)]
+        return list(dict.fromkeys([*ids, *self.shows]))

@@ -191,15 +191,22 @@ class MemoryService:
         return await self._insert(user_id, bodies, idempotency, batch_json)
 
     async def store_extracted(
-        self, user_id: str, facts: Sequence[str], source: NewConversation
+        self,
+        user_id: str,
+        facts: Sequence[str],
+        source: NewConversation,
+        idempotency: Idempotency | None = None,
+        render: Callable[[list[MemoryCreated], int], bytes] = batch_json,
     ) -> list[MemoryCreated]:
         """Store facts extracted from `source`'s conversation, with it and its action
         items, in one transaction, as `create_memories` stores a batch: categorised and
         deduplicated (a repeat is answered with the stored memory, `duplicate_of`), the
-        history's actor `extraction`. The answers in the order of `facts`."""
+        history's actor `extraction`. The answers in the order of `facts`. With
+        `idempotency`, the request's answer, `render(answers, stored)`, is stored with
+        its key (see `replay`)."""
         bodies = [MemoryCreate(content=fact) for fact in facts]
         with acting_as(EXTRACTION):
-            answers, _ = await self._insert(user_id, bodies, None, batch_json, source)
+            answers, _ = await self._insert(user_id, bodies, idempotency, render, source)
         return answers
 
     async def _insert(
@@ -274,10 +281,12 @@ class MemoryService:
                     )
             return answers, len(bodies) - len(repeats)
 
+        # What a stored answer shows besides its memories: the conversation and its items.
+        shows = [source.conversation.id, *(i.id for i in source.action_items)] if source else []
         keyed = (
             None
             if idempotency is None
-            else IdempotentWrite(idempotency, lambda found: render(*answer(found)))
+            else IdempotentWrite(idempotency, lambda found: render(*answer(found)), shows)
         )
         stored = await self.store.insert_memories(
             user_id, [made[i] for i in new], dedup=self.dedup, idempotent=keyed, conversation=source

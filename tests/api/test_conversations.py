@@ -450,6 +450,12 @@ async def test_deleted_transcript_leaves_the_sqlite_files(client, alice, setting
     titled = await _post(client, alice, text=f"Another chat about {marker}-title")
     await client.patch(f"{URL}/{titled['id']}", json={"title": "Renamed"}, headers=alice)
     await client.delete(f"{URL}/{titled['id']}", headers=alice)
+    # A keyed create's stored answer (its title, its action item) goes with them.
+    keyed = {**alice, "Idempotency-Key": "forensic"}
+    answered = await _post(client, keyed, text=f"{marker} again. I need to call {marker} tomorrow.")
+    (task,) = answered["action_items"]
+    await client.delete(f"{ACTION_ITEMS}/{task['id']}", headers=alice)
+    await client.delete(f"{URL}/{answered['id']}", headers=alice)
     await client.delete(f"{URL}/{made['id']}", headers=alice)
     # With delete_memories, the facts extracted from it leave too (index entries included).
     word = "zq7forensicextractedword"

@@ -6,20 +6,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Security
+from fastapi import APIRouter, Depends, Request, Response, Security
 
 from mnemo.api import examples as ex
-from mnemo.api.deps import Budget, CurrentKey, bearer_scheme, components, scoped_route
-from mnemo.api.memories import ERRORS, TOO_LARGE, error_answer, unprocessable_answer
+from mnemo.api.deps import (
+    Budget,
+    CurrentKey,
+    IdempotencyKey,
+    bearer_scheme,
+    components,
+    scoped_route,
+)
+from mnemo.api.memories import (
+    ERRORS,
+    TOO_LARGE,
+    error_answer,
+    json_response,
+    unprocessable_answer,
+)
 from mnemo.clock import to_us
 from mnemo.conversations import (
     FINISHED_BEFORE,
     NOT_FOUND,
     TEXT_EMPTY,
     ConversationService,
+    Draft,
     draft_from_segments,
     draft_from_text,
 )
+from mnemo.idempotency import Idempotency, answer_json
 from mnemo.models import (
     DEFAULT_CONVERSATION_LIMIT,
     Conversation,
@@ -192,15 +207,18 @@ Service = Annotated[ConversationService, Depends(_service)]
     openapi_extra={"requestBody": _TEXT_BODY},
 )
 async def create_conversation(
-    key: CurrentKey, service: Service, budget: Budget, body: ConversationCreate
-) -> ConversationCreated:
+    key: CurrentKey,
+    service: Service,
+    budget: Budget,
+    body: ConversationCreate,
+    idempotency: IdempotencyKey,
+) -> Response:
     """Stores the conversation, extracts the timeless facts about the user (stored as
     memories: `manually_added` false, deduplicated against the user's memories) and the
     action items, all in one transaction. Nothing extracted: stored with `discarded`
-    true. The text counts against the key's characters budget."""
-    draft = draft_from_text(body)  # a request that breaks a rule spends no budget
-    await budget(draft.characters)
-    return await service.create(key.user_id, draft)
+    true. The text counts against the key's characters budget. With an
+    `Idempotency-Key`, a retry answers the first answer again (see the reference)."""
+    return await _create(key, service, budget, draft_from_text(body), idempotency)
 
 
 @router.post(
@@ -218,13 +236,24 @@ async def create_conversation(
     openapi_extra={"requestBody": _SEGMENTS_BODY},
 )
 async def create_from_segments(
-    key: CurrentKey, service: Service, budget: Budget, body: SegmentsCreate
-) -> ConversationCreated:
+    key: CurrentKey,
+    service: Service,
+    budget: Budget,
+    body: SegmentsCreate,
+    idempotency: IdempotencyKey,
+) -> Response:
     """As `POST /conversations`, from 1-500 segments; `is_user` tells the user's words
     from the others'. The segments' texts count against the characters budget."""
-    draft = draft_from_segments(body)
+    return await _create(key, service, budget, draft_from_segments(body), idempotency)
+
+
+async def _create(
+    key: CurrentKey, service: Service, budget: Budget, draft: Draft, idempotency: Idempotency | None
+) -> Response:
+    """A request that breaks a rule (the draft's) spends no budget, nor does a replay."""
+    await service.memories.replay(key.user_id, idempotency)
     await budget(draft.characters)
-    return await service.create(key.user_id, draft)
+    return json_response(answer_json(await service.create(key.user_id, draft, idempotency)))
 
 
 @router.get(

@@ -13,7 +13,7 @@ import numpy as np
 from mnemo.admission import EmbeddingAdmission, QueueBounds
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
-from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
+from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again
 from mnemo.models import ActionItem, Conversation, Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
@@ -1132,5 +1132,5 @@ async def _store_answer(
     )
     await conn.executemany(
         "INSERT INTO idempotency_memories (memory_id, user_id, key) VALUES ($1, $2, $3)",
-        [(memory_id, user_id, request.key) for memory_id in shown_ids(memories, found)],
+        [(memory_id, user_id, request.key) for memory_id in idempotent.shown_ids(memories, found)],
     )

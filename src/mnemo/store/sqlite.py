@@ -11,7 +11,7 @@ from sqlean import dbapi2 as sqlite3
 from mnemo.admission import EmbeddingAdmission
 from mnemo.clock import now_us
 from mnemo.errors import Conflict
-from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again, shown_ids
+from mnemo.idempotency import EXPIRED_PURGED, IdempotentWrite, answer_again
 from mnemo.models import ActionItem, Conversation, Memory
 from mnemo.search import rank
 from mnemo.search.dedup import keys as dedup_keys
@@ -1056,7 +1056,7 @@ def _store_answer(
     )
     conn.executemany(
         "INSERT INTO idempotency_memories (memory_id, user_id, key) VALUES (?, ?, ?)",
-        [(memory_id, user_id, request.key) for memory_id in shown_ids(memories, found)],
+        [(memory_id, user_id, request.key) for memory_id in idempotent.shown_ids(memories, found)],
     )
 
 
