@@ -236,8 +236,13 @@ class MiniLMEmbedder:
             for start in range(0, len(group), step)
         ]
         batches = [np.array([row for _, row in chunk], dtype=np.int64) for chunk in chunks]
-        helped = range(1, len(batches), 2) if helper is not None else range(0)
-        theirs = {j: helper.submit(self.encode_batch, batches[j]) for j in helped if helper}
+        theirs = (
+            {}
+            if helper is None
+            else {
+                j: helper.submit(self.encode_batch, batches[j]) for j in range(1, len(batches), 2)
+            }
+        )
         for j, chunk in enumerate(chunks):
             if j not in theirs:
                 out[[i for i, _ in chunk]] = self.encode_batch(batches[j])
